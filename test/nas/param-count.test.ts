@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError } from '../../src/errors.js';
+import { countSearchParameters, factorizedReduceParameters, getSpace, opParameters, searchParameterBreakdown, spaceFromObject } from '../../src/nas/index.js';
+
+const PAPER = { C: 16, layers: 8, numClasses: 10 };
+
+test('opParameters by hand (C=16, search BN affine=False)', () => {
+  assert.equal(opParameters('none', 16, 2), 0);
+  assert.equal(opParameters('noise', 16, 1), 0);
+  assert.equal(opParameters('max_pool_3x3', 16, 2), 0);
+  assert.equal(opParameters('avg_pool_3x3', 16, 1), 0);
+  assert.equal(opParameters('skip_connect', 16, 1), 0);
+  assert.equal(opParameters('skip_connect', 16, 2), 256); // two 1×1 convs 16→8
+  assert.equal(opParameters('sep_conv_3x3', 16, 1), 800); // 2·(16·9 + 16·16)
+  assert.equal(opParameters('sep_conv_5x5', 16, 2), 1312); // 2·(16·25 + 256)
+  assert.equal(opParameters('sep_conv_7x7', 16, 1), 2080); // 2·(16·49 + 256)
+  assert.equal(opParameters('dil_conv_3x3', 16, 1), 400); // 16·9 + 256
+  assert.equal(opParameters('dil_conv_5x5', 16, 2), 656); // 16·25 + 256
+  assert.equal(opParameters('conv_7x1_1x7', 16, 1), 3584); // 2·7·256
+  // evaluation-style BN affine=True adds 2C per BN
+  assert.equal(opParameters('sep_conv_3x3', 16, 1, true), 800 + 64);
+  assert.equal(opParameters('skip_connect', 16, 2, true), 256 + 32);
+  assert.equal(opParameters('max_pool_3x3', 16, 1, true), 0);
+});
+
+test('S1 search supernet on CIFAR-10, 8 cells, C=16 has exactly 405,146 parameters (official logs)', () => {
+  assert.equal(countSearchParameters(getSpace('s1'), PAPER), 405_146);
+});
+
+// Counts from countSearchParameters at 8 cells / C=16 / 10 classes / 3 input channels:
+//   darts  1,930,618   (= "param size = 1.930618MB" of the original DARTS search logs)
+//   s1       405,146   (official RobustDARTS S1 logs)
+//   s2       665,466
+//   s3       665,466   (none has no weights; spec: S3 on SVHN ≈ 0.665 M)
+//   s4       624,506
+test('parameter counts of the other shipped spaces', () => {
+  assert.equal(countSearchParameters(getSpace('darts'), PAPER), 1_930_618);
+  assert.equal(countSearchParameters(getSpace('s2'), PAPER), 665_466);
+  assert.equal(countSearchParameters(getSpace('s3'), PAPER), 665_466);
+  assert.equal(countSearchParameters(getSpace('s4'), PAPER), 624_506);
+});
+
+test('breakdown: stem, reductions, classifier', () => {
+  const b = searchParameterBreakdown(getSpace('s2'), PAPER);
+  assert.equal(b.stem, 3 * 48 * 9 + 2 * 48);
+  assert.deepEqual(b.cells.filter((c) => c.reduction).map((c) => c.index), [2, 5]);
+  assert.deepEqual(b.cells.map((c) => c.C), [16, 16, 32, 32, 32, 64, 64, 64]);
+  assert.equal(b.classifier, 256 * 10 + 10);
+  // cell 0: pre0 = pre1 = 48·16; 14 edges × sep_conv_3x3(16)
+  assert.equal(b.cells[0]!.preprocess, 2 * 48 * 16);
+  assert.equal(b.cells[0]!.edges, 14 * 800);
+  // cell 3 follows a reduction: pre0 = FactorizedReduce(64 → 32) = 64·32; pre1 = 128·32
+  assert.equal(b.cells[3]!.preprocess, 64 * 32 + 128 * 32);
+  // cell 2 (reduction, C=32): 8 edges from inputs with stride 2 (skip = FR 32²), 5 from nodes
+  assert.equal(b.cells[2]!.edges, 14 * opParameters('sep_conv_3x3', 32, 1) + 8 * 32 * 32);
+  assert.equal(b.total, countSearchParameters(getSpace('s2'), PAPER));
+  // fewer classes only shrink the classifier
+  assert.equal(countSearchParameters(getSpace('s2'), { ...PAPER, numClasses: 100 }) - b.total, 90 * 257);
+});
+
+test('parameter count of a user space and bad sizes', () => {
+  const s = spaceFromObject({ name: 'skip-only', normal: ['skip_connect'], reduce: ['skip_connect'] });
+  // no weights on normal edges; reduction cells: 8 stride-2 skips each (2 per node)
+  const b = searchParameterBreakdown(s, PAPER);
+  assert.equal(b.cells[0]!.edges, 0);
+  assert.equal(b.cells[5]!.edges, 8 * 64 * 64);
+  // odd C is fine: FactorizedReduce only ever runs at doubled (even) widths in this macro
+  assert.equal(countSearchParameters(s, { ...PAPER, C: 15 }) > 0, true);
+  assert.throws(() => factorizedReduceParameters(8, 15), ConfigError);
+  assert.throws(() => countSearchParameters(s, { ...PAPER, C: 0 }), ConfigError);
+  assert.throws(() => countSearchParameters(s, { ...PAPER, layers: 0 }), ConfigError);
+});
