@@ -1,0 +1,1014 @@
+// robust-darts native addon: a thin N-API layer over libtorch.
+//
+// It only marshals tensor handles and arguments, dispatches into libtorch, and turns C++
+// exceptions into JS errors that carry libtorch's message and the op's name. Everything
+// with meaning (modules, optimisers, scopes) lives in TypeScript (src/torch).
+//
+// A tensor handle is a Napi::External<TensorBox>. Each handle owns one reference to an
+// at::Tensor; `dispose` drops it at once, the finalizer is only a safety net.
+
+#include <napi.h>
+#include <torch/torch.h>
+#include <ATen/Parallel.h>
+#include <ATen/core/Generator.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::atomic<int64_t> g_live{0};
+
+struct TensorBox {
+  at::Tensor t;
+  int64_t bytes = 0;
+};
+
+// Only tensors of at least this size are reported to V8 as external memory: the report is a
+// call into V8 per tensor, which would double the cost of small ops, and small tensors do not
+// matter to the GC's sense of memory pressure.
+constexpr int64_t kReportBytes = 64 * 1024;
+
+int64_t TensorBytes(const at::Tensor& t) {
+  if (!t.defined()) return 0;
+  int64_t b = static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size());
+  return b >= kReportBytes ? b : 0;
+}
+
+// ---------------------------------------------------------------- errors
+
+class ArgError : public std::runtime_error {
+ public:
+  explicit ArgError(const std::string& m) : std::runtime_error(m) {}
+};
+
+std::string FirstLines(const std::string& s) {
+  // libtorch messages may carry a C++ backtrace after the first blank line; keep the message.
+  auto pos = s.find("\nException raised from");
+  std::string out = pos == std::string::npos ? s : s.substr(0, pos);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+using Fn = Napi::Value (*)(const Napi::CallbackInfo&);
+
+// Every export runs inside Guard: C++ exceptions become JS errors named after the op
+// (the op name is the function's data pointer), with libtorch's own message.
+template <Fn F>
+Napi::Value Guard(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* op = static_cast<const char*>(info.Data());
+  try {
+    return F(info);
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    Napi::Error err = Napi::Error::New(env, std::string(op) + ": " + FirstLines(e.what_without_backtrace()));
+    err.Set("torch", Napi::Boolean::New(env, true));
+    err.Set("op", Napi::String::New(env, op));
+    throw err;
+  } catch (const ArgError& e) {
+    Napi::Error err = Napi::TypeError::New(env, std::string(op) + ": " + e.what());
+    err.Set("op", Napi::String::New(env, op));
+    throw err;
+  } catch (const std::exception& e) {
+    Napi::Error err = Napi::Error::New(env, std::string(op) + ": " + FirstLines(e.what()));
+    err.Set("torch", Napi::Boolean::New(env, true));
+    err.Set("op", Napi::String::New(env, op));
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------- handles
+
+void FinalizeBox(Napi::Env env, TensorBox* box) {
+  if (box->t.defined()) {
+    if (box->bytes) Napi::MemoryManagement::AdjustExternalMemory(env, -box->bytes);
+    g_live--;
+  }
+  delete box;
+}
+
+Napi::Value Wrap(Napi::Env env, at::Tensor t) {
+  auto* box = new TensorBox();
+  box->bytes = TensorBytes(t);
+  box->t = std::move(t);
+  g_live++;
+  if (box->bytes > 0) Napi::MemoryManagement::AdjustExternalMemory(env, box->bytes);
+  return Napi::External<TensorBox>::New(env, box, FinalizeBox);
+}
+
+Napi::Value WrapOpt(Napi::Env env, const at::Tensor& t) {
+  if (!t.defined()) return env.Null();
+  return Wrap(env, t);
+}
+
+at::Tensor& T(const Napi::Value& v, const char* what = "tensor") {
+  if (!v.IsExternal()) throw ArgError(std::string("expected a tensor handle for ") + what);
+  auto* box = v.As<Napi::External<TensorBox>>().Data();
+  if (!box->t.defined()) throw ArgError(std::string("tensor used after dispose() (") + what + ")");
+  return box->t;
+}
+
+c10::optional<at::Tensor> OptT(const Napi::Value& v, const char* what) {
+  if (v.IsNull() || v.IsUndefined()) return c10::nullopt;
+  return T(v, what);
+}
+
+at::Tensor UndefOr(const Napi::Value& v, const char* what) {
+  if (v.IsNull() || v.IsUndefined()) return at::Tensor();
+  return T(v, what);
+}
+
+std::vector<int64_t> Ints(const Napi::Value& v, const char* what) {
+  std::vector<int64_t> out;
+  if (v.IsNumber()) {
+    out.push_back(v.As<Napi::Number>().Int64Value());
+    return out;
+  }
+  if (!v.IsArray()) throw ArgError(std::string("expected an array of integers for ") + what);
+  auto a = v.As<Napi::Array>();
+  out.reserve(a.Length());
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsNumber()) throw ArgError(std::string("expected an array of integers for ") + what);
+    out.push_back(e.As<Napi::Number>().Int64Value());
+  }
+  return out;
+}
+
+double Num(const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) throw ArgError(std::string("expected a number for ") + what);
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+int64_t Int(const Napi::Value& v, const char* what) {
+  if (!v.IsNumber()) throw ArgError(std::string("expected an integer for ") + what);
+  return v.As<Napi::Number>().Int64Value();
+}
+
+bool Bool(const Napi::Value& v) { return v.ToBoolean().Value(); }
+
+std::string Str(const Napi::Value& v, const char* what) {
+  if (!v.IsString()) throw ArgError(std::string("expected a string for ") + what);
+  return v.As<Napi::String>().Utf8Value();
+}
+
+at::ScalarType Dtype(const std::string& s) {
+  if (s == "float32") return at::kFloat;
+  if (s == "float64") return at::kDouble;
+  if (s == "int64") return at::kLong;
+  if (s == "int32") return at::kInt;
+  if (s == "bool") return at::kBool;
+  if (s == "uint8") return at::kByte;
+  throw ArgError("unknown dtype '" + s + "' (expected float32, float64, int64, int32, bool or uint8)");
+}
+
+const char* DtypeName(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return "float32";
+    case at::kDouble: return "float64";
+    case at::kLong: return "int64";
+    case at::kInt: return "int32";
+    case at::kBool: return "bool";
+    case at::kByte: return "uint8";
+    default: return "other";
+  }
+}
+
+at::Device ParseDevice(const std::string& s) {
+  if (s.rfind("cuda", 0) == 0 && !torch::cuda::is_available()) {
+    throw ArgError("device '" + s + "' requested, but this libtorch build has no CUDA (or no GPU is visible); " +
+                   "point LIBTORCH at a CUDA build of libtorch and rebuild the addon");
+  }
+  return at::Device(s);
+}
+
+at::TensorOptions Opts(const Napi::Value& dtype, const Napi::Value& device) {
+  auto o = at::TensorOptions().dtype(dtype.IsString() ? Dtype(dtype.As<Napi::String>().Utf8Value()) : at::kFloat);
+  if (device.IsString()) o = o.device(ParseDevice(device.As<Napi::String>().Utf8Value()));
+  return o;
+}
+
+// a JS number or a tensor handle
+bool IsScalarArg(const Napi::Value& v) { return v.IsNumber() || v.IsBoolean(); }
+at::Scalar ScalarOf(const Napi::Value& v) {
+  if (v.IsBoolean()) return at::Scalar(v.As<Napi::Boolean>().Value());
+  double d = v.As<Napi::Number>().DoubleValue();
+  // integral values stay integral so that integer tensors accept them (x.add_(1) on int64)
+  if (std::isfinite(d) && d == static_cast<double>(static_cast<int64_t>(d)) && std::abs(d) < 9007199254740992.0)
+    return at::Scalar(static_cast<int64_t>(d));
+  return at::Scalar(d);
+}
+
+Napi::Value Pair(Napi::Env env, const at::Tensor& a, const at::Tensor& b) {
+  auto arr = Napi::Array::New(env, 2);
+  arr.Set(0u, Wrap(env, a));
+  arr.Set(1u, Wrap(env, b));
+  return arr;
+}
+
+std::vector<at::Tensor> TensorList(const Napi::Value& v, const char* what) {
+  if (!v.IsArray()) throw ArgError(std::string("expected an array of tensors for ") + what);
+  auto a = v.As<Napi::Array>();
+  std::vector<at::Tensor> out;
+  out.reserve(a.Length());
+  for (uint32_t i = 0; i < a.Length(); i++) out.push_back(T(a.Get(i), what));
+  return out;
+}
+
+// ---------------------------------------------------------------- lifetime & info
+
+Napi::Value Dispose(const Napi::CallbackInfo& info) {
+  if (!info[0].IsExternal()) throw ArgError("expected a tensor handle");
+  auto* box = info[0].As<Napi::External<TensorBox>>().Data();
+  if (box->t.defined()) {
+    box->t.reset();
+    if (box->bytes) Napi::MemoryManagement::AdjustExternalMemory(info.Env(), -box->bytes);
+    box->bytes = 0;
+    g_live--;
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
+  auto* box = info[0].As<Napi::External<TensorBox>>().Data();
+  return Napi::Boolean::New(info.Env(), !box->t.defined());
+}
+
+Napi::Value LiveCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(g_live.load()));
+}
+
+Napi::Value Shape(const Napi::CallbackInfo& info) {
+  auto& t = T(info[0]);
+  auto sizes = t.sizes();
+  auto arr = Napi::Array::New(info.Env(), sizes.size());
+  for (size_t i = 0; i < sizes.size(); i++) arr.Set(static_cast<uint32_t>(i), Napi::Number::New(info.Env(), static_cast<double>(sizes[i])));
+  return arr;
+}
+
+Napi::Value DtypeOf(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), DtypeName(T(info[0]).scalar_type()));
+}
+
+Napi::Value DeviceOf(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), T(info[0]).device().str());
+}
+
+Napi::Value Numel(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(T(info[0]).numel()));
+}
+
+Napi::Value RequiresGrad(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), T(info[0]).requires_grad());
+}
+
+Napi::Value IsLeaf(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), T(info[0]).is_leaf());
+}
+
+Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info) {
+  T(info[0]).set_requires_grad(Bool(info[1]));
+  return info.Env().Undefined();
+}
+
+// ---------------------------------------------------------------- creation & data
+
+Napi::Value FromArray(const Napi::CallbackInfo& info) {
+  // (typedArray, shape, dtype)
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray()) throw ArgError("expected a typed array");
+  auto ta = info[0].As<Napi::TypedArray>();
+  auto shape = Ints(info[1], "shape");
+  int64_t n = 1;
+  for (auto s : shape) {
+    if (s < 0) throw ArgError("negative dimension in shape");
+    n *= s;
+  }
+  if (static_cast<int64_t>(ta.ElementLength()) != n) {
+    std::ostringstream m;
+    m << "the array has " << ta.ElementLength() << " elements but shape [";
+    for (size_t i = 0; i < shape.size(); i++) m << (i ? ", " : "") << shape[i];
+    m << "] needs " << n;
+    throw ArgError(m.str());
+  }
+  at::ScalarType src;
+  switch (ta.TypedArrayType()) {
+    case napi_float32_array: src = at::kFloat; break;
+    case napi_float64_array: src = at::kDouble; break;
+    case napi_bigint64_array: src = at::kLong; break;
+    case napi_int32_array: src = at::kInt; break;
+    case napi_uint8_array: src = at::kByte; break;
+    default: throw ArgError("unsupported typed array (use Float32Array, Float64Array, BigInt64Array, Int32Array or Uint8Array)");
+  }
+  auto buf = ta.ArrayBuffer();
+  void* data = static_cast<uint8_t*>(buf.Data()) + ta.ByteOffset();
+  at::Tensor t = at::empty(shape, at::TensorOptions().dtype(src));
+  if (n > 0) std::memcpy(t.data_ptr(), data, static_cast<size_t>(n) * t.element_size());
+  at::ScalarType dst = info[2].IsString() ? Dtype(info[2].As<Napi::String>().Utf8Value()) : src;
+  if (dst != src) t = t.to(dst);
+  return Wrap(env, t);
+}
+
+Napi::Value FromBytes(const Napi::CallbackInfo& info) {
+  // (Uint8Array raw little-endian bytes, shape, dtype)
+  if (!info[0].IsTypedArray()) throw ArgError("expected a Uint8Array");
+  auto ta = info[0].As<Napi::TypedArray>();
+  auto shape = Ints(info[1], "shape");
+  at::ScalarType dt = Dtype(Str(info[2], "dtype"));
+  at::Tensor t = at::empty(shape, at::TensorOptions().dtype(dt));
+  size_t need = static_cast<size_t>(t.numel()) * t.element_size();
+  if (ta.ByteLength() != need) {
+    std::ostringstream m;
+    m << "got " << ta.ByteLength() << " bytes, shape and dtype need " << need;
+    throw ArgError(m.str());
+  }
+  auto buf = ta.ArrayBuffer();
+  if (need > 0) std::memcpy(t.data_ptr(), static_cast<uint8_t*>(buf.Data()) + ta.ByteOffset(), need);
+  return Wrap(info.Env(), t);
+}
+
+Napi::Value ToBytes(const Napi::CallbackInfo& info) {
+  at::Tensor t = T(info[0]).detach().to(at::kCPU).contiguous();
+  size_t n = static_cast<size_t>(t.numel()) * t.element_size();
+  auto out = Napi::Buffer<uint8_t>::Copy(info.Env(), static_cast<const uint8_t*>(t.data_ptr()), n);
+  return out;
+}
+
+Napi::Value ToArray(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  at::Tensor t = T(info[0]).detach().to(at::kCPU).contiguous();
+  size_t n = static_cast<size_t>(t.numel());
+  switch (t.scalar_type()) {
+    case at::kFloat: {
+      auto a = Napi::Float32Array::New(env, n);
+      if (n) std::memcpy(a.Data(), t.data_ptr(), n * 4);
+      return a;
+    }
+    case at::kDouble: {
+      auto a = Napi::Float64Array::New(env, n);
+      if (n) std::memcpy(a.Data(), t.data_ptr(), n * 8);
+      return a;
+    }
+    case at::kLong: {
+      auto ab = Napi::ArrayBuffer::New(env, n * 8);
+      if (n) std::memcpy(ab.Data(), t.data_ptr(), n * 8);
+      napi_value out;
+      napi_create_typedarray(env, napi_bigint64_array, n, ab, 0, &out);
+      return Napi::Value(env, out);
+    }
+    case at::kInt: {
+      auto a = Napi::Int32Array::New(env, n);
+      if (n) std::memcpy(a.Data(), t.data_ptr(), n * 4);
+      return a;
+    }
+    case at::kBool:
+    case at::kByte: {
+      auto a = Napi::Uint8Array::New(env, n);
+      if (n) std::memcpy(a.Data(), t.data_ptr(), n);
+      return a;
+    }
+    default: throw ArgError("unsupported dtype");
+  }
+}
+
+Napi::Value Item(const Napi::CallbackInfo& info) {
+  auto& t = T(info[0]);
+  if (t.numel() != 1) {
+    std::ostringstream m;
+    m << "the tensor has " << t.numel() << " elements; item() needs exactly one";
+    throw ArgError(m.str());
+  }
+  if (t.scalar_type() == at::kBool) return Napi::Boolean::New(info.Env(), t.item<bool>());
+  return Napi::Number::New(info.Env(), t.item<double>());
+}
+
+// create(kind, shape, dtype, device, value)
+Napi::Value Create(const Napi::CallbackInfo& info) {
+  std::string kind = Str(info[0], "kind");
+  auto shape = Ints(info[1], "shape");
+  auto o = Opts(info[2], info[3]);
+  at::Tensor t;
+  if (kind == "zeros") t = at::zeros(shape, o);
+  else if (kind == "ones") t = at::ones(shape, o);
+  else if (kind == "empty") t = at::empty(shape, o);
+  else if (kind == "full") t = at::full(shape, ScalarOf(info[4]), o);
+  else if (kind == "randn") t = at::randn(shape, o);
+  else if (kind == "rand") t = at::rand(shape, o);
+  else throw ArgError("unknown kind " + kind);
+  return Wrap(info.Env(), t);
+}
+
+Napi::Value Arange(const Napi::CallbackInfo& info) {
+  auto o = Opts(info[3], info[4]);
+  return Wrap(info.Env(), at::arange(ScalarOf(info[0]), ScalarOf(info[1]), ScalarOf(info[2]), o));
+}
+
+// bernoulli(shapeLikeTensor or probabilities tensor, p|null)
+Napi::Value Bernoulli(const Napi::CallbackInfo& info) {
+  auto& t = T(info[0]);
+  if (info[1].IsNumber()) return Wrap(info.Env(), at::bernoulli(t, Num(info[1], "p")));
+  return Wrap(info.Env(), at::bernoulli(t));
+}
+
+// normal(mean, std, shape, dtype, device)
+Napi::Value Normal(const Napi::CallbackInfo& info) {
+  auto o = Opts(info[3], info[4]);
+  auto shape = Ints(info[2], "shape");
+  at::Tensor t = at::empty(shape, o);
+  t.normal_(Num(info[0], "mean"), Num(info[1], "std"));
+  return Wrap(info.Env(), t);
+}
+
+// in-place random fills: uniform_(h, a, b), normal_(h, mean, std)
+Napi::Value FillRandom(const Napi::CallbackInfo& info) {
+  auto& t = T(info[0]);
+  std::string kind = Str(info[1], "kind");
+  at::NoGradGuard ng;
+  if (kind == "uniform") t.uniform_(Num(info[2], "from"), Num(info[3], "to"));
+  else if (kind == "normal") t.normal_(Num(info[2], "mean"), Num(info[3], "std"));
+  else throw ArgError("unknown kind " + kind);
+  return info.Env().Undefined();
+}
+
+// ---------------------------------------------------------------- element-wise
+
+enum Unary {
+  U_NEG, U_EXP, U_LOG, U_SQRT, U_ABS, U_RELU, U_TANH, U_SIGMOID, U_SQUARE, U_RSQRT, U_SIGN,
+  U_FLOOR, U_CEIL, U_ROUND, U_ISNAN, U_ISFINITE, U_LOGICAL_NOT, U_CLONE, U_DETACH, U_CONTIGUOUS,
+  U_ZEROS_LIKE, U_ONES_LIKE, U_RANDN_LIKE, U_RAND_LIKE, U_RECIPROCAL, U_COS, U_SIN, U_LOG1P, U_EMPTY_LIKE,
+};
+
+Napi::Value UnaryOp(const Napi::CallbackInfo& info) {
+  auto& x = T(info[0]);
+  at::Tensor r;
+  switch (Int(info[1], "op")) {
+    case U_NEG: r = x.neg(); break;
+    case U_EXP: r = x.exp(); break;
+    case U_LOG: r = x.log(); break;
+    case U_SQRT: r = x.sqrt(); break;
+    case U_ABS: r = x.abs(); break;
+    case U_RELU: r = at::relu(x); break;
+    case U_TANH: r = x.tanh(); break;
+    case U_SIGMOID: r = x.sigmoid(); break;
+    case U_SQUARE: r = x.square(); break;
+    case U_RSQRT: r = x.rsqrt(); break;
+    case U_SIGN: r = x.sign(); break;
+    case U_FLOOR: r = x.floor(); break;
+    case U_CEIL: r = x.ceil(); break;
+    case U_ROUND: r = x.round(); break;
+    case U_ISNAN: r = x.isnan(); break;
+    case U_ISFINITE: r = x.isfinite(); break;
+    case U_LOGICAL_NOT: r = x.logical_not(); break;
+    case U_CLONE: r = x.clone(); break;
+    case U_DETACH: r = x.detach(); break;
+    case U_CONTIGUOUS: r = x.contiguous(); break;
+    case U_ZEROS_LIKE: r = at::zeros_like(x); break;
+    case U_ONES_LIKE: r = at::ones_like(x); break;
+    case U_RANDN_LIKE: r = at::randn_like(x); break;
+    case U_RAND_LIKE: r = at::rand_like(x); break;
+    case U_RECIPROCAL: r = x.reciprocal(); break;
+    case U_COS: r = x.cos(); break;
+    case U_SIN: r = x.sin(); break;
+    case U_LOG1P: r = x.log1p(); break;
+    case U_EMPTY_LIKE: r = at::empty_like(x); break;
+    default: throw ArgError("unknown op");
+  }
+  return Wrap(info.Env(), r);
+}
+
+enum Binary {
+  B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_MAXIMUM, B_MINIMUM,
+  B_MATMUL, B_RSUB, B_LOGICAL_AND, B_LOGICAL_OR, B_FMOD,
+};
+
+// binary(a, b (tensor|number), op, alpha)
+Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
+  auto& a = T(info[0], "left operand");
+  int64_t op = Int(info[2], "op");
+  bool scalar = IsScalarArg(info[1]);
+  at::Tensor r;
+  if (scalar) {
+    at::Scalar s = ScalarOf(info[1]);
+    switch (op) {
+      case B_ADD: r = at::add(a, s, info[3].IsNumber() ? ScalarOf(info[3]) : at::Scalar(1)); break;
+      case B_SUB: r = at::sub(a, s, info[3].IsNumber() ? ScalarOf(info[3]) : at::Scalar(1)); break;
+      case B_MUL: r = at::mul(a, s); break;
+      case B_DIV: r = at::div(a, s); break;
+      case B_POW: r = at::pow(a, s); break;
+      case B_EQ: r = at::eq(a, s); break;
+      case B_NE: r = at::ne(a, s); break;
+      case B_LT: r = at::lt(a, s); break;
+      case B_LE: r = at::le(a, s); break;
+      case B_GT: r = at::gt(a, s); break;
+      case B_GE: r = at::ge(a, s); break;
+      case B_MAXIMUM: r = at::clamp_min(a, s); break;
+      case B_MINIMUM: r = at::clamp_max(a, s); break;
+      case B_RSUB: r = at::rsub(a, s); break;
+      case B_FMOD: r = at::fmod(a, s); break;
+      default: throw ArgError("this op needs a tensor on the right");
+    }
+  } else {
+    auto& b = T(info[1], "right operand");
+    switch (op) {
+      case B_ADD: r = at::add(a, b, info[3].IsNumber() ? ScalarOf(info[3]) : at::Scalar(1)); break;
+      case B_SUB: r = at::sub(a, b, info[3].IsNumber() ? ScalarOf(info[3]) : at::Scalar(1)); break;
+      case B_MUL: r = at::mul(a, b); break;
+      case B_DIV: r = at::div(a, b); break;
+      case B_POW: r = at::pow(a, b); break;
+      case B_EQ: r = at::eq(a, b); break;
+      case B_NE: r = at::ne(a, b); break;
+      case B_LT: r = at::lt(a, b); break;
+      case B_LE: r = at::le(a, b); break;
+      case B_GT: r = at::gt(a, b); break;
+      case B_GE: r = at::ge(a, b); break;
+      case B_MAXIMUM: r = at::maximum(a, b); break;
+      case B_MINIMUM: r = at::minimum(a, b); break;
+      case B_MATMUL: r = at::matmul(a, b); break;
+      case B_RSUB: r = at::sub(b, a); break;
+      case B_LOGICAL_AND: r = at::logical_and(a, b); break;
+      case B_LOGICAL_OR: r = at::logical_or(a, b); break;
+      case B_FMOD: r = at::fmod(a, b); break;
+      default: throw ArgError("unknown op");
+    }
+  }
+  return Wrap(info.Env(), r);
+}
+
+enum Inplace { I_ADD, I_SUB, I_MUL, I_DIV, I_COPY, I_ZERO, I_FILL, I_ADDCMUL, I_ADDCDIV, I_CLAMP };
+
+// inplace(a, b (tensor|number|null), op, alpha, c) -> undefined; mutates a
+Napi::Value InplaceOp(const Napi::CallbackInfo& info) {
+  auto& a = T(info[0], "target");
+  int64_t op = Int(info[2], "op");
+  at::Scalar alpha = info[3].IsNumber() ? ScalarOf(info[3]) : at::Scalar(1);
+  switch (op) {
+    case I_ZERO: a.zero_(); break;
+    case I_FILL: a.fill_(ScalarOf(info[1])); break;
+    case I_CLAMP: {
+      c10::optional<at::Scalar> lo, hi;
+      if (info[1].IsNumber()) lo = ScalarOf(info[1]);
+      if (info[3].IsNumber()) hi = ScalarOf(info[3]);
+      a.clamp_(lo, hi);
+      break;
+    }
+    case I_ADDCMUL: a.addcmul_(T(info[1]), T(info[4]), alpha); break;
+    case I_ADDCDIV: a.addcdiv_(T(info[1]), T(info[4]), alpha); break;
+    case I_COPY: a.copy_(T(info[1], "source")); break;
+    default:
+      if (IsScalarArg(info[1])) {
+        at::Scalar s = ScalarOf(info[1]);
+        switch (op) {
+          case I_ADD: a.add_(s, alpha); break;
+          case I_SUB: a.sub_(s, alpha); break;
+          case I_MUL: a.mul_(s); break;
+          case I_DIV: a.div_(s); break;
+          default: throw ArgError("unknown op");
+        }
+      } else {
+        auto& b = T(info[1], "operand");
+        switch (op) {
+          case I_ADD: a.add_(b, alpha); break;
+          case I_SUB: a.sub_(b, alpha); break;
+          case I_MUL: a.mul_(b); break;
+          case I_DIV: a.div_(b); break;
+          default: throw ArgError("unknown op");
+        }
+      }
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value Where(const Napi::CallbackInfo& info) {
+  auto& c = T(info[0], "condition");
+  if (IsScalarArg(info[1]) && IsScalarArg(info[2]))
+    return Wrap(info.Env(), at::where(c, ScalarOf(info[1]), ScalarOf(info[2])));
+  if (IsScalarArg(info[1])) return Wrap(info.Env(), at::where(c, ScalarOf(info[1]), T(info[2])));
+  if (IsScalarArg(info[2])) return Wrap(info.Env(), at::where(c, T(info[1]), ScalarOf(info[2])));
+  return Wrap(info.Env(), at::where(c, T(info[1]), T(info[2])));
+}
+
+Napi::Value Clamp(const Napi::CallbackInfo& info) {
+  c10::optional<at::Scalar> lo, hi;
+  if (info[1].IsNumber()) lo = ScalarOf(info[1]);
+  if (info[2].IsNumber()) hi = ScalarOf(info[2]);
+  return Wrap(info.Env(), at::clamp(T(info[0]), lo, hi));
+}
+
+// ---------------------------------------------------------------- reductions
+
+enum Reduce { R_SUM, R_MEAN, R_AMAX, R_AMIN, R_PROD, R_ANY, R_ALL, R_STD, R_VAR };
+
+// reduce(h, op, dims|null, keepdim)
+Napi::Value ReduceOp(const Napi::CallbackInfo& info) {
+  auto& x = T(info[0]);
+  int64_t op = Int(info[1], "op");
+  bool all = info[2].IsNull() || info[2].IsUndefined();
+  bool keep = Bool(info[3]);
+  std::vector<int64_t> dims = all ? std::vector<int64_t>{} : Ints(info[2], "dims");
+  at::Tensor r;
+  switch (op) {
+    case R_SUM: r = all ? x.sum() : x.sum(dims, keep); break;
+    case R_MEAN: r = all ? x.mean() : x.mean(dims, keep); break;
+    case R_AMAX: r = all ? x.max() : at::amax(x, dims, keep); break;
+    case R_AMIN: r = all ? x.min() : at::amin(x, dims, keep); break;
+    case R_PROD:
+      if (all) r = x.prod();
+      else {
+        if (dims.size() != 1) throw ArgError("exactly one dim");
+        r = x.prod(dims[0], keep);
+      }
+      break;
+    case R_ANY:
+      if (all) r = x.any();
+      else {
+        if (dims.size() != 1) throw ArgError("exactly one dim");
+        r = x.any(dims[0], keep);
+      }
+      break;
+    case R_ALL:
+      if (all) r = x.all();
+      else {
+        if (dims.size() != 1) throw ArgError("exactly one dim");
+        r = x.all(dims[0], keep);
+      }
+      break;
+    case R_STD: r = all ? x.std() : x.std(dims, true, keep); break;
+    case R_VAR: r = all ? x.var() : x.var(dims, true, keep); break;
+    default: throw ArgError("unknown op");
+  }
+  return Wrap(info.Env(), r);
+}
+
+// norm(h, p, dims|null, keepdim)
+Napi::Value Norm(const Napi::CallbackInfo& info) {
+  auto& x = T(info[0]);
+  at::Scalar p = ScalarOf(info[1]);
+  if (info[2].IsNull() || info[2].IsUndefined()) return Wrap(info.Env(), at::norm(x, p));
+  return Wrap(info.Env(), at::norm(x, p, Ints(info[2], "dims"), Bool(info[3])));
+}
+
+// maxDim(h, dim, keepdim, isMin) -> [values, indices]
+Napi::Value MaxDim(const Napi::CallbackInfo& info) {
+  auto& x = T(info[0]);
+  auto res = Bool(info[3]) ? at::min(x, Int(info[1], "dim"), Bool(info[2])) : at::max(x, Int(info[1], "dim"), Bool(info[2]));
+  return Pair(info.Env(), std::get<0>(res), std::get<1>(res));
+}
+
+// argmax(h, dim|null, keepdim, isMin)
+Napi::Value Argmax(const Napi::CallbackInfo& info) {
+  auto& x = T(info[0]);
+  c10::optional<int64_t> dim;
+  if (info[1].IsNumber()) dim = Int(info[1], "dim");
+  return Wrap(info.Env(), Bool(info[3]) ? at::argmin(x, dim, Bool(info[2])) : at::argmax(x, dim, Bool(info[2])));
+}
+
+// topk(h, k, dim, largest, sorted)
+Napi::Value Topk(const Napi::CallbackInfo& info) {
+  auto res = at::topk(T(info[0]), Int(info[1], "k"), Int(info[2], "dim"), Bool(info[3]), Bool(info[4]));
+  return Pair(info.Env(), std::get<0>(res), std::get<1>(res));
+}
+
+Napi::Value Sort(const Napi::CallbackInfo& info) {
+  auto res = at::sort(T(info[0]), Int(info[1], "dim"), Bool(info[2]));
+  return Pair(info.Env(), std::get<0>(res), std::get<1>(res));
+}
+
+// ---------------------------------------------------------------- shapes
+
+Napi::Value View(const Napi::CallbackInfo& info) { return Wrap(info.Env(), T(info[0]).view(Ints(info[1], "shape"))); }
+Napi::Value Reshape(const Napi::CallbackInfo& info) { return Wrap(info.Env(), T(info[0]).reshape(Ints(info[1], "shape"))); }
+Napi::Value Permute(const Napi::CallbackInfo& info) { return Wrap(info.Env(), T(info[0]).permute(Ints(info[1], "dims"))); }
+Napi::Value Expand(const Napi::CallbackInfo& info) { return Wrap(info.Env(), T(info[0]).expand(Ints(info[1], "shape"))); }
+Napi::Value Transpose(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), T(info[0]).transpose(Int(info[1], "dim0"), Int(info[2], "dim1")));
+}
+Napi::Value Narrow(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), T(info[0]).narrow(Int(info[1], "dim"), Int(info[2], "start"), Int(info[3], "length")));
+}
+// slice(h, dim, start|null, end|null, step)
+Napi::Value Slice(const Napi::CallbackInfo& info) {
+  c10::optional<int64_t> start, end;
+  if (info[2].IsNumber()) start = Int(info[2], "start");
+  if (info[3].IsNumber()) end = Int(info[3], "end");
+  int64_t step = info[4].IsNumber() ? Int(info[4], "step") : 1;
+  if (step <= 0) throw ArgError("step must be positive");
+  return Wrap(info.Env(), T(info[0]).slice(Int(info[1], "dim"), start, end, step));
+}
+Napi::Value Select(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), T(info[0]).select(Int(info[1], "dim"), Int(info[2], "index")));
+}
+Napi::Value IndexSelect(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), at::index_select(T(info[0]), Int(info[1], "dim"), T(info[2], "index")));
+}
+Napi::Value Gather(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), at::gather(T(info[0]), Int(info[1], "dim"), T(info[2], "index")));
+}
+Napi::Value Cat(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), at::cat(TensorList(info[0], "cat"), Int(info[1], "dim")));
+}
+Napi::Value Stack(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), at::stack(TensorList(info[0], "stack"), Int(info[1], "dim")));
+}
+Napi::Value Squeeze(const Napi::CallbackInfo& info) {
+  if (info[1].IsNumber()) return Wrap(info.Env(), T(info[0]).squeeze(Int(info[1], "dim")));
+  return Wrap(info.Env(), T(info[0]).squeeze());
+}
+Napi::Value Unsqueeze(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), T(info[0]).unsqueeze(Int(info[1], "dim")));
+}
+Napi::Value Flatten(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), T(info[0]).flatten(Int(info[1], "start"), Int(info[2], "end")));
+}
+Napi::Value Pad(const Napi::CallbackInfo& info) {
+  // constant padding: pad = [left, right, top, bottom, ...] (last dim first, as PyTorch)
+  return Wrap(info.Env(), at::constant_pad_nd(T(info[0]), Ints(info[1], "pad"), ScalarOf(info[2])));
+}
+Napi::Value Flip(const Napi::CallbackInfo& info) { return Wrap(info.Env(), T(info[0]).flip(Ints(info[1], "dims"))); }
+Napi::Value OneHot(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), at::one_hot(T(info[0]), Int(info[1], "numClasses")));
+}
+
+// to(h, dtype|null, device|null)
+Napi::Value To(const Napi::CallbackInfo& info) {
+  auto& x = T(info[0]);
+  at::Tensor r = x;
+  if (info[2].IsString()) r = r.to(ParseDevice(info[2].As<Napi::String>().Utf8Value()));
+  if (info[1].IsString()) r = r.to(Dtype(info[1].As<Napi::String>().Utf8Value()));
+  return Wrap(info.Env(), r);
+}
+
+// ---------------------------------------------------------------- autograd
+
+Napi::Value GetGrad(const Napi::CallbackInfo& info) { return WrapOpt(info.Env(), T(info[0]).grad()); }
+
+Napi::Value SetGrad(const Napi::CallbackInfo& info) {
+  auto& x = T(info[0]);
+  x.mutable_grad() = UndefOr(info[1], "grad");
+  return info.Env().Undefined();
+}
+
+// backward(h, gradOutput|null, retainGraph, createGraph)
+Napi::Value Backward(const Napi::CallbackInfo& info) {
+  auto& x = T(info[0]);
+  at::Tensor g = UndefOr(info[1], "gradient");
+  bool create = Bool(info[3]);
+  c10::optional<bool> retain;
+  if (info[2].IsBoolean()) retain = Bool(info[2]);
+  x.backward(g, retain, create);
+  return info.Env().Undefined();
+}
+
+// grad(outputs[], inputs[], gradOutputs[]|null, retainGraph|null, createGraph, allowUnused) -> (tensor|null)[]
+Napi::Value Grad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto outs = TensorList(info[0], "outputs");
+  auto ins = TensorList(info[1], "inputs");
+  std::vector<at::Tensor> gouts;
+  if (info[2].IsArray()) {
+    auto a = info[2].As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) gouts.push_back(UndefOr(a.Get(i), "gradOutputs"));
+  }
+  c10::optional<bool> retain;
+  if (info[3].IsBoolean()) retain = Bool(info[3]);
+  bool create = Bool(info[4]);
+  bool allowUnused = Bool(info[5]);
+  auto res = torch::autograd::grad(outs, ins, gouts, retain, create, allowUnused);
+  auto arr = Napi::Array::New(env, res.size());
+  for (size_t i = 0; i < res.size(); i++) arr.Set(static_cast<uint32_t>(i), WrapOpt(env, res[i]));
+  return arr;
+}
+
+Napi::Value SetGradEnabled(const Napi::CallbackInfo& info) {
+  bool prev = at::GradMode::is_enabled();
+  at::GradMode::set_enabled(Bool(info[0]));
+  return Napi::Boolean::New(info.Env(), prev);
+}
+
+Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), at::GradMode::is_enabled());
+}
+
+// ---------------------------------------------------------------- nn functional
+
+// conv2d(x, w, b|null, stride, padding, dilation, groups)
+Napi::Value Conv2d(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), at::conv2d(T(info[0], "input"), T(info[1], "weight"), OptT(info[2], "bias"), Ints(info[3], "stride"),
+                                     Ints(info[4], "padding"), Ints(info[5], "dilation"), Int(info[6], "groups")));
+}
+
+// batchNorm(x, weight|null, bias|null, runningMean|null, runningVar|null, training, momentum, eps)
+Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), at::batch_norm(T(info[0], "input"), OptT(info[1], "weight"), OptT(info[2], "bias"), OptT(info[3], "running_mean"),
+                                         OptT(info[4], "running_var"), Bool(info[5]), Num(info[6], "momentum"), Num(info[7], "eps"),
+                                         /*cudnn_enabled=*/true));
+}
+
+// maxPool2d(x, kernel, stride, padding, dilation, ceilMode)
+Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), at::max_pool2d(T(info[0]), Ints(info[1], "kernel"), Ints(info[2], "stride"), Ints(info[3], "padding"),
+                                         Ints(info[4], "dilation"), Bool(info[5])));
+}
+
+// avgPool2d(x, kernel, stride, padding, ceilMode, countIncludePad)
+Napi::Value AvgPool2d(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), at::avg_pool2d(T(info[0]), Ints(info[1], "kernel"), Ints(info[2], "stride"), Ints(info[3], "padding"),
+                                         Bool(info[4]), Bool(info[5])));
+}
+
+Napi::Value AdaptiveAvgPool2d(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), at::adaptive_avg_pool2d(T(info[0]), Ints(info[1], "outputSize")));
+}
+
+Napi::Value Linear(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), at::linear(T(info[0], "input"), T(info[1], "weight"), OptT(info[2], "bias")));
+}
+
+Napi::Value Dropout(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), at::dropout(T(info[0]), Num(info[1], "p"), Bool(info[2])));
+}
+
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), at::softmax(T(info[0]), Int(info[1], "dim")));
+}
+
+Napi::Value LogSoftmax(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), at::log_softmax(T(info[0]), Int(info[1], "dim")));
+}
+
+// crossEntropy(logits, target, reduction ('mean'|'sum'|'none'), labelSmoothing)
+Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
+  std::string red = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "mean";
+  int64_t r = red == "mean" ? at::Reduction::Mean : red == "sum" ? at::Reduction::Sum : at::Reduction::None;
+  double ls = info[3].IsNumber() ? Num(info[3], "labelSmoothing") : 0.0;
+  return Wrap(info.Env(), at::cross_entropy_loss(T(info[0], "input"), T(info[1], "target"), c10::nullopt, r, -100, ls));
+}
+
+Napi::Value Embedding(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), at::embedding(T(info[0], "weight"), T(info[1], "indices")));
+}
+
+// ---------------------------------------------------------------- runtime
+
+Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
+  uint64_t seed = static_cast<uint64_t>(Int(info[0], "seed"));
+  torch::manual_seed(seed);
+  return info.Env().Undefined();
+}
+
+Napi::Value GetRngState(const Napi::CallbackInfo& info) {
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  at::Tensor st = gen.get_state();
+  return Napi::Buffer<uint8_t>::Copy(info.Env(), st.data_ptr<uint8_t>(), st.numel());
+}
+
+Napi::Value SetRngState(const Napi::CallbackInfo& info) {
+  if (!info[0].IsTypedArray()) throw ArgError("expected a Uint8Array");
+  auto ta = info[0].As<Napi::TypedArray>();
+  at::Tensor st = at::empty({static_cast<int64_t>(ta.ByteLength())}, at::kByte);
+  std::memcpy(st.data_ptr(), static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset(), ta.ByteLength());
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(st);
+  return info.Env().Undefined();
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  int n = static_cast<int>(Int(info[0], "threads"));
+  if (n < 1) throw ArgError("need at least one thread");
+  at::set_num_threads(n);
+  return info.Env().Undefined();
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), at::get_num_threads()); }
+
+Napi::Value CudaAvailable(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), torch::cuda::is_available()); }
+
+Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(torch::cuda::device_count()));
+}
+
+Napi::Value SetDeterministic(const Napi::CallbackInfo& info) {
+  at::globalContext().setDeterministicAlgorithms(Bool(info[0]), /*warn_only=*/true);
+  return info.Env().Undefined();
+}
+
+Napi::Value Version(const Napi::CallbackInfo& info) {
+  std::ostringstream s;
+  s << TORCH_VERSION_MAJOR << "." << TORCH_VERSION_MINOR << "." << TORCH_VERSION_PATCH;
+  return Napi::String::New(info.Env(), s.str());
+}
+
+Napi::Value Config(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), at::show_config()); }
+
+Napi::Value Noop(const Napi::CallbackInfo& info) { return info.Env().Undefined(); }
+
+// benchAdd(h, n): n calls of at::add(x, x) from C++, for the bench's floor of libtorch's own cost (µs per call)
+Napi::Value BenchAdd(const Napi::CallbackInfo& info) {
+  auto& x = T(info[0]);
+  int64_t n = Int(info[1], "n");
+  auto t0 = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < n; i++) {
+    at::Tensor r = at::add(x, x);
+  }
+  auto t1 = std::chrono::steady_clock::now();
+  return Napi::Number::New(info.Env(), std::chrono::duration<double, std::micro>(t1 - t0).count() / static_cast<double>(n));
+}
+
+#define EXPORT(name, fn) \
+  exports.Set(name, Napi::Function::New<Guard<fn>>(env, name, const_cast<void*>(static_cast<const void*>(name))))
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  EXPORT("dispose", Dispose);
+  EXPORT("isDisposed", IsDisposed);
+  EXPORT("liveCount", LiveCount);
+  EXPORT("shape", Shape);
+  EXPORT("dtype", DtypeOf);
+  EXPORT("device", DeviceOf);
+  EXPORT("numel", Numel);
+  EXPORT("requiresGrad", RequiresGrad);
+  EXPORT("isLeaf", IsLeaf);
+  EXPORT("setRequiresGrad", SetRequiresGrad);
+  EXPORT("fromArray", FromArray);
+  EXPORT("fromBytes", FromBytes);
+  EXPORT("toBytes", ToBytes);
+  EXPORT("toArray", ToArray);
+  EXPORT("item", Item);
+  EXPORT("create", Create);
+  EXPORT("arange", Arange);
+  EXPORT("bernoulli", Bernoulli);
+  EXPORT("normal", Normal);
+  EXPORT("fillRandom", FillRandom);
+  EXPORT("unary", UnaryOp);
+  EXPORT("binary", BinaryOp);
+  EXPORT("inplace", InplaceOp);
+  EXPORT("where", Where);
+  EXPORT("clamp", Clamp);
+  EXPORT("reduce", ReduceOp);
+  EXPORT("norm", Norm);
+  EXPORT("maxDim", MaxDim);
+  EXPORT("argmax", Argmax);
+  EXPORT("topk", Topk);
+  EXPORT("sort", Sort);
+  EXPORT("view", View);
+  EXPORT("reshape", Reshape);
+  EXPORT("permute", Permute);
+  EXPORT("expand", Expand);
+  EXPORT("transpose", Transpose);
+  EXPORT("narrow", Narrow);
+  EXPORT("slice", Slice);
+  EXPORT("select", Select);
+  EXPORT("indexSelect", IndexSelect);
+  EXPORT("gather", Gather);
+  EXPORT("cat", Cat);
+  EXPORT("stack", Stack);
+  EXPORT("squeeze", Squeeze);
+  EXPORT("unsqueeze", Unsqueeze);
+  EXPORT("flatten", Flatten);
+  EXPORT("pad", Pad);
+  EXPORT("flip", Flip);
+  EXPORT("oneHot", OneHot);
+  EXPORT("to", To);
+  EXPORT("getGrad", GetGrad);
+  EXPORT("setGrad", SetGrad);
+  EXPORT("backward", Backward);
+  EXPORT("grad", Grad);
+  EXPORT("setGradEnabled", SetGradEnabled);
+  EXPORT("isGradEnabled", IsGradEnabled);
+  EXPORT("conv2d", Conv2d);
+  EXPORT("batchNorm", BatchNorm);
+  EXPORT("maxPool2d", MaxPool2d);
+  EXPORT("avgPool2d", AvgPool2d);
+  EXPORT("adaptiveAvgPool2d", AdaptiveAvgPool2d);
+  EXPORT("linear", Linear);
+  EXPORT("dropout", Dropout);
+  EXPORT("softmax", Softmax);
+  EXPORT("logSoftmax", LogSoftmax);
+  EXPORT("crossEntropy", CrossEntropy);
+  EXPORT("embedding", Embedding);
+  EXPORT("manualSeed", ManualSeed);
+  EXPORT("getRngState", GetRngState);
+  EXPORT("setRngState", SetRngState);
+  EXPORT("setNumThreads", SetNumThreads);
+  EXPORT("getNumThreads", GetNumThreads);
+  EXPORT("cudaAvailable", CudaAvailable);
+  EXPORT("cudaDeviceCount", CudaDeviceCount);
+  EXPORT("setDeterministic", SetDeterministic);
+  EXPORT("version", Version);
+  EXPORT("config", Config);
+  EXPORT("noop", Noop);
+  EXPORT("benchAdd", BenchAdd);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(rdarts_torch, Init)

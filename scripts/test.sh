@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Command 2 of the README: set up whatever is missing, then run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec node --test --test-concurrency=2 dist/test/

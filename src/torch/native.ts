@@ -1,0 +1,130 @@
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** An opaque handle to one reference of a libtorch tensor. */
+export type Handle = { readonly __tensorHandle: unique symbol };
+type H = Handle;
+type Num = number;
+type MaybeH = H | null;
+
+/** The raw addon surface (see native/src/addon.cc). Not part of the public API. */
+export interface NativeAddon {
+  dispose(h: H): void;
+  isDisposed(h: H): boolean;
+  liveCount(): number;
+  shape(h: H): number[];
+  dtype(h: H): string;
+  device(h: H): string;
+  numel(h: H): number;
+  requiresGrad(h: H): boolean;
+  isLeaf(h: H): boolean;
+  setRequiresGrad(h: H, v: boolean): void;
+  fromArray(a: ArrayBufferView, shape: number[], dtype: string | null): H;
+  fromBytes(a: Uint8Array, shape: number[], dtype: string): H;
+  toBytes(h: H): Buffer;
+  toArray(h: H): Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
+  item(h: H): number | boolean;
+  create(kind: string, shape: number[], dtype: string | null, device: string | null, value?: number | boolean): H;
+  arange(start: Num, end: Num, step: Num, dtype: string | null, device: string | null): H;
+  bernoulli(h: H, p: number | null): H;
+  normal(mean: Num, std: Num, shape: number[], dtype: string | null, device: string | null): H;
+  fillRandom(h: H, kind: string, a: Num, b: Num): void;
+  unary(h: H, op: Num): H;
+  binary(a: H, b: H | number | boolean, op: Num, alpha: number | null): H;
+  inplace(a: H, b: H | number | boolean | null, op: Num, alpha: number | null, c: MaybeH): void;
+  where(c: H, a: H | number, b: H | number): H;
+  clamp(h: H, lo: number | null, hi: number | null): H;
+  reduce(h: H, op: Num, dims: number[] | null, keepdim: boolean): H;
+  norm(h: H, p: Num, dims: number[] | null, keepdim: boolean): H;
+  maxDim(h: H, dim: Num, keepdim: boolean, isMin: boolean): [H, H];
+  argmax(h: H, dim: number | null, keepdim: boolean, isMin: boolean): H;
+  topk(h: H, k: Num, dim: Num, largest: boolean, sorted: boolean): [H, H];
+  sort(h: H, dim: Num, descending: boolean): [H, H];
+  view(h: H, shape: number[]): H;
+  reshape(h: H, shape: number[]): H;
+  permute(h: H, dims: number[]): H;
+  expand(h: H, shape: number[]): H;
+  transpose(h: H, d0: Num, d1: Num): H;
+  narrow(h: H, dim: Num, start: Num, length: Num): H;
+  slice(h: H, dim: Num, start: number | null, end: number | null, step: Num): H;
+  select(h: H, dim: Num, index: Num): H;
+  indexSelect(h: H, dim: Num, index: H): H;
+  gather(h: H, dim: Num, index: H): H;
+  cat(hs: H[], dim: Num): H;
+  stack(hs: H[], dim: Num): H;
+  squeeze(h: H, dim: number | null): H;
+  unsqueeze(h: H, dim: Num): H;
+  flatten(h: H, start: Num, end: Num): H;
+  pad(h: H, pad: number[], value: Num): H;
+  flip(h: H, dims: number[]): H;
+  oneHot(h: H, numClasses: Num): H;
+  to(h: H, dtype: string | null, device: string | null): H;
+  getGrad(h: H): MaybeH;
+  setGrad(h: H, g: MaybeH): void;
+  backward(h: H, g: MaybeH, retain: boolean | null, create: boolean): void;
+  grad(outs: H[], ins: H[], gradOuts: MaybeH[] | null, retain: boolean | null, create: boolean, allowUnused: boolean): MaybeH[];
+  setGradEnabled(v: boolean): boolean;
+  isGradEnabled(): boolean;
+  conv2d(x: H, w: H, b: MaybeH, stride: number[], padding: number[], dilation: number[], groups: Num): H;
+  batchNorm(x: H, w: MaybeH, b: MaybeH, rm: MaybeH, rv: MaybeH, training: boolean, momentum: Num, eps: Num): H;
+  maxPool2d(x: H, k: number[], s: number[], p: number[], d: number[], ceil: boolean): H;
+  avgPool2d(x: H, k: number[], s: number[], p: number[], ceil: boolean, countIncludePad: boolean): H;
+  adaptiveAvgPool2d(x: H, out: number[]): H;
+  linear(x: H, w: H, b: MaybeH): H;
+  dropout(x: H, p: Num, train: boolean): H;
+  softmax(x: H, dim: Num): H;
+  logSoftmax(x: H, dim: Num): H;
+  crossEntropy(x: H, target: H, reduction: string, labelSmoothing: Num): H;
+  embedding(w: H, idx: H): H;
+  manualSeed(seed: Num): void;
+  getRngState(): Buffer;
+  setRngState(b: Uint8Array): void;
+  setNumThreads(n: Num): void;
+  getNumThreads(): number;
+  cudaAvailable(): boolean;
+  cudaDeviceCount(): number;
+  setDeterministic(v: boolean): void;
+  version(): string;
+  config(): string;
+  noop(): void;
+}
+
+function packageRoot(): string {
+  // dist/src/torch/native.js or src/torch/native.ts → walk up to the folder with package.json
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'native'))) return dir;
+    dir = resolve(dir, '..');
+  }
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+}
+
+function load(): NativeAddon {
+  const root = packageRoot();
+  const candidates = [
+    process.env.RDARTS_ADDON,
+    join(root, 'native', 'build', 'Release', 'rdarts_torch.node'),
+    join(root, 'native', 'build', 'Debug', 'rdarts_torch.node'),
+  ].filter((p): p is string => !!p);
+  const path = candidates.find((p) => existsSync(p));
+  if (!path) {
+    throw new Error(
+      `the libtorch addon is not built (looked for ${candidates.join(', ')}).\n` +
+        `help: run 'bash scripts/setup.sh' in ${root}; it installs libtorch-dev when missing and builds the addon`,
+    );
+  }
+  const require = createRequire(import.meta.url);
+  try {
+    return require(path) as NativeAddon;
+  } catch (e) {
+    throw new Error(
+      `could not load the libtorch addon ${path}: ${(e as Error).message}\n` +
+        `help: the addon must be built against the libtorch it loads; re-run 'bash scripts/setup.sh' ` +
+        `(set LIBTORCH=/path/to/libtorch for a non-Debian libtorch, and LIBTORCH_CXX11_ABI=0 for pip wheels built with the old ABI)`,
+    );
+  }
+}
+
+export const native: NativeAddon = load();

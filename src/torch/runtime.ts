@@ -1,0 +1,51 @@
+import { cpus } from 'node:os';
+import { native } from './native.js';
+import { readEnv } from '../util/env.js';
+
+/** Seed libtorch's default generator (init, randn, dropout, noise ops). One call seeds all tensor-side randomness. */
+export function manualSeed(seed: number): void {
+  native.manualSeed(seed);
+}
+
+/** The state of libtorch's default CPU generator, as bytes (for checkpoints). */
+export function getRngState(): Uint8Array {
+  return new Uint8Array(native.getRngState());
+}
+
+export function setRngState(state: Uint8Array): void {
+  native.setRngState(state);
+}
+
+export function setNumThreads(n: number): void {
+  native.setNumThreads(n);
+}
+
+export function getNumThreads(): number {
+  return native.getNumThreads();
+}
+
+export function cudaAvailable(): boolean {
+  return native.cudaAvailable();
+}
+
+export function cudaDeviceCount(): number {
+  return native.cudaDeviceCount();
+}
+
+/** libtorch's version, e.g. "1.13.0". */
+export function libtorchVersion(): string {
+  return native.version();
+}
+
+/** libtorch's build configuration (at::show_config). */
+export function libtorchConfig(): string {
+  return native.config();
+}
+
+/** Ask libtorch for deterministic algorithms where it has them (warns, never throws, where it has none). */
+export function setDeterministic(on: boolean): void {
+  native.setDeterministic(on);
+}
+
+// Debian's libtorch defaults to one intra-op thread; use every core unless RDARTS_THREADS says otherwise.
+native.setNumThreads(readEnv().threads ?? Math.max(1, cpus().length));
