@@ -4,8 +4,8 @@
 // exceptions into JS errors that carry libtorch's message and the op's name. Everything
 // with meaning (modules, optimisers, scopes) lives in TypeScript (src/torch).
 //
-// A tensor handle is a Napi::External<TensorBox>. Each handle owns one reference to an
-// at::Tensor; `dispose` drops it at once, the finalizer is only a safety net.
+// A tensor handle is a number naming a slot that owns one reference to an at::Tensor;
+// `dispose` drops it at once (see "handles" below).
 
 #include <napi.h>
 #include <torch/torch.h>
@@ -14,6 +14,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <atomic>
+#include <deque>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -24,11 +25,6 @@
 namespace {
 
 std::atomic<int64_t> g_live{0};
-
-struct TensorBox {
-  at::Tensor t;
-  int64_t bytes = 0;
-};
 
 // Only tensors of at least this size are reported to V8 as external memory: the report is a
 // call into V8 per tensor, which would double the cost of small ops, and small tensors do not
@@ -86,34 +82,69 @@ Napi::Value Guard(const Napi::CallbackInfo& info) {
 }
 
 // ---------------------------------------------------------------- handles
+//
+// A handle is a JS number: generation · 2^24 + slot. Slots live in a deque (stable addresses);
+// a disposed slot goes on a free list and its generation is bumped when reused, so a stale
+// handle is detected ("used after dispose") instead of reaching another tensor. Numbers cost
+// nothing to create, unlike N-API externals with finalizers; the JS side keeps a
+// FinalizationRegistry as the safety net for tensors that live outside scopes.
 
-void FinalizeBox(Napi::Env env, TensorBox* box) {
-  if (box->t.defined()) {
-    if (box->bytes) Napi::MemoryManagement::AdjustExternalMemory(env, -box->bytes);
-    g_live--;
-  }
-  delete box;
-}
+struct Slot {
+  at::Tensor t;
+  uint32_t gen = 0;
+  int64_t bytes = 0;
+};
+
+std::deque<Slot> g_slots;
+std::vector<uint32_t> g_free;
+constexpr double kSlotBase = 16777216.0;  // 2^24 slots
+constexpr uint32_t kSlotMask = 0xFFFFFF;
 
 Napi::Value Wrap(Napi::Env env, at::Tensor t) {
-  auto* box = new TensorBox();
-  box->bytes = TensorBytes(t);
-  box->t = std::move(t);
+  uint32_t i;
+  if (!g_free.empty()) {
+    i = g_free.back();
+    g_free.pop_back();
+  } else {
+    if (g_slots.size() > kSlotMask) throw ArgError("more than 16M live tensors; dispose tensors or run steps inside tidy()");
+    i = static_cast<uint32_t>(g_slots.size());
+    g_slots.emplace_back();
+  }
+  Slot& s = g_slots[i];
+  s.gen = (s.gen + 1) & 0x1FFFFFFF;
+  if (s.gen == 0) s.gen = 1;
+  s.bytes = TensorBytes(t);
+  s.t = std::move(t);
   g_live++;
-  if (box->bytes > 0) Napi::MemoryManagement::AdjustExternalMemory(env, box->bytes);
-  return Napi::External<TensorBox>::New(env, box, FinalizeBox);
+  if (s.bytes) Napi::MemoryManagement::AdjustExternalMemory(env, s.bytes);
+  return Napi::Number::New(env, static_cast<double>(s.gen) * kSlotBase + static_cast<double>(i));
+}
+
+Slot* Lookup(const Napi::Value& v) {
+  if (!v.IsNumber()) return nullptr;
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= kSlotBase)) return nullptr;
+  uint64_t u = static_cast<uint64_t>(d);
+  uint32_t i = static_cast<uint32_t>(u & kSlotMask);
+  uint32_t gen = static_cast<uint32_t>(u >> 24);
+  if (i >= g_slots.size()) return nullptr;
+  Slot& s = g_slots[i];
+  if (s.gen != gen || !s.t.defined()) return nullptr;
+  return &s;
+}
+
+at::Tensor& T(const Napi::Value& v, const char* what = "tensor") {
+  Slot* s = Lookup(v);
+  if (!s) {
+    if (!v.IsNumber()) throw ArgError(std::string("expected a tensor handle for ") + what);
+    throw ArgError(std::string("tensor used after dispose() (") + what + ")");
+  }
+  return s->t;
 }
 
 Napi::Value WrapOpt(Napi::Env env, const at::Tensor& t) {
   if (!t.defined()) return env.Null();
   return Wrap(env, t);
-}
-
-at::Tensor& T(const Napi::Value& v, const char* what = "tensor") {
-  if (!v.IsExternal()) throw ArgError(std::string("expected a tensor handle for ") + what);
-  auto* box = v.As<Napi::External<TensorBox>>().Data();
-  if (!box->t.defined()) throw ArgError(std::string("tensor used after dispose() (") + what + ")");
-  return box->t;
 }
 
 c10::optional<at::Tensor> OptT(const Napi::Value& v, const char* what) {
@@ -196,8 +227,9 @@ at::TensorOptions Opts(const Napi::Value& dtype, const Napi::Value& device) {
   return o;
 }
 
-// a JS number or a tensor handle
-bool IsScalarArg(const Napi::Value& v) { return v.IsNumber() || v.IsBoolean(); }
+// Handles are numbers too, so where an argument may be a tensor or a scalar the caller says
+// which with an explicit flag argument.
+bool Flag(const Napi::Value& v) { return v.IsBoolean() && v.As<Napi::Boolean>().Value(); }
 at::Scalar ScalarOf(const Napi::Value& v) {
   if (v.IsBoolean()) return at::Scalar(v.As<Napi::Boolean>().Value());
   double d = v.As<Napi::Number>().DoubleValue();
@@ -226,21 +258,19 @@ std::vector<at::Tensor> TensorList(const Napi::Value& v, const char* what) {
 // ---------------------------------------------------------------- lifetime & info
 
 Napi::Value Dispose(const Napi::CallbackInfo& info) {
-  if (!info[0].IsExternal()) throw ArgError("expected a tensor handle");
-  auto* box = info[0].As<Napi::External<TensorBox>>().Data();
-  if (box->t.defined()) {
-    box->t.reset();
-    if (box->bytes) Napi::MemoryManagement::AdjustExternalMemory(info.Env(), -box->bytes);
-    box->bytes = 0;
+  // disposing a stale or already disposed handle is a no-op (the GC safety net may do that)
+  Slot* s = Lookup(info[0]);
+  if (s) {
+    s->t.reset();
+    if (s->bytes) Napi::MemoryManagement::AdjustExternalMemory(info.Env(), -s->bytes);
+    s->bytes = 0;
     g_live--;
+    g_free.push_back(static_cast<uint32_t>(static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue()) & kSlotMask));
   }
   return info.Env().Undefined();
 }
 
-Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
-  auto* box = info[0].As<Napi::External<TensorBox>>().Data();
-  return Napi::Boolean::New(info.Env(), !box->t.defined());
-}
+Napi::Value IsDisposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), Lookup(info[0]) == nullptr); }
 
 Napi::Value LiveCount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(g_live.load()));
@@ -489,11 +519,11 @@ enum Binary {
   B_MATMUL, B_RSUB, B_LOGICAL_AND, B_LOGICAL_OR, B_FMOD,
 };
 
-// binary(a, b (tensor|number), op, alpha)
+// binary(a, b (tensor|number), op, alpha, bIsScalar)
 Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
   auto& a = T(info[0], "left operand");
   int64_t op = Int(info[2], "op");
-  bool scalar = IsScalarArg(info[1]);
+  bool scalar = Flag(info[4]);
   at::Tensor r;
   if (scalar) {
     at::Scalar s = ScalarOf(info[1]);
@@ -544,7 +574,7 @@ Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
 
 enum Inplace { I_ADD, I_SUB, I_MUL, I_DIV, I_COPY, I_ZERO, I_FILL, I_ADDCMUL, I_ADDCDIV, I_CLAMP };
 
-// inplace(a, b (tensor|number|null), op, alpha, c) -> undefined; mutates a
+// inplace(a, b (tensor|number|null), op, alpha, c, bIsScalar) -> undefined; mutates a
 Napi::Value InplaceOp(const Napi::CallbackInfo& info) {
   auto& a = T(info[0], "target");
   int64_t op = Int(info[2], "op");
@@ -563,7 +593,7 @@ Napi::Value InplaceOp(const Napi::CallbackInfo& info) {
     case I_ADDCDIV: a.addcdiv_(T(info[1]), T(info[4]), alpha); break;
     case I_COPY: a.copy_(T(info[1], "source")); break;
     default:
-      if (IsScalarArg(info[1])) {
+      if (Flag(info[5])) {
         at::Scalar s = ScalarOf(info[1]);
         switch (op) {
           case I_ADD: a.add_(s, alpha); break;
@@ -586,12 +616,13 @@ Napi::Value InplaceOp(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// where(cond, a, b, aIsScalar, bIsScalar)
 Napi::Value Where(const Napi::CallbackInfo& info) {
   auto& c = T(info[0], "condition");
-  if (IsScalarArg(info[1]) && IsScalarArg(info[2]))
-    return Wrap(info.Env(), at::where(c, ScalarOf(info[1]), ScalarOf(info[2])));
-  if (IsScalarArg(info[1])) return Wrap(info.Env(), at::where(c, ScalarOf(info[1]), T(info[2])));
-  if (IsScalarArg(info[2])) return Wrap(info.Env(), at::where(c, T(info[1]), ScalarOf(info[2])));
+  bool sa = Flag(info[3]), sb = Flag(info[4]);
+  if (sa && sb) return Wrap(info.Env(), at::where(c, ScalarOf(info[1]), ScalarOf(info[2])));
+  if (sa) return Wrap(info.Env(), at::where(c, ScalarOf(info[1]), T(info[2])));
+  if (sb) return Wrap(info.Env(), at::where(c, T(info[1]), ScalarOf(info[2])));
   return Wrap(info.Env(), at::where(c, T(info[1]), T(info[2])));
 }
 

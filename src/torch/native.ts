@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** An opaque handle to one reference of a libtorch tensor. */
-export type Handle = { readonly __tensorHandle: unique symbol };
+export type Handle = number & { readonly __tensorHandle: unique symbol };
 type H = Handle;
 type Num = number;
 type MaybeH = H | null;
@@ -32,9 +32,9 @@ export interface NativeAddon {
   normal(mean: Num, std: Num, shape: number[], dtype: string | null, device: string | null): H;
   fillRandom(h: H, kind: string, a: Num, b: Num): void;
   unary(h: H, op: Num): H;
-  binary(a: H, b: H | number | boolean, op: Num, alpha: number | null): H;
-  inplace(a: H, b: H | number | boolean | null, op: Num, alpha: number | null, c: MaybeH): void;
-  where(c: H, a: H | number, b: H | number): H;
+  binary(a: H, b: H | number, op: Num, alpha: number | null, bIsScalar: boolean): H;
+  inplace(a: H, b: H | number | null, op: Num, alpha: number | null, c: MaybeH, bIsScalar: boolean): void;
+  where(c: H, a: H | number, b: H | number, aIsScalar: boolean, bIsScalar: boolean): H;
   clamp(h: H, lo: number | null, hi: number | null): H;
   reduce(h: H, op: Num, dims: number[] | null, keepdim: boolean): H;
   norm(h: H, p: Num, dims: number[] | null, keepdim: boolean): H;
@@ -89,6 +89,7 @@ export interface NativeAddon {
   version(): string;
   config(): string;
   noop(): void;
+  benchAdd(h: H, n: number): number;
 }
 
 function packageRoot(): string {

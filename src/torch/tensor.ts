@@ -66,7 +66,8 @@ export function tidy<T>(fn: () => T): T {
   for (const t of scope) {
     if (survivors.has(t)) {
       t._scope = parent;
-      parent?.add(t);
+      if (parent) parent.add(t);
+      else if (!t.isDisposed) finalizer.register(t, t.handle);
     } else {
       t.dispose();
     }
@@ -99,6 +100,7 @@ export function keep<T extends Tensor>(t: T): T {
   if (t._scope) {
     t._scope.delete(t);
     t._scope = null;
+    if (!t.isDisposed) finalizer.register(t, t.handle);
   }
   return t;
 }
@@ -122,6 +124,14 @@ function h(x: Operand): Handle | number {
   return typeof x === 'number' ? x : x.handle;
 }
 
+/**
+ * Safety net for tensors that live outside every scope: when such a Tensor object is garbage
+ * collected without dispose(), its native reference is dropped. Tensors made inside a scope are
+ * freed deterministically by the scope and skip this (registration costs about as much as an op).
+ * Disposing a handle twice is harmless (the native side ignores stale handles).
+ */
+const finalizer = new FinalizationRegistry<Handle>((hd) => native.dispose(hd));
+
 /** A slice spec for `index`: an integer selects, a string 'start:end:step' slices, ':' or null keeps. */
 export type IndexPart = number | string | null;
 
@@ -137,6 +147,8 @@ export class Tensor {
     if (top) {
       top.add(this);
       this._scope = top;
+    } else {
+      finalizer.register(this, handle);
     }
   }
 
@@ -147,7 +159,7 @@ export class Tensor {
   }
 
   get isDisposed(): boolean {
-    return this._h === null || native.isDisposed(this._h);
+    return this._h === null;
   }
 
   /** Drop this handle's reference to the tensor now. Safe to call twice. */
@@ -299,7 +311,7 @@ export class Tensor {
 
   private bin(other: Operand, op: number, alpha: number | null = null): Tensor {
     try {
-      return new Tensor(native.binary(this.handle, h(other), op, alpha));
+      return new Tensor(native.binary(this.handle, h(other), op, alpha, typeof other === 'number'));
     } catch (e) {
       return Tensor.renamed(e, BIN_NAMES[op]!);
     }
@@ -331,45 +343,45 @@ export class Tensor {
 
   // ---- in place (return this)
   add_(other: Operand, alpha?: number): this {
-    native.inplace(this.handle, h(other), I.add, alpha ?? null, null);
+    native.inplace(this.handle, h(other), I.add, alpha ?? null, null, typeof other === 'number');
     return this;
   }
   sub_(other: Operand, alpha?: number): this {
-    native.inplace(this.handle, h(other), I.sub, alpha ?? null, null);
+    native.inplace(this.handle, h(other), I.sub, alpha ?? null, null, typeof other === 'number');
     return this;
   }
   mul_(other: Operand): this {
-    native.inplace(this.handle, h(other), I.mul, null, null);
+    native.inplace(this.handle, h(other), I.mul, null, null, typeof other === 'number');
     return this;
   }
   div_(other: Operand): this {
-    native.inplace(this.handle, h(other), I.div, null, null);
+    native.inplace(this.handle, h(other), I.div, null, null, typeof other === 'number');
     return this;
   }
   copy_(src: Tensor): this {
-    native.inplace(this.handle, src.handle, I.copy, null, null);
+    native.inplace(this.handle, src.handle, I.copy, null, null, false);
     return this;
   }
   zero_(): this {
-    native.inplace(this.handle, null, I.zero, null, null);
+    native.inplace(this.handle, null, I.zero, null, null, false);
     return this;
   }
   fill_(v: number): this {
-    native.inplace(this.handle, v, I.fill, null, null);
+    native.inplace(this.handle, v, I.fill, null, null, true);
     return this;
   }
   clamp_(min: number | null, max: number | null = null): this {
-    native.inplace(this.handle, min, I.clamp, max, null);
+    native.inplace(this.handle, min, I.clamp, max, null, true);
     return this;
   }
   /** this += value · t1 · t2 */
   addcmul_(t1: Tensor, t2: Tensor, value = 1): this {
-    native.inplace(this.handle, t1.handle, I.addcmul, value, t2.handle);
+    native.inplace(this.handle, t1.handle, I.addcmul, value, t2.handle, false);
     return this;
   }
   /** this += value · t1 / t2 */
   addcdiv_(t1: Tensor, t2: Tensor, value = 1): this {
-    native.inplace(this.handle, t1.handle, I.addcdiv, value, t2.handle);
+    native.inplace(this.handle, t1.handle, I.addcdiv, value, t2.handle, false);
     return this;
   }
   uniform_(from = 0, to = 1): this {
@@ -612,7 +624,7 @@ export function stack(ts: Tensor[], dim = 0): Tensor {
   return new Tensor(native.stack(ts.map((t) => t.handle), dim));
 }
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
-  return new Tensor(native.where(cond.handle, h(a) as Handle, h(b) as Handle));
+  return new Tensor(native.where(cond.handle, h(a), h(b), typeof a === 'number', typeof b === 'number'));
 }
 export function oneHot(indices: Tensor, numClasses: number): Tensor {
   return new Tensor(native.oneHot(indices.handle, numClasses));
