@@ -5,3 +5,5 @@ export * from './genotype.js';
 export * from './published.js';
 export * from './diagram.js';
 export * from './param-count.js';
+export * from './ops.js';
+export * from './supernet.js';

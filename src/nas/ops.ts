@@ -1,0 +1,193 @@
+/**
+ * Candidate operations (paper-spec §2.3) as layers, and the op table keyed by primitive name.
+ *
+ * Every op maps C channels to C channels; `stride` 2 halves the spatial size (ceil(H/2)).
+ * `affine` is the BN flag: false in the search supernet, true in the evaluation network.
+ * Child names follow the PyTorch DARTS code (`op.1.weight`, `conv_1.weight`, `bn.running_mean`),
+ * so state dicts read the same as the reference's.
+ */
+import { AvgPool2d, BatchNorm2d, Conv2d, Identity, Layer, MaxPool2d, ReLU, Sequential, Tensor, cat, tidy } from '../torch/index.js';
+import { ConfigError } from '../errors.js';
+import type { PrimitiveName } from './primitives.js';
+
+export type OpFactory = (C: number, stride: number, affine: boolean) => Layer;
+
+function checkStride(name: string, stride: number): void {
+  if (stride !== 1 && stride !== 2) throw new ConfigError(`${name}: stride must be 1 or 2, got ${stride}`);
+}
+
+/** x[:, :, ::2, ::2] for stride 2, x itself for stride 1. */
+function subsample(x: Tensor, stride: number): Tensor {
+  return stride === 1 ? x : x.index(null, null, `::${stride}`, `::${stride}`);
+}
+
+/** `none`: zeros shaped like x (stride 1) or like x[:, :, ::2, ::2] (stride 2). */
+export class Zero extends Layer {
+  constructor(readonly stride: number) {
+    super();
+    checkStride('Zero', stride);
+  }
+  forward(x: Tensor): Tensor {
+    if (this.stride === 1) return x.mul(0);
+    return tidy(() => subsample(x, this.stride).mul(0));
+  }
+}
+
+/**
+ * `noise` (RobustDARTS S4): ignores the input values and returns fresh N(0, 1) samples from
+ * libtorch's seeded generator, shaped like x (or its stride-2 subsample). Active in train and
+ * eval mode, as in the reference. No gradient reaches x.
+ */
+export class Noise extends Layer {
+  constructor(readonly stride: number) {
+    super();
+    checkStride('Noise', stride);
+  }
+  forward(x: Tensor): Tensor {
+    if (this.stride === 1) return x.randnLike();
+    return tidy(() => subsample(x, this.stride).randnLike());
+  }
+}
+
+/** ReLU → conv k×k (no bias) → BN. Children `op.0`, `op.1`, `op.2`. */
+export class ReLUConvBN extends Layer {
+  readonly op: Sequential;
+  constructor(Cin: number, Cout: number, kernel: number, stride: number, padding: number, affine: boolean) {
+    super();
+    this.op = this.registerModule(
+      'op',
+      new Sequential(new ReLU(), new Conv2d(Cin, Cout, kernel, { stride, padding, bias: false }), new BatchNorm2d(Cout, { affine })),
+    );
+  }
+  forward(x: Tensor): Tensor {
+    return tidy(() => this.op.forward(x));
+  }
+}
+
+/** ReLU → depthwise k×k (dilated) conv → 1×1 conv → BN. Children `op.0` … `op.3`. */
+export class DilConv extends Layer {
+  readonly op: Sequential;
+  constructor(Cin: number, Cout: number, kernel: number, stride: number, padding: number, dilation: number, affine: boolean) {
+    super();
+    this.op = this.registerModule(
+      'op',
+      new Sequential(
+        new ReLU(),
+        new Conv2d(Cin, Cin, kernel, { stride, padding, dilation, groups: Cin, bias: false }),
+        new Conv2d(Cin, Cout, 1, { bias: false }),
+        new BatchNorm2d(Cout, { affine }),
+      ),
+    );
+  }
+  forward(x: Tensor): Tensor {
+    return tidy(() => this.op.forward(x));
+  }
+}
+
+/**
+ * Separable conv applied twice: [ReLU → dw k×k stride s → 1×1 → BN] → [ReLU → dw k×k stride 1 →
+ * 1×1 → BN]. Children `op.0` … `op.7` (as in DARTS' SepConv).
+ */
+export class SepConv extends Layer {
+  readonly op: Sequential;
+  constructor(Cin: number, Cout: number, kernel: number, stride: number, padding: number, affine: boolean) {
+    super();
+    this.op = this.registerModule(
+      'op',
+      new Sequential(
+        new ReLU(),
+        new Conv2d(Cin, Cin, kernel, { stride, padding, groups: Cin, bias: false }),
+        new Conv2d(Cin, Cin, 1, { bias: false }),
+        new BatchNorm2d(Cin, { affine }),
+        new ReLU(),
+        new Conv2d(Cin, Cin, kernel, { stride: 1, padding, groups: Cin, bias: false }),
+        new Conv2d(Cin, Cout, 1, { bias: false }),
+        new BatchNorm2d(Cout, { affine }),
+      ),
+    );
+  }
+  forward(x: Tensor): Tensor {
+    return tidy(() => this.op.forward(x));
+  }
+}
+
+/**
+ * ReLU → two parallel 1×1 stride-2 convs Cin → Cout/2, the second on x[:, :, 1:, 1:] → concat on
+ * channels → BN(Cout). Children `conv_1`, `conv_2`, `bn` (as in DARTS).
+ *
+ * Odd spatial sizes (which the reference code cannot handle: the two halves come out one pixel
+ * apart) are accepted here: the shifted input is zero-padded by one pixel at the bottom/right,
+ * so both halves have ceil(H/2) × ceil(W/2) pixels like every other stride-2 op.
+ */
+export class FactorizedReduce extends Layer {
+  readonly conv1: Conv2d;
+  readonly conv2: Conv2d;
+  readonly bn: BatchNorm2d;
+  constructor(Cin: number, Cout: number, affine: boolean) {
+    super();
+    if (Cout % 2 !== 0) {
+      throw new ConfigError(`FactorizedReduce needs an even output channel count, got ${Cout}`, 'use an even number of initial channels');
+    }
+    this.registerModule('relu', new ReLU());
+    this.conv1 = this.registerModule('conv_1', new Conv2d(Cin, Cout / 2, 1, { stride: 2, bias: false }));
+    this.conv2 = this.registerModule('conv_2', new Conv2d(Cin, Cout / 2, 1, { stride: 2, bias: false }));
+    this.bn = this.registerModule('bn', new BatchNorm2d(Cout, { affine }));
+  }
+  forward(x: Tensor): Tensor {
+    return tidy(() => {
+      const r = x.relu();
+      let shifted = r.index(null, null, '1:', '1:');
+      const [, , H, W] = x.shape as [number, number, number, number];
+      if (H % 2 === 1 || W % 2 === 1) shifted = shifted.pad([0, W % 2, 0, H % 2]);
+      return this.bn.forward(cat([this.conv1.forward(r), this.conv2.forward(shifted)], 1));
+    });
+  }
+}
+
+/** ReLU → conv (1×7) stride (1,s) → conv (7×1) stride (s,1) → BN. Children `op.0` … `op.3`. */
+export class Conv7x1_1x7 extends Layer {
+  readonly op: Sequential;
+  constructor(C: number, stride: number, affine: boolean) {
+    super();
+    this.op = this.registerModule(
+      'op',
+      new Sequential(
+        new ReLU(),
+        new Conv2d(C, C, [1, 7], { stride: [1, stride], padding: [0, 3], bias: false }),
+        new Conv2d(C, C, [7, 1], { stride: [stride, 1], padding: [3, 0], bias: false }),
+        new BatchNorm2d(C, { affine }),
+      ),
+    );
+  }
+  forward(x: Tensor): Tensor {
+    return tidy(() => this.op.forward(x));
+  }
+}
+
+/** The op table (DARTS' `OPS`): primitive name → constructor (C, stride, affine). */
+export const OPS: Record<PrimitiveName, OpFactory> = {
+  none: (_C, stride) => new Zero(stride),
+  noise: (_C, stride) => new Noise(stride),
+  max_pool_3x3: (_C, stride) => (checkStride('max_pool_3x3', stride), new MaxPool2d(3, stride, 1)),
+  avg_pool_3x3: (_C, stride) => (checkStride('avg_pool_3x3', stride), new AvgPool2d(3, stride, 1, false)),
+  skip_connect: (C, stride, affine) => (checkStride('skip_connect', stride), stride === 1 ? new Identity() : new FactorizedReduce(C, C, affine)),
+  sep_conv_3x3: (C, stride, affine) => new SepConv(C, C, 3, stride, 1, affine),
+  sep_conv_5x5: (C, stride, affine) => new SepConv(C, C, 5, stride, 2, affine),
+  sep_conv_7x7: (C, stride, affine) => new SepConv(C, C, 7, stride, 3, affine),
+  dil_conv_3x3: (C, stride, affine) => new DilConv(C, C, 3, stride, 2, 2, affine),
+  dil_conv_5x5: (C, stride, affine) => new DilConv(C, C, 5, stride, 4, 2, affine),
+  conv_7x1_1x7: (C, stride, affine) => new Conv7x1_1x7(C, stride, affine),
+};
+
+export function isPoolOp(name: PrimitiveName): boolean {
+  return name === 'max_pool_3x3' || name === 'avg_pool_3x3';
+}
+
+/**
+ * An op as the search supernet builds it (spec §2.2): BN affine=False everywhere, and pooling
+ * ops followed by BatchNorm2d(C, affine=False) — `Sequential(pool, bn)`, keys `1.running_mean`.
+ */
+export function searchOp(name: PrimitiveName, C: number, stride: number): Layer {
+  const op = OPS[name](C, stride, false);
+  return isPoolOp(name) ? new Sequential(op, new BatchNorm2d(C, { affine: false })) : op;
+}
