@@ -1,6 +1,48 @@
 import type { Command } from 'commander';
+import { ConfigError } from '../../errors.js';
 
-/** `rdarts report` — not implemented yet. */
-export function register(_program: Command): void {
-  // placeholder: registers nothing until the command is implemented
+interface ReportOpts {
+  out?: string;
+  json?: boolean;
+  compare?: string;
+}
+
+/** `rdarts report` — HTML report (and SVG figures) of one or more run folders. */
+export function register(program: Command): void {
+  program
+    .command('report')
+    .description('write report.html (curves, λ_max with ES/ADA decisions, spectra, α heatmaps, cells) and plots/*.svg into a run folder')
+    .argument('<run-dir...>', 'run folder(s) written by `rdarts search`')
+    .option('--out <file>', 'path of the HTML report (default RUN_DIR/report.html; one run folder only)')
+    .option('--compare <dir>', 'also write comparison.html/.json of all the runs (λ_max vs error correlations) into this folder')
+    .option('--json', 'print a JSON object {"html", "files"} (several runs: {"reports": [...], "comparison"?}) on stdout')
+    .action(async (dirs: string[], opts: ReportOpts) => {
+      if (opts.out && dirs.length > 1) {
+        throw new ConfigError(`--out names one file, but ${dirs.length} run folders were given`, 'drop --out (each report goes into its run folder) or pass one run folder');
+      }
+      // loaded here, not at the top: vega and Graphviz-wasm would slow every other command's start
+      const { buildReport } = await import('../../analysis/report/build.js');
+      const { buildComparison } = await import('../../analysis/report/compare.js');
+      const reports: Array<{ html: string; files: string[]; warnings: string[] }> = [];
+      for (const d of dirs) {
+        const r = await buildReport(d, opts.out ? { out: opts.out } : {});
+        reports.push({ html: r.htmlPath, files: r.files, warnings: r.warnings });
+      }
+      const cmp = opts.compare ? await buildComparison(dirs, opts.compare) : null;
+      if (opts.json) {
+        const comparison = cmp ? { html: cmp.htmlPath, json: cmp.jsonPath, files: cmp.files } : undefined;
+        const obj =
+          reports.length === 1 && !cmp
+            ? { html: reports[0]!.html, files: reports[0]!.files }
+            : { reports: reports.map(({ html, files }) => ({ html, files })), ...(comparison ? { comparison } : {}) };
+        process.stdout.write(JSON.stringify(obj) + '\n');
+        return;
+      }
+      for (const r of reports) {
+        process.stdout.write(`${r.html}\n`);
+        process.stdout.write(`  ${r.files.length - 1} figure(s) under ${r.files.length > 1 ? r.files[1]!.replace(/[/\\][^/\\]+$/, '') : '(none)'}\n`);
+        for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+      }
+      if (cmp) process.stdout.write(`${cmp.htmlPath}\n${cmp.jsonPath}\n`);
+    });
 }

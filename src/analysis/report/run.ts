@@ -1,0 +1,470 @@
+/**
+ * Reading a run folder (DESIGN "Files a run leaves") for reports: config.json, metrics.jsonl,
+ * genotypes.jsonl and result.json, parsed and validated line by line.
+ *
+ * Tolerance: unknown fields are kept or ignored, optional fields may be missing, metric values
+ * may be null (a diverged run), lines of unknown `kind` are skipped (counted in `warnings`), and
+ * a final line without a trailing newline that is not valid JSON is taken as a write in
+ * progress and skipped with a warning. Anything else malformed is a CheckpointError naming the
+ * file and the 1-based line.
+ *
+ * `iteration` (DARTS-ADA restarts) defaults, when a line lacks it, to the number of ADA
+ * rollbacks seen before that line (metrics.jsonl) or to the number of times the epoch went
+ * backwards (genotypes.jsonl).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { CheckpointError, RdartsError } from '../../errors.js';
+import { formatGenotypeRepr, genotypeFromJSON, softmaxRows, type Genotype } from '../../nas/genotype.js';
+import { getSpace, hasSpace, type CellType } from '../../nas/spaces.js';
+
+// ---------------------------------------------------------------------------------------------
+// Record types (after validation, defaults filled in)
+
+export interface SplitMetrics {
+  loss: number | null;
+  acc: number | null;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  iteration: number;
+  lr: number | null;
+  l2: number | null;
+  dropPath: number | null;
+  train: SplitMetrics;
+  valid: SplitMetrics;
+  seconds: number | null;
+  line: number;
+}
+
+export interface HessianMeasurement {
+  epoch: number;
+  iteration: number;
+  maxEigenvalue: number;
+  /** Top-k eigenvalues, descending (may be empty). */
+  eigenvalues: number[];
+  minEigenvalue: number | null;
+  method: string | null;
+  shift: number;
+  line: number;
+}
+
+export interface EarlyStopEvent {
+  epoch: number;
+  rule: string | null;
+  detectEpoch: number | null;
+  stopEpoch: number | null;
+  iteration: number;
+  line: number;
+}
+
+export interface AdaEvent {
+  epoch: number;
+  action: string;
+  toEpoch: number;
+  previousL2: number | null;
+  newL2: number | null;
+  /** Iteration the run continues with after this rollback (1 after the first). */
+  iteration: number;
+  line: number;
+}
+
+export interface DiscretizationRecord {
+  epoch: number;
+  iteration: number;
+  softAcc: number | null;
+  discreteAcc: number | null;
+  drop: number | null;
+  line: number;
+}
+
+export interface CellAlphas {
+  /** Softmax weights, one row per edge. */
+  weights: number[][];
+  /** Op names per edge (same shape as `weights`), or null when neither the line nor the space gives them. */
+  ops: string[][] | null;
+  /** True when the logged rows were not probabilities and were put through a softmax here. */
+  softmaxApplied: boolean;
+}
+
+export interface GenotypeRecord {
+  epoch: number;
+  iteration: number;
+  genotype: Genotype;
+  repr: string;
+  alphas: { normal: CellAlphas; reduce: CellAlphas } | null;
+  line: number;
+}
+
+export interface RunResult {
+  genotype: Genotype | null;
+  repr: string | null;
+  stopReason: string | null;
+  epochs: number | null;
+  raw: Record<string, unknown>;
+}
+
+export interface Run {
+  dir: string;
+  name: string;
+  config: Record<string, unknown>;
+  epochs: EpochRecord[];
+  hessians: HessianMeasurement[];
+  earlyStops: EarlyStopEvent[];
+  adaEvents: AdaEvent[];
+  discretizations: DiscretizationRecord[];
+  genotypes: GenotypeRecord[];
+  result: RunResult | null;
+  /** Things skipped or assumed while reading (unknown kinds, a partial last line, a missing optional file). */
+  warnings: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schemas (loose: extra fields are allowed)
+
+const num = z.number().finite();
+const optNum = num.nullable().optional();
+const epochField = z.number().int().nonnegative();
+const iterField = z.number().int().nonnegative().optional();
+const split = z.looseObject({ loss: optNum, acc: optNum }).nullable().optional();
+
+const epochLine = z.looseObject({
+  kind: z.literal('epoch'),
+  epoch: epochField,
+  iteration: iterField,
+  lr: optNum,
+  l2: optNum,
+  dropPath: optNum,
+  train: split,
+  valid: split,
+  seconds: optNum,
+});
+const hessianLine = z.looseObject({
+  kind: z.literal('hessian'),
+  epoch: epochField,
+  iteration: iterField,
+  maxEigenvalue: num,
+  eigenvalues: z.array(num).optional(),
+  minEigenvalue: optNum,
+  method: z.string().nullable().optional(),
+  shift: optNum,
+});
+const earlyStopLine = z.looseObject({
+  kind: z.literal('early-stop'),
+  epoch: epochField,
+  iteration: iterField,
+  rule: z.string().nullable().optional(),
+  detectEpoch: epochField.nullable().optional(),
+  stopEpoch: epochField.nullable().optional(),
+});
+const adaLine = z.looseObject({
+  kind: z.literal('ada'),
+  epoch: epochField,
+  action: z.string().optional(),
+  toEpoch: epochField,
+  previousL2: optNum,
+  newL2: optNum,
+  iteration: iterField,
+});
+const discretizationLine = z.looseObject({
+  kind: z.literal('discretization'),
+  epoch: epochField,
+  iteration: iterField,
+  softAcc: optNum,
+  discreteAcc: optNum,
+  drop: optNum,
+});
+const matrix = z.array(z.array(num));
+const stringMatrix = z.array(z.array(z.string()));
+const genotypeLine = z.looseObject({
+  epoch: epochField,
+  iteration: iterField,
+  genotype: z.unknown(),
+  repr: z.string().optional(),
+  alphas: z.looseObject({ normal: matrix, reduce: matrix }).nullable().optional(),
+  ops: z.looseObject({ normal: stringMatrix, reduce: stringMatrix }).nullable().optional(),
+});
+
+function issueText(error: z.ZodError): string {
+  const first = error.issues[0];
+  if (!first) return 'invalid';
+  const path = first.path.length ? first.path.map(String).join('.') : '(line)';
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem(s))` : '';
+  return `${path}: ${first.message}${more}`;
+}
+
+const RUN_HINT = 'a run folder holds config.json, metrics.jsonl and genotypes.jsonl as written by `rdarts search`; fix or remove the offending line, or re-run the search';
+
+function fileError(file: string, line: number | null, what: string): CheckpointError {
+  return new CheckpointError(`${file}${line !== null ? `, line ${line}` : ''}: ${what}`, RUN_HINT);
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON lines
+
+interface RawLine {
+  line: number;
+  value: Record<string, unknown>;
+}
+
+function readJsonLines(path: string, warnings: string[]): RawLine[] {
+  const text = readFileSync(path, 'utf8');
+  const lines = text.split('\n');
+  const out: RawLine[] = [];
+  const endsWithNewline = text.endsWith('\n');
+  lines.forEach((raw, i) => {
+    const lineNo = i + 1;
+    const s = raw.trim();
+    if (s === '') return;
+    let v: unknown;
+    try {
+      v = JSON.parse(s);
+    } catch (e) {
+      const isLast = i === lines.length - 1;
+      if (isLast && !endsWithNewline) {
+        warnings.push(`${basename(path)}, line ${lineNo}: incomplete last line skipped (a write in progress?)`);
+        return;
+      }
+      throw fileError(path, lineNo, `not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw fileError(path, lineNo, 'expected a JSON object');
+    out.push({ line: lineNo, value: v as Record<string, unknown> });
+  });
+  return out;
+}
+
+function readJsonObject(path: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw fileError(path, null, `not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw fileError(path, null, 'expected a JSON object');
+  return v as Record<string, unknown>;
+}
+
+function split2(s: { loss?: number | null; acc?: number | null } | null | undefined): SplitMetrics {
+  return { loss: s?.loss ?? null, acc: s?.acc ?? null };
+}
+
+// ---------------------------------------------------------------------------------------------
+// metrics.jsonl
+
+interface MetricsPart {
+  epochs: EpochRecord[];
+  hessians: HessianMeasurement[];
+  earlyStops: EarlyStopEvent[];
+  adaEvents: AdaEvent[];
+  discretizations: DiscretizationRecord[];
+}
+
+function parseMetrics(path: string, warnings: string[]): MetricsPart {
+  const part: MetricsPart = { epochs: [], hessians: [], earlyStops: [], adaEvents: [], discretizations: [] };
+  const unknownKinds = new Map<string, number>();
+  let rollbacks = 0;
+  for (const { line, value } of readJsonLines(path, warnings)) {
+    const kind = value.kind;
+    if (typeof kind !== 'string') throw fileError(path, line, `missing "kind" (expected "epoch", "hessian", "early-stop", "ada" or "discretization")`);
+    const parse = <T>(schema: z.ZodType<T>): T => {
+      const r = schema.safeParse(value);
+      if (!r.success) throw fileError(path, line, `${kind} line: ${issueText(r.error)}`);
+      return r.data;
+    };
+    switch (kind) {
+      case 'epoch': {
+        const o = parse(epochLine);
+        part.epochs.push({
+          epoch: o.epoch,
+          iteration: o.iteration ?? rollbacks,
+          lr: o.lr ?? null,
+          l2: o.l2 ?? null,
+          dropPath: o.dropPath ?? null,
+          train: split2(o.train),
+          valid: split2(o.valid),
+          seconds: o.seconds ?? null,
+          line,
+        });
+        break;
+      }
+      case 'hessian': {
+        const o = parse(hessianLine);
+        part.hessians.push({
+          epoch: o.epoch,
+          iteration: o.iteration ?? rollbacks,
+          maxEigenvalue: o.maxEigenvalue,
+          eigenvalues: o.eigenvalues ?? [],
+          minEigenvalue: o.minEigenvalue ?? null,
+          method: o.method ?? null,
+          shift: o.shift ?? 0,
+          line,
+        });
+        break;
+      }
+      case 'early-stop': {
+        const o = parse(earlyStopLine);
+        part.earlyStops.push({ epoch: o.epoch, iteration: o.iteration ?? rollbacks, rule: o.rule ?? null, detectEpoch: o.detectEpoch ?? o.epoch, stopEpoch: o.stopEpoch ?? null, line });
+        break;
+      }
+      case 'ada': {
+        const o = parse(adaLine);
+        // the writer's `iteration` may name the iteration rolled back or the one that follows;
+        // either way the run continues with the next one
+        rollbacks = Math.max(rollbacks + 1, o.iteration ?? 0);
+        part.adaEvents.push({
+          epoch: o.epoch,
+          action: o.action ?? 'rollback',
+          toEpoch: o.toEpoch,
+          previousL2: o.previousL2 ?? null,
+          newL2: o.newL2 ?? null,
+          iteration: rollbacks,
+          line,
+        });
+        break;
+      }
+      case 'discretization': {
+        const o = parse(discretizationLine);
+        part.discretizations.push({ epoch: o.epoch, iteration: o.iteration ?? rollbacks, softAcc: o.softAcc ?? null, discreteAcc: o.discreteAcc ?? null, drop: o.drop ?? null, line });
+        break;
+      }
+      default:
+        unknownKinds.set(kind, (unknownKinds.get(kind) ?? 0) + 1);
+    }
+  }
+  for (const [k, n] of unknownKinds) warnings.push(`metrics.jsonl: ${n} line(s) of unknown kind "${k}" skipped`);
+  return part;
+}
+
+// ---------------------------------------------------------------------------------------------
+// genotypes.jsonl
+
+function isDistribution(row: number[]): boolean {
+  const s = row.reduce((a, b) => a + b, 0);
+  return row.every((x) => x >= 0 && x <= 1) && Math.abs(s - 1) < 1e-3;
+}
+
+function cellAlphas(
+  path: string,
+  line: number,
+  cell: CellType,
+  weights: number[][],
+  lineOps: string[][] | undefined,
+  spaceOps: string[][] | undefined,
+): CellAlphas {
+  let ops: string[][] | null = null;
+  for (const cand of [lineOps, spaceOps]) {
+    if (!cand) continue;
+    const fits = cand.length === weights.length && cand.every((r, e) => r.length === weights[e]!.length);
+    if (fits) {
+      ops = cand;
+      break;
+    }
+    if (cand === lineOps) {
+      throw fileError(path, line, `ops.${cell} does not have the shape of alphas.${cell} (${weights.map((r) => r.length).join(',')} ops per edge)`);
+    }
+  }
+  const probs = weights.every(isDistribution);
+  return { weights: probs ? weights : softmaxRows(weights), ops, softmaxApplied: !probs };
+}
+
+function parseGenotypes(path: string, spaceName: unknown, warnings: string[]): GenotypeRecord[] {
+  let space: { normal: string[][]; reduce: string[][] } | undefined;
+  if (typeof spaceName === 'string' && hasSpace(spaceName)) {
+    try {
+      space = getSpace(spaceName);
+    } catch {
+      space = undefined;
+    }
+  }
+  const out: GenotypeRecord[] = [];
+  let iteration = 0;
+  let lastEpoch = -1;
+  for (const { line, value } of readJsonLines(path, warnings)) {
+    const r = genotypeLine.safeParse(value);
+    if (!r.success) throw fileError(path, line, issueText(r.error));
+    const o = r.data;
+    let genotype: Genotype;
+    try {
+      genotype = genotypeFromJSON(o.genotype, 'genotype');
+    } catch (e) {
+      throw fileError(path, line, e instanceof RdartsError ? e.message : String(e));
+    }
+    if (o.iteration !== undefined) iteration = o.iteration;
+    else if (o.epoch <= lastEpoch) iteration += 1;
+    lastEpoch = o.epoch;
+    let alphas: GenotypeRecord['alphas'] = null;
+    if (o.alphas) {
+      alphas = {
+        normal: cellAlphas(path, line, 'normal', o.alphas.normal, o.ops?.normal, space?.normal),
+        reduce: cellAlphas(path, line, 'reduce', o.alphas.reduce, o.ops?.reduce, space?.reduce),
+      };
+    }
+    out.push({ epoch: o.epoch, iteration, genotype, repr: o.repr ?? formatGenotypeRepr(genotype), alphas, line });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// result.json
+
+function parseResult(path: string): RunResult {
+  const raw = readJsonObject(path);
+  let genotype: Genotype | null = null;
+  if (raw.genotype !== undefined && raw.genotype !== null) {
+    try {
+      genotype = genotypeFromJSON(raw.genotype, 'genotype');
+    } catch (e) {
+      throw fileError(path, null, e instanceof RdartsError ? e.message : String(e));
+    }
+  }
+  const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  return {
+    genotype,
+    repr: str(raw.repr) ?? (genotype ? formatGenotypeRepr(genotype) : null),
+    stopReason: str(raw.stopReason),
+    epochs: typeof raw.epochs === 'number' ? raw.epochs : null,
+    raw,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Parse and validate a run folder. config.json and metrics.jsonl are required;
+ * genotypes.jsonl and result.json are optional (a run in progress has no result.json yet).
+ */
+export function readRun(dir: string): Run {
+  const abs = resolve(dir);
+  if (!existsSync(abs)) throw new CheckpointError(`run folder ${dir} does not exist`, 'pass the folder a search wrote (it holds config.json and metrics.jsonl)');
+  if (!statSync(abs).isDirectory()) throw new CheckpointError(`${dir} is not a folder`, 'pass a run folder (it holds config.json and metrics.jsonl), not a file inside it');
+  const configPath = join(abs, 'config.json');
+  const metricsPath = join(abs, 'metrics.jsonl');
+  const hasConfig = existsSync(configPath);
+  const hasMetrics = existsSync(metricsPath);
+  if (!hasConfig && !hasMetrics) {
+    throw new CheckpointError(`${dir} is not a run folder: it has neither config.json nor metrics.jsonl`, 'pass the folder a search wrote, e.g. runs/<name>');
+  }
+  if (!hasConfig) throw new CheckpointError(`${configPath} is missing`, `the run folder is incomplete; ${RUN_HINT}`);
+  if (!hasMetrics) throw new CheckpointError(`${metricsPath} is missing`, `the run folder is incomplete (did the search write its first epoch?); ${RUN_HINT}`);
+  const warnings: string[] = [];
+  const config = readJsonObject(configPath);
+  const metrics = parseMetrics(metricsPath, warnings);
+  const genotypesPath = join(abs, 'genotypes.jsonl');
+  let genotypes: GenotypeRecord[] = [];
+  if (existsSync(genotypesPath)) genotypes = parseGenotypes(genotypesPath, config.space, warnings);
+  else warnings.push('genotypes.jsonl is missing: no α heatmaps or genotype history');
+  const resultPath = join(abs, 'result.json');
+  const result = existsSync(resultPath) ? parseResult(resultPath) : null;
+  if (!result) warnings.push('result.json is missing: the run has not finished (or was interrupted)');
+  return { dir: abs, name: basename(abs), config, ...metrics, genotypes, result, warnings };
+}
+
+/** The genotype the run ends with: result.json's, else the last line of genotypes.jsonl. */
+export function finalGenotype(run: Run): { genotype: Genotype; repr: string; source: string } | null {
+  if (run.result?.genotype) return { genotype: run.result.genotype, repr: run.result.repr ?? formatGenotypeRepr(run.result.genotype), source: 'result.json' };
+  const last = run.genotypes[run.genotypes.length - 1];
+  if (last) return { genotype: last.genotype, repr: last.repr, source: `genotypes.jsonl (epoch ${last.epoch})` };
+  return null;
+}
