@@ -7,3 +7,4 @@ export * from './diagram.js';
 export * from './param-count.js';
 export * from './ops.js';
 export * from './supernet.js';
+export * from './eval-network.js';

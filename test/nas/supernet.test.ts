@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { F, SGD, grad, liveTensors, manualSeed, noGrad, randn, tensor, tidy, type Tensor } from '../../src/torch/index.js';
+import { F, SGD, grad, liveTensors, manualSeed, noGrad, randn, tensor, tidy, type Tensor, setNumThreads } from '../../src/torch/index.js';
 import {
   DATASET_SHAPES,
   MixedOp,
@@ -19,6 +19,10 @@ import {
   spaceFromObject,
   type SearchSpace,
 } from '../../src/nas/index.js';
+
+// Tiny networks run fastest on one thread, and one thread keeps these tests quick when other
+// processes share the cores (OpenMP spin-waiting under contention slows them down a hundredfold).
+setNumThreads(1);
 
 const PAPER = { C: 16, layers: 8, numClasses: 10 };
 const TINY = { C: 2, layers: 4, numClasses: 10 };

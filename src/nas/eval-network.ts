@@ -1,0 +1,223 @@
+/**
+ * The evaluation network trained from scratch on a genotype (paper-spec §2.6; DARTS `NetworkCIFAR`).
+ *
+ * Same macro as the search supernet (stem 3C + BN, reductions at ⌊layers/3⌋ and ⌊2·layers/3⌋,
+ * channel doubling, FactorizedReduce / ReLUConvBN preprocessing), but every BN is affine, each
+ * node is op1(h_a) + op2(h_b) from the genotype, pools carry no extra BN, drop path (train mode,
+ * `dropPathProb` > 0) hits every op output except Identity, and an optional auxiliary head after
+ * cell ⌊2·layers/3⌋ gives a second set of logits in train mode.
+ *
+ * Module keys follow DARTS: `stem.0.weight`, `cells.4.preprocess0.op.1.weight`, `cells.4._ops.0.op.1.weight`,
+ * `auxiliary_head.features.2.weight`, `classifier.weight`.
+ */
+import { AvgPool2d, BatchNorm2d, Conv2d, F, Identity, Layer, Linear, Module, ReLU, Sequential, Tensor, cat, tidy } from '../torch/index.js';
+import { ConfigError, ShapeError } from '../errors.js';
+import { assertGenotypeFitsSpace, genotypeSteps, type Gene, type Genotype } from './genotype.js';
+import { FactorizedReduce, OPS, ReLUConvBN } from './ops.js';
+import type { SearchSpace } from './spaces.js';
+import { ModuleList, dropPath } from './supernet.js';
+
+export interface EvalNetworkConfig {
+  genotype: Genotype;
+  /** Initial channels (36 in DARTS' CIFAR-10 evaluation). */
+  C: number;
+  /** Number of cells (20 in DARTS' CIFAR-10 evaluation). */
+  layers: number;
+  numClasses: number;
+  /** Build the auxiliary head (weight 0.4 in the loss). Default false. */
+  auxiliary?: boolean;
+  inChannels?: number;
+  stemMultiplier?: number;
+  /** If given, the genotype is checked against this space first. */
+  space?: SearchSpace;
+}
+
+/** One cell of the evaluation network: two ops per intermediate node, as the genotype says. */
+export class EvalCell extends Module {
+  readonly preprocess0: Layer;
+  readonly preprocess1: Layer;
+  readonly ops: ModuleList<Layer>;
+  readonly indices: number[];
+  readonly concat: number[];
+  readonly multiplier: number;
+  readonly steps: number;
+  constructor(
+    genes: Gene[],
+    concat: number[],
+    Cpp: number,
+    Cp: number,
+    readonly C: number,
+    readonly reduction: boolean,
+    readonly reductionPrev: boolean,
+  ) {
+    super();
+    this.preprocess0 = this.registerModule('preprocess0', reductionPrev ? new FactorizedReduce(Cpp, C, true) : new ReLUConvBN(Cpp, C, 1, 1, 0, true));
+    this.preprocess1 = this.registerModule('preprocess1', new ReLUConvBN(Cp, C, 1, 1, 0, true));
+    this.steps = genes.length / 2;
+    this.indices = genes.map(([, j]) => j);
+    this.concat = [...concat];
+    this.multiplier = concat.length;
+    const ops = genes.map(([name, j]) => OPS[name](C, reduction && j < 2 ? 2 : 1, true));
+    this.ops = this.registerModule('_ops', new ModuleList(ops));
+  }
+
+  forward(s0: Tensor, s1: Tensor, dropProb = 0): Tensor {
+    return tidy(() => {
+      const states: Tensor[] = [this.preprocess0.forward(s0), this.preprocess1.forward(s1)];
+      for (let i = 0; i < this.steps; i++) {
+        const branch = (k: number): Tensor => {
+          const op = this.ops.items[k]!;
+          const h = op.forward(states[this.indices[k]!]!);
+          return this.training && dropProb > 0 && !(op instanceof Identity) ? dropPath(h, dropProb) : h;
+        };
+        states.push(branch(2 * i).add(branch(2 * i + 1)));
+      }
+      return cat(this.concat.map((j) => states[j]!), 1);
+    });
+  }
+}
+
+/**
+ * Auxiliary classifier (DARTS `AuxiliaryHeadCIFAR`): ReLU → AvgPool 5×5 stride 3 (no pad counted)
+ * → conv 1×1 → 128 → BN → ReLU → conv 2×2 → 768 → BN → ReLU → Linear(768 → classes).
+ * It is made for 8×8 inputs (CIFAR/SVHN after two reductions); other sizes (Fashion-MNIST gives
+ * 7×7) are average-pooled adaptively to 2×2 instead, so the rest of the head applies unchanged.
+ */
+export class AuxiliaryHead extends Module {
+  readonly features: Sequential;
+  readonly classifier: Linear;
+  constructor(C: number, numClasses: number) {
+    super();
+    this.features = this.registerModule(
+      'features',
+      new Sequential(
+        new ReLU(),
+        new AvgPool2d(5, 3, 0, false),
+        new Conv2d(C, 128, 1, { bias: false }),
+        new BatchNorm2d(128),
+        new ReLU(),
+        new Conv2d(128, 768, 2, { bias: false }),
+        new BatchNorm2d(768),
+        new ReLU(),
+      ),
+    );
+    this.classifier = this.registerModule('classifier', new Linear(768, numClasses));
+  }
+  forward(x: Tensor): Tensor {
+    return tidy(() => {
+      const [, , H, W] = x.shape as [number, number, number, number];
+      let h: Tensor;
+      if (H === 8 && W === 8) {
+        h = this.features.forward(x);
+      } else {
+        const [, , ...rest] = this.features.layers;
+        h = F.adaptiveAvgPool2d(x.relu(), 2);
+        for (const l of rest) h = l.forward(h);
+      }
+      return this.classifier.forward(h.reshape(h.shape[0]!, -1));
+    });
+  }
+}
+
+export interface EvalOutput {
+  logits: Tensor;
+  /** Auxiliary logits: only in train mode with `auxiliary` enabled, else null. */
+  auxLogits: Tensor | null;
+}
+
+/** The network trained from scratch on a genotype (spec §2.6). */
+export class EvalNetwork extends Module {
+  readonly genotype: Genotype;
+  readonly C: number;
+  readonly layers: number;
+  readonly numClasses: number;
+  readonly inChannels: number;
+  readonly auxiliary: boolean;
+  readonly stem: Sequential;
+  readonly cells: ModuleList<EvalCell>;
+  readonly auxiliaryHead: AuxiliaryHead | null;
+  /** Cell after which the auxiliary head reads (⌊2·layers/3⌋). */
+  readonly auxiliaryCell: number;
+  readonly classifier: Linear;
+  /** Drop path probability (the trainer sets it per epoch, e.g. 0.2·epoch/epochs). */
+  dropPathProb = 0;
+
+  constructor(cfg: EvalNetworkConfig) {
+    super();
+    const { genotype, C, layers, numClasses } = cfg;
+    const inChannels = cfg.inChannels ?? 3;
+    const stemMultiplier = cfg.stemMultiplier ?? 3;
+    for (const [k, v] of Object.entries({ C, layers, numClasses, inChannels, stemMultiplier })) {
+      if (!Number.isInteger(v) || v < 1) throw new ConfigError(`evaluation network: ${k} must be a positive integer, got ${v}`, 'check the network size settings');
+    }
+    if (cfg.space) assertGenotypeFitsSpace(genotype, cfg.space);
+    if (genotype.normal.length !== genotype.reduce.length || genotype.normal.length % 2 !== 0 || genotype.normal.length === 0) {
+      throw new ConfigError(`evaluation network: the genotype needs two genes per node in both cells (got ${genotype.normal.length} and ${genotype.reduce.length})`);
+    }
+    this.genotype = genotype;
+    this.C = C;
+    this.layers = layers;
+    this.numClasses = numClasses;
+    this.inChannels = inChannels;
+    this.auxiliary = cfg.auxiliary ?? false;
+    const steps = genotypeSteps(genotype);
+
+    const cStem = stemMultiplier * C;
+    this.stem = this.registerModule('stem', new Sequential(new Conv2d(inChannels, cStem, 3, { padding: 1, bias: false }), new BatchNorm2d(cStem)));
+    let cPP = cStem;
+    let cP = cStem;
+    let cCur = C;
+    let reductionPrev = false;
+    const reductions = new Set([Math.floor(layers / 3), Math.floor((2 * layers) / 3)]);
+    this.auxiliaryCell = Math.floor((2 * layers) / 3);
+    let cAux = 0;
+    const cells: EvalCell[] = [];
+    for (let i = 0; i < layers; i++) {
+      const reduction = reductions.has(i);
+      if (reduction) cCur *= 2;
+      const genes = reduction ? genotype.reduce : genotype.normal;
+      const concat = reduction ? genotype.reduceConcat : genotype.normalConcat;
+      for (const j of concat) {
+        if (!Number.isInteger(j) || j < 0 || j >= steps + 2) throw new ConfigError(`evaluation network: concat index ${j} is outside 0..${steps + 1}`);
+      }
+      const cell = new EvalCell(genes, concat, cPP, cP, cCur, reduction, reductionPrev);
+      cells.push(cell);
+      reductionPrev = reduction;
+      cPP = cP;
+      cP = cell.multiplier * cCur;
+      if (i === this.auxiliaryCell) cAux = cP;
+    }
+    this.cells = this.registerModule('cells', new ModuleList(cells));
+    this.auxiliaryHead = this.auxiliary ? this.registerModule('auxiliary_head', new AuxiliaryHead(cAux, numClasses)) : null;
+    this.classifier = this.registerModule('classifier', new Linear(cP, numClasses));
+  }
+
+  /** Logits, plus auxiliary logits in train mode when the auxiliary head is enabled. */
+  forward(x: Tensor): EvalOutput {
+    if (x.ndim !== 4 || x.shape[1] !== this.inChannels) {
+      throw new ShapeError(`evaluation network forward: expected input [N, ${this.inChannels}, H, W], got [${x.shape.join(', ')}]`, 'check the dataset and the inChannels setting');
+    }
+    return tidy(() => {
+      const p = this.training ? this.dropPathProb : 0;
+      let s0 = this.stem.forward(x);
+      let s1 = s0;
+      let auxLogits: Tensor | null = null;
+      this.cells.items.forEach((cell, i) => {
+        const next = cell.forward(s0, s1, p);
+        s0 = s1;
+        s1 = next;
+        if (i === this.auxiliaryCell && this.auxiliaryHead && this.training) auxLogits = this.auxiliaryHead.forward(s1);
+      });
+      const pooled = F.adaptiveAvgPool2d(s1, 1);
+      const logits = this.classifier.forward(pooled.reshape(pooled.shape[0]!, -1));
+      return { logits, auxLogits };
+    });
+  }
+
+  /** Parameters without the auxiliary head (what DARTS reports as "param size"). */
+  numParametersWithoutAuxiliary(): number {
+    let n = 0;
+    for (const [k, p] of this.namedParameters()) if (!k.startsWith('auxiliary_head.')) n += p.numel();
+    return n;
+  }
+}
