@@ -1,6 +1,165 @@
-import type { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { DEFAULT_CONFIG, METHODS, readConfigFile, resolveConfig, type DeepPartial, type SearchConfig } from '../../search/config.js';
+import { runSearch, resumeSearch } from '../../search/run.js';
+import { searchProgress } from '../progress.js';
+import { ConfigError } from '../../errors.js';
+import { formatGenotypeRepr } from '../../nas/genotype.js';
+import type { SearchResult } from '../../search/trainer.js';
 
-/** `rdarts search` — not implemented yet. */
-export function register(_program: Command): void {
-  // placeholder: registers nothing until the command is implemented
+export const number = (flag: string) => (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${flag}: '${v}' is not a number`);
+  return n;
+};
+export const integer = (flag: string) => (v: string): number => {
+  const n = number(flag)(v);
+  if (!Number.isInteger(n)) throw new ConfigError(`${flag}: '${v}' is not an integer`);
+  return n;
+};
+
+export interface SearchFlags {
+  config?: string;
+  method?: string;
+  space?: string;
+  spaceFile?: string;
+  dataset?: string;
+  dataDir?: string;
+  download?: boolean;
+  subset?: number;
+  epochs?: number;
+  batchSize?: number;
+  layers?: number;
+  channels?: number;
+  order?: string;
+  hvp?: string;
+  lr?: number;
+  archLr?: number;
+  weightDecay?: number;
+  dropPath?: number;
+  cutout?: string;
+  seed?: number;
+  evalBatches?: number;
+  stepsPerEpoch?: number;
+  hessianEvery?: number;
+  hessianMethod?: string;
+  hessianBatches?: number;
+  esRule?: string;
+  device?: string;
+  out?: string;
+  resume?: string;
+  json?: boolean;
+  quiet?: boolean;
+  logEvery?: number;
+}
+
+/** Search options shared by `search` and `demo`. */
+export function addSearchOptions(cmd: Command, d: SearchConfig = DEFAULT_CONFIG): Command {
+  return cmd
+    .option('--config <file>', 'YAML or JSON file with any configuration fields (flags override it)')
+    .addOption(new Option('--method <name>', `search method (default ${d.method})`).choices([...METHODS]))
+    .option('--space <name>', `search space: darts, s1, s2, s3, s4 (default ${d.space})`)
+    .option('--space-file <path>', 'user-defined search space (JSON or YAML)')
+    .addOption(new Option('--dataset <name>', `dataset (default ${d.dataset})`).choices(['cifar10', 'cifar100', 'svhn', 'fashion-mnist', 'synthetic']))
+    .option('--data-dir <dir>', 'folder with the dataset files')
+    .option('--download', 'download CIFAR/SVHN into --data-dir first when missing')
+    .option('--subset <n>', 'use a seeded random subset of n training images', integer('--subset'))
+    .option('--epochs <n>', `epochs (default ${d.epochs})`, integer('--epochs'))
+    .option('--batch-size <n>', `batch size (default ${d.batchSize})`, integer('--batch-size'))
+    .option('--layers <n>', `cells in the supernet (default ${d.layers})`, integer('--layers'))
+    .option('--channels <n>', `initial channels (default ${d.channels})`, integer('--channels'))
+    .addOption(new Option('--order <o>', `first- or second-order architecture gradient (default ${d.order})`).choices(['first', 'second']))
+    .addOption(new Option('--hvp <kind>', `Hessian-vector product of the unrolled step (default ${d.hvp})`).choices(['finite-difference', 'exact']))
+    .option('--lr <x>', `weight learning rate (default ${d.lr})`, number('--lr'))
+    .option('--arch-lr <x>', `architecture learning rate (default ${d.archLr})`, number('--arch-lr'))
+    .option('--weight-decay <x>', `L2 on the weights (default ${d.weightDecay})`, number('--weight-decay'))
+    .option('--drop-path <p>', `maximum drop-path probability, ramped over epochs (default ${d.dropPath})`, number('--drop-path'))
+    .addOption(new Option('--cutout <mode>', `cutout during search (default ${d.cutout}: on with drop path)`).choices(['auto', 'on', 'off']))
+    .option('--seed <n>', `seed (default ${d.seed})`, integer('--seed'))
+    .option('--eval-batches <n>', 'validation batches at each epoch end (default: the whole split)', integer('--eval-batches'))
+    .option('--steps-per-epoch <n>', 'cap the weight steps per epoch (default: one pass)', integer('--steps-per-epoch'))
+    .option('--hessian-every <k>', `measure the Hessian eigenvalue every k epochs, 0 = never (default ${d.hessian.every})`, integer('--hessian-every'))
+    .addOption(new Option('--hessian-method <m>', `eigenvalue method (default ${d.hessian.method})`).choices(['lanczos', 'full']))
+    .option('--hessian-batches <n>', 'validation batches per Hessian measurement (mean ± standard error)', integer('--hessian-batches'))
+    .addOption(new Option('--es-rule <rule>', `early-stop rule for darts-es/darts-ada (default ${d.earlyStop.rule})`).choices(['code', 'paper']))
+    .option('--device <d>', `cpu, cuda or cuda:N (default ${d.device})`)
+    .option('--json', 'print the result as JSON on stdout')
+    .option('--quiet', 'no progress display')
+    .option('--log-every <n>', 'without a TTY, print a progress line every n steps', integer('--log-every'));
+}
+
+export function flagsToOverrides(f: SearchFlags): DeepPartial<SearchConfig> {
+  const o: Record<string, unknown> = {};
+  const set = (k: string, v: unknown): void => {
+    if (v !== undefined) o[k] = v;
+  };
+  set('method', f.method);
+  set('space', f.space);
+  set('spaceFile', f.spaceFile);
+  set('dataset', f.dataset);
+  set('dataDir', f.dataDir);
+  set('download', f.download);
+  set('subset', f.subset);
+  set('epochs', f.epochs);
+  set('batchSize', f.batchSize);
+  set('layers', f.layers);
+  set('channels', f.channels);
+  set('order', f.order);
+  set('hvp', f.hvp);
+  set('lr', f.lr);
+  set('archLr', f.archLr);
+  set('weightDecay', f.weightDecay);
+  set('dropPath', f.dropPath);
+  set('cutout', f.cutout);
+  set('seed', f.seed);
+  set('evalBatches', f.evalBatches);
+  set('stepsPerEpoch', f.stepsPerEpoch);
+  set('device', f.device);
+  const hessian: Record<string, unknown> = {};
+  if (f.hessianEvery !== undefined) hessian.every = f.hessianEvery;
+  if (f.hessianMethod !== undefined) hessian.method = f.hessianMethod;
+  if (f.hessianBatches !== undefined) hessian.batches = f.hessianBatches;
+  if (Object.keys(hessian).length) o.hessian = hessian;
+  if (f.esRule !== undefined) o.earlyStop = { rule: f.esRule };
+  return o as DeepPartial<SearchConfig>;
+}
+
+export function defaultOutDir(cfg: SearchConfig): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  return `runs/${cfg.method}-${cfg.spaceFile ? 'custom' : cfg.space}-${cfg.dataset}-s${cfg.seed}-${stamp}`;
+}
+
+export function printResult(r: SearchResult, json: boolean | undefined): void {
+  if (json) {
+    process.stdout.write(JSON.stringify({ ...r, genotype: r.genotype }) + '\n');
+    return;
+  }
+  process.stdout.write(
+    [
+      `stop reason: ${r.stopReason}${r.stopReason === 'early-stop' ? ` (genotype of epoch ${r.genotypeEpoch})` : ''}`,
+      r.finalValid ? `final validation accuracy: ${(100 * r.finalValid.acc).toFixed(2)}% (loss ${r.finalValid.loss.toFixed(4)})` : '',
+      `genotype: ${formatGenotypeRepr(r.genotype)}`,
+      r.runDir ? `run folder: ${r.runDir}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n') + '\n',
+  );
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('search')
+    .description('run an architecture search (DARTS and the RobustDARTS methods); writes a resumable run folder')
+    .option('--out <dir>', 'run folder (default runs/<method>-<space>-<dataset>-s<seed>-<time>)')
+    .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint (its config.json is used; other flags are ignored)');
+  addSearchOptions(cmd);
+  cmd.action(async (f: SearchFlags) => {
+    const onEvent = searchProgress({ quiet: f.quiet ?? false, ...(f.logEvery ? { logEvery: f.logEvery } : {}) });
+    if (f.resume) {
+      printResult(await resumeSearch(f.resume, { onEvent }), f.json);
+      return;
+    }
+    const cfg = resolveConfig(f.config ? readConfigFile(f.config) : undefined, flagsToOverrides(f), f.config ?? 'flags');
+    const out = f.out ?? defaultOutDir(cfg);
+    printResult(await runSearch(cfg, { out, onEvent }), f.json);
+  });
 }

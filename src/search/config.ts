@@ -1,0 +1,255 @@
+/**
+ * The search configuration: one typed object, resolved once (defaults ← YAML/JSON file ← flags),
+ * validated with messages that name the field, and written whole to the run's config.json.
+ *
+ * Defaults and where they come from (paper-spec §4.3, §5.1, §6.2, §7):
+ * | field | default | source |
+ * |---|---|---|
+ * | epochs | 50 | DARTS / RobustDARTS args.py |
+ * | batchSize | 64 | args.py (train and val) |
+ * | layers / channels | 8 / 16 | args.py |
+ * | order | second | RobustDARTS scripts pass --unrolled |
+ * | lr / lrMin | 0.025 / 0.001 | args.py, cosine over `epochs` |
+ * | momentum / weightDecay / gradClip | 0.9 / 3e-4 / 5 | args.py |
+ * | archLr / archBetas / archWeightDecay | 3e-4 / (0.5, 0.999) / 1e-3 | args.py |
+ * | trainPortion | 0.5 | args.py |
+ * | dropPath (max) | 0 | DARTS default; RobustDARTS' args.py says 0.2, but its scripts pass the grid value |
+ * | cutout | auto = on with drop path, same ramp | train_search.py |
+ * | hessian.every | 2 | report_freq_hessian in every script |
+ * | earlyStop | code rule: window 5, delta 4, factor 1.3, start epoch 10 | utils.EVLocalAvg + args |
+ * | ada | η 10, R_max 0.03 | scripts/DARTS-ADA_search.sh (args.py disagrees: 3, 0.0243) |
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+
+export const METHODS = ['darts', 'darts-es', 'darts-ada', 'rdarts-l2', 'rdarts-dp', 'rs-ws'] as const;
+export type Method = (typeof METHODS)[number];
+
+const num = (min?: number, max?: number) => {
+  let s = z.number().refine(Number.isFinite, 'must be a finite number');
+  if (min !== undefined) s = s.refine((v) => v >= min, `must be ≥ ${min}`);
+  if (max !== undefined) s = s.refine((v) => v <= max, `must be ≤ ${max}`);
+  return s;
+};
+const int = (min: number) => z.number().int('must be an integer').min(min, `must be ≥ ${min}`);
+
+export const SearchConfigSchema = z
+  .object({
+    method: z.enum(METHODS),
+    space: z.string().min(1),
+    spaceFile: z.string().nullable(),
+    dataset: z.enum(['cifar10', 'cifar100', 'svhn', 'fashion-mnist', 'synthetic']),
+    dataDir: z.string().nullable(),
+    download: z.boolean(),
+    /** use only this many training images (a seeded random subset); null = all */
+    subset: int(2).nullable(),
+    /** synthetic dataset size and image shape (dataset 'synthetic' only) */
+    synthetic: z.object({ n: int(2), channels: int(1), size: int(8), numClasses: int(2) }).strict(),
+    epochs: int(1),
+    batchSize: int(1),
+    layers: int(3),
+    channels: int(1),
+    order: z.enum(['first', 'second']),
+    /** Hessian-vector product of the unrolled step: the reference's finite difference, or exact double backward */
+    hvp: z.enum(['finite-difference', 'exact']),
+    lr: num(0),
+    lrMin: num(0),
+    momentum: num(0, 1),
+    weightDecay: num(0),
+    gradClip: num(0),
+    archLr: num(0),
+    archBetas: z.tuple([num(0, 0.999999), num(0, 0.999999)]),
+    archWeightDecay: num(0),
+    trainPortion: num(0.01, 0.99),
+    /** maximum drop-path probability, ramped p(e) = dropPath·e/(E−1) */
+    dropPath: num(0, 0.95),
+    /** cutout during search: 'auto' = on exactly when dropPath > 0, with probability ramped 0 → 1 (reference) */
+    cutout: z.enum(['auto', 'on', 'off']),
+    cutoutLength: int(1),
+    seed: int(0),
+    /** validation pass at the end of each epoch: at most this many batches (null = the whole split) */
+    evalBatches: int(1).nullable(),
+    /** weight steps per epoch: at most this many (null = one pass over the training split) */
+    stepsPerEpoch: int(1).nullable(),
+    hessian: z
+      .object({
+        /** measure every k epochs and at the last epoch; 0 = never (methods darts-es/darts-ada force it on) */
+        every: int(0),
+        method: z.enum(['lanczos', 'full']),
+        topK: int(1),
+        /** validation batches per measurement (mean and standard error reported) */
+        batches: int(1),
+        /** add the α weight decay (+archWeightDecay·I) as the reference's logs do */
+        includeWeightDecay: z.boolean(),
+        lanczosIterations: int(2),
+        lanczosTol: num(0),
+      })
+      .strict(),
+    earlyStop: z
+      .object({
+        rule: z.enum(['code', 'paper']),
+        window: int(1),
+        delta: int(1),
+        factor: num(1),
+        startEpoch: int(0),
+        k: int(1),
+        threshold: num(0, 1),
+      })
+      .strict(),
+    ada: z
+      .object({
+        eta: num(1),
+        l2Max: num(0),
+        /** weight decay of the unrolled virtual step after a rollback: 'raised' (ours) or 'initial' (the reference's quirk) */
+        virtualStepL2: z.enum(['raised', 'initial']),
+      })
+      .strict(),
+    grid: z
+      .object({
+        l2: z.array(num(0)).min(1),
+        dropPath: z.array(num(0, 0.95)).min(1),
+      })
+      .strict(),
+    rsws: z
+      .object({
+        /** weight-training steps (reference: int(epochs·25000/batch)); null = epochs × steps per epoch */
+        steps: int(1).nullable(),
+        samples: int(1),
+        scoreBatches: int(1),
+        topK: int(1),
+      })
+      .strict(),
+    device: z.string().regex(/^(cpu|cuda(:\d+)?)$/, "must be 'cpu', 'cuda' or 'cuda:N'"),
+    /** keep this many epoch checkpoints (darts-ada keeps enough for its rollbacks regardless) */
+    keepCheckpoints: int(1),
+  })
+  .strict();
+
+export type SearchConfig = z.infer<typeof SearchConfigSchema>;
+
+export const DEFAULT_CONFIG: SearchConfig = {
+  method: 'darts',
+  space: 's1',
+  spaceFile: null,
+  dataset: 'cifar10',
+  dataDir: null,
+  download: false,
+  subset: null,
+  synthetic: { n: 2048, channels: 3, size: 32, numClasses: 10 },
+  epochs: 50,
+  batchSize: 64,
+  layers: 8,
+  channels: 16,
+  order: 'second',
+  hvp: 'finite-difference',
+  lr: 0.025,
+  lrMin: 0.001,
+  momentum: 0.9,
+  weightDecay: 3e-4,
+  gradClip: 5,
+  archLr: 3e-4,
+  archBetas: [0.5, 0.999],
+  archWeightDecay: 1e-3,
+  trainPortion: 0.5,
+  dropPath: 0,
+  cutout: 'auto',
+  cutoutLength: 16,
+  seed: 1,
+  evalBatches: null,
+  stepsPerEpoch: null,
+  hessian: { every: 2, method: 'lanczos', topK: 5, batches: 1, includeWeightDecay: true, lanczosIterations: 30, lanczosTol: 1e-6 },
+  earlyStop: { rule: 'code', window: 5, delta: 4, factor: 1.3, startEpoch: 10, k: 5, threshold: 0.75 },
+  ada: { eta: 10, l2Max: 0.03, virtualStepL2: 'raised' },
+  grid: { l2: [3e-4, 9e-4, 2.7e-3, 8.1e-3], dropPath: [0, 0.2, 0.4, 0.6] },
+  rsws: { steps: null, samples: 1000, scoreBatches: 10, topK: 10 },
+  device: 'cpu',
+  keepCheckpoints: 2,
+};
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends Array<unknown> ? T[K] : T[K] extends object | null ? DeepPartial<T[K]> : T[K] };
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge of plain objects (arrays and scalars replace). */
+export function mergeConfig<T>(base: T, ...layers: Array<DeepPartial<T> | Record<string, unknown> | undefined>): T {
+  let out: unknown = structuredClone(base);
+  for (const layer of layers) {
+    if (!layer) continue;
+    out = mergeInto(out, layer);
+  }
+  return out as T;
+}
+
+function mergeInto(a: unknown, b: unknown): unknown {
+  if (!isPlainObject(a) || !isPlainObject(b)) return b === undefined ? a : structuredClone(b);
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    if (v === undefined) continue;
+    out[k] = k in a ? mergeInto(a[k], v) : structuredClone(v);
+  }
+  return out;
+}
+
+/** Validate a fully merged config; the error names every bad field and what it must be. */
+export function validateConfig(raw: unknown, source = 'config'): SearchConfig {
+  const r = SearchConfigSchema.safeParse(raw);
+  if (r.success) {
+    const c = r.data;
+    if (c.lrMin > c.lr) throw new ConfigError(`${source}: lrMin (${c.lrMin}) is larger than lr (${c.lr})`, 'lrMin is the end of the cosine schedule; it must not exceed lr');
+    if (c.rsws.topK > c.rsws.samples) throw new ConfigError(`${source}: rsws.topK (${c.rsws.topK}) exceeds rsws.samples (${c.rsws.samples})`);
+    return c;
+  }
+  const lines = r.error.issues.map((i) => {
+    const path = i.path.length ? i.path.join('.') : '(top level)';
+    let msg = i.message;
+    if (i.code === 'unrecognized_keys') msg = `unknown field(s) ${(i as { keys?: string[] }).keys?.map((k) => `'${k}'`).join(', ')}`;
+    return `  ${path}: ${msg}`;
+  });
+  throw new ConfigError(`${source} is not a valid search configuration:\n${lines.join('\n')}`, 'fix the named field(s); `rdarts search --help` lists every option and its default');
+}
+
+/** Read a YAML or JSON config file into a partial config (validated after merging). */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new ConfigError(`config file ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
+  }
+  if (data === null || data === undefined) return {};
+  if (!isPlainObject(data)) throw new ConfigError(`config file ${path} must hold a mapping of fields, got ${Array.isArray(data) ? 'a list' : typeof data}`);
+  return data;
+}
+
+/** Resolve defaults ← file ← overrides, then apply the method's implications, then validate. */
+export function resolveConfig(file: Record<string, unknown> | undefined, overrides: DeepPartial<SearchConfig> | undefined, source = 'config'): SearchConfig {
+  const merged = mergeConfig(DEFAULT_CONFIG, file, overrides as Record<string, unknown> | undefined);
+  return validateConfig(merged, source);
+}
+
+/** Does this configuration measure the Hessian during search? */
+export function measuresHessian(c: SearchConfig): boolean {
+  return c.method === 'darts-es' || c.method === 'darts-ada' || c.hessian.every > 0;
+}
+
+/** Hessian frequency in effect (ES/ADA need measurements even if `hessian.every` is 0). */
+export function hessianEvery(c: SearchConfig): number {
+  if (c.hessian.every > 0) return c.hessian.every;
+  return measuresHessian(c) ? (c.earlyStop.rule === 'code' ? 2 : 1) : 0;
+}
+
+/** Whether cutout is on during search, as configured. */
+export function cutoutOn(c: SearchConfig): boolean {
+  return c.cutout === 'on' || (c.cutout === 'auto' && c.dropPath > 0);
+}

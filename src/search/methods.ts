@@ -1,0 +1,41 @@
+/**
+ * A method is the bilevel trainer plus plug-ins (paper names):
+ * - darts: the trainer (+ the Hessian monitor when hessian.every > 0)
+ * - darts-es: + Hessian monitor + early stop (stop mode)
+ * - darts-ada: + Hessian monitor + early stop (signal mode) + adaptive L2 with rollbacks
+ * - rdarts-l2 / rdarts-dp: a grid of darts searches over L2 / drop-path values (see grid.ts)
+ * - rs-ws: random search with weight sharing (see rsws.ts)
+ * Every method gets the drop-path/cutout schedule of its configuration.
+ */
+import { cutoutOn, hessianEvery, type SearchConfig } from './config.js';
+import type { SearchPlugin } from './plugin.js';
+import { RegularizationSchedule } from './plugins/regularization.js';
+import { HessianMonitor } from './plugins/hessian-monitor.js';
+import { EarlyStopPlugin, AdaPlugin } from './plugins/early-stop.js';
+
+export function buildPlugins(cfg: SearchConfig): SearchPlugin[] {
+  const plugins: SearchPlugin[] = [new RegularizationSchedule(cfg.dropPath, cutoutOn(cfg))];
+  const every = hessianEvery(cfg);
+  if (every > 0 && cfg.method !== 'rs-ws') {
+    plugins.push(
+      new HessianMonitor({
+        every,
+        method: cfg.hessian.method,
+        topK: cfg.hessian.topK,
+        batches: cfg.hessian.batches,
+        shift: cfg.hessian.includeWeightDecay ? cfg.archWeightDecay : 0,
+        lanczosIterations: cfg.hessian.lanczosIterations,
+        lanczosTol: cfg.hessian.lanczosTol,
+        seed: cfg.seed,
+      }),
+    );
+  }
+  const es = cfg.earlyStop;
+  const esOptions = { window: es.window, evFreq: every || 1, startEpoch: es.rule === 'code' ? es.startEpoch : 0, delta: es.delta, factor: es.factor, lastEpoch: cfg.epochs - 1, k: es.k, threshold: es.threshold };
+  if (cfg.method === 'darts-es') plugins.push(new EarlyStopPlugin(es.rule, esOptions, 'stop'));
+  if (cfg.method === 'darts-ada') {
+    plugins.push(new EarlyStopPlugin(es.rule, esOptions, 'signal'));
+    plugins.push(new AdaPlugin({ l2Init: cfg.weightDecay, eta: cfg.ada.eta, l2Max: cfg.ada.l2Max }));
+  }
+  return plugins;
+}

@@ -1,0 +1,72 @@
+/**
+ * Plug-ins observe and steer a search on one clock: epoch start, epoch end. A method is the
+ * bilevel trainer plus plug-ins (darts-es = darts + Hessian monitor + early stop; darts-ada =
+ * darts + Hessian monitor + adaptive L2; rdarts-dp = darts + drop-path/cutout ramps).
+ * A plug-in's state goes into every checkpoint, so resume and rollback restore it.
+ */
+import type { Genotype } from '../nas/genotype.js';
+import type { Network } from '../nas/supernet.js';
+import type { Batch } from './architect.js';
+
+export interface HessianMeasurement {
+  epoch: number;
+  maxEigenvalue: number;
+  minEigenvalue: number | null;
+  eigenvalues: number[];
+  /** standard error of maxEigenvalue over batches (null with one batch) */
+  stderr: number | null;
+  batches: number;
+  method: 'lanczos' | 'full';
+  shift: number;
+  operatorCalls: number;
+  seconds: number;
+}
+
+/** What a plug-in can see and set at the epoch boundaries. */
+export interface EpochContext {
+  epoch: number;
+  epochs: number;
+  /** DARTS-ADA restart count (0 before the first rollback) */
+  iteration: number;
+  /** current weight decay of the weight optimiser (ADA raises it) */
+  l2: number;
+  /** set by the Hessian monitor at this epoch's end, if it measured */
+  hessian: HessianMeasurement | null;
+  genotype: Genotype | null;
+  /** set by an early-stop rule in 'signal' mode when it fires at this epoch */
+  earlyStop: { detectEpoch: number; stopEpoch: number; rule: string } | null;
+  model: Network;
+  /** a random validation batch (train transform, as the reference), created in the caller's scope */
+  valBatch(): Batch;
+  /** genotype recorded after epoch e (this iteration's history) */
+  genotypeAt(e: number): Genotype | null;
+  /** append a line to metrics.jsonl (the `kind` field is required) */
+  log(line: Record<string, unknown> & { kind: string }): void;
+  /** print a human-readable note (progress display) */
+  note(message: string): void;
+}
+
+export type PluginDecision =
+  | { action: 'continue' }
+  | { action: 'stop'; reason: string; genotypeEpoch: number }
+  | { action: 'rollback'; toEpoch: number; l2: number; reason: string };
+
+export interface EpochStartControls {
+  /** drop-path probability for this epoch's training passes */
+  dropPath: number;
+  /** cutout probability for this epoch's batches (0 = off) */
+  cutoutProb: number;
+}
+
+export interface SearchPlugin {
+  readonly name: string;
+  /** Adjust the controls for epoch `ctx.epoch` (called before its first step). */
+  onEpochStart?(ctx: EpochContext, controls: EpochStartControls): void;
+  /** After validation and genotype; may measure (Hessian) and decide (stop / rollback). */
+  onEpochEnd?(ctx: EpochContext): Promise<PluginDecision | void> | PluginDecision | void;
+  /** JSON-able state for checkpoints. */
+  getState?(): unknown;
+  setState?(state: unknown): void;
+  /** On a rollback, true: restore this plug-in's state from the target checkpoint; false: keep it (ADA's own schedule). */
+  readonly restoreOnRollback?: boolean;
+}

@@ -1,0 +1,85 @@
+import { createEarlyStop, earlyStopFromState, type EarlyStopOptions, type EarlyStopRuleName, type EarlyStopState } from '../../analysis/early-stop.js';
+import { AdaController, type AdaState } from '../../analysis/ada.js';
+import { formatGenotypeRepr } from '../../nas/genotype.js';
+import type { EpochContext, PluginDecision, SearchPlugin } from '../plugin.js';
+
+/**
+ * DARTS-ES (paper-spec §6): feeds each Hessian measurement to the chosen rule. In 'stop' mode a
+ * firing ends the search and returns the genotype of the rule's stop epoch; in 'signal' mode it
+ * only tells later plug-ins (DARTS-ADA) through the epoch context. Its state (the eigenvalue
+ * history) is restored on an ADA rollback, as the reference restores its tracker.
+ */
+export class EarlyStopPlugin implements SearchPlugin {
+  readonly name = 'early-stop';
+  readonly restoreOnRollback = true;
+  private rule;
+  constructor(
+    readonly ruleName: EarlyStopRuleName,
+    readonly options: EarlyStopOptions,
+    readonly mode: 'stop' | 'signal',
+  ) {
+    this.rule = createEarlyStop(ruleName, options);
+  }
+
+  onEpochEnd(ctx: EpochContext): PluginDecision | void {
+    if (!ctx.hessian) return;
+    const u = this.rule.update(ctx.epoch, ctx.hessian.maxEigenvalue);
+    if (u.check) ctx.log({ kind: 'early-stop-check', rule: this.ruleName, ratio: u.check.ratio, current: u.check.current, previous: u.check.previous, fired: u.fired, stopEpoch: u.check.stopEpoch });
+    if (!u.fired || !u.check) return;
+    const stopEpoch = u.check.stopEpoch;
+    const g = ctx.genotypeAt(stopEpoch);
+    ctx.log({ kind: 'early-stop', rule: this.ruleName, detectEpoch: ctx.epoch, stopEpoch, repr: g ? formatGenotypeRepr(g) : null });
+    if (this.mode === 'signal') {
+      ctx.earlyStop = { detectEpoch: ctx.epoch, stopEpoch, rule: this.ruleName };
+      return;
+    }
+    return { action: 'stop', reason: `the ${this.ruleName} early-stop rule fired at epoch ${ctx.epoch} (eigenvalue ratio ${u.check.ratio.toFixed(3)})`, genotypeEpoch: stopEpoch };
+  }
+
+  getState(): unknown {
+    return this.rule.getState();
+  }
+  setState(s: unknown): void {
+    this.rule = earlyStopFromState(s as EarlyStopState);
+  }
+}
+
+/**
+ * DARTS-ADA (paper-spec §7.4): when the early-stop rule fires, roll back to its stop epoch and
+ * multiply the weight decay by η, until the reference's final-regularisation test holds.
+ * Its own state (L2 schedule, rollback history) survives rollbacks.
+ */
+export class AdaPlugin implements SearchPlugin {
+  readonly name = 'ada';
+  readonly restoreOnRollback = false;
+  private ctl: AdaController;
+  constructor(o: { l2Init: number; eta: number; l2Max: number }) {
+    this.ctl = new AdaController(o);
+  }
+
+  get controller(): AdaController {
+    return this.ctl;
+  }
+
+  onEpochEnd(ctx: EpochContext): PluginDecision | void {
+    if (!ctx.earlyStop) return;
+    const d = this.ctl.onTrigger(ctx.earlyStop.detectEpoch, ctx.earlyStop.stopEpoch);
+    if (d.action === 'ignore') {
+      ctx.log({ kind: 'ada', action: 'ignore', reason: d.reason, l2: d.l2 });
+      ctx.note(`DARTS-ADA: the rule fired at epoch ${ctx.epoch} but L2 ${d.l2} is final; continuing`);
+      return;
+    }
+    if (d.firstRollback) {
+      const g = ctx.genotypeAt(d.toEpoch);
+      ctx.log({ kind: 'darts-es-genotype', stopEpoch: d.toEpoch, repr: g ? formatGenotypeRepr(g) : null });
+    }
+    return { action: 'rollback', toEpoch: d.toEpoch, l2: d.newL2, reason: `the early-stop rule fired at epoch ${ctx.earlyStop.detectEpoch}` };
+  }
+
+  getState(): unknown {
+    return this.ctl.getState();
+  }
+  setState(s: unknown): void {
+    this.ctl = AdaController.fromState(s as AdaState);
+  }
+}

@@ -1,0 +1,18 @@
+import { dropPathProb, cutoutProb } from '../../analysis/regularization.js';
+import type { EpochContext, EpochStartControls, SearchPlugin } from '../plugin.js';
+
+/**
+ * R-DARTS(DP) regulariser (paper-spec §7.1): ScheduledDropPath on every mixed-edge output with
+ * p(e) = p_max·e/(E−1), and cutout whose probability follows the same ramp 0 → 1.
+ */
+export class RegularizationSchedule implements SearchPlugin {
+  readonly name = 'regularization';
+  constructor(
+    readonly dropPathMax: number,
+    readonly cutout: boolean,
+  ) {}
+  onEpochStart(ctx: EpochContext, c: EpochStartControls): void {
+    c.dropPath = this.dropPathMax > 0 ? dropPathProb(ctx.epoch, ctx.epochs, this.dropPathMax) : 0;
+    c.cutoutProb = cutoutProb(ctx.epoch, ctx.epochs, this.cutout);
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * One search from a resolved configuration to a result: load the data, create (or reopen) the
+ * run folder, compose the method's plug-ins, train, write result.json. The CLI and the
+ * experiment executors call this; it never prints (events go to `onEvent`).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadDataset, type ImageDataset } from '../data/index.js';
+import { RunDir } from '../experiments/run-dir.js';
+import { ConfigError, CheckpointError } from '../errors.js';
+import { validateConfig, type SearchConfig } from './config.js';
+import { buildPlugins } from './methods.js';
+import { SearchTrainer, type SearchEvent, type SearchResult } from './trainer.js';
+import { listCheckpoints } from '../experiments/checkpoint.js';
+
+export interface RunOptions {
+  /** run folder; null = in memory, nothing written */
+  out: string | null;
+  onEvent?: (e: SearchEvent) => void;
+  /** pre-loaded training data (tests, grids) */
+  data?: ImageDataset;
+}
+
+export async function loadSearchData(cfg: SearchConfig): Promise<ImageDataset> {
+  return loadDataset(cfg.dataset, {
+    split: 'train',
+    ...(cfg.dataDir ? { dataDir: cfg.dataDir } : {}),
+    download: cfg.download,
+    ...(cfg.subset ? { subset: cfg.subset, subsetSeed: cfg.seed } : {}),
+    synthetic: { n: cfg.synthetic.n, channels: cfg.synthetic.channels, height: cfg.synthetic.size, width: cfg.synthetic.size, numClasses: cfg.synthetic.numClasses, seed: cfg.seed },
+  });
+}
+
+/** Start a new search in `o.out` (which must not hold a run already). */
+export async function runSearch(cfg: SearchConfig, o: RunOptions): Promise<SearchResult> {
+  let runDir: RunDir | null = null;
+  if (o.out) {
+    runDir = new RunDir(o.out);
+    if (runDir.exists()) {
+      throw new ConfigError(`${runDir.path} already holds a run (config.json exists)`, `continue it with --resume ${o.out}, or choose another --out`);
+    }
+    runDir.ensure();
+  }
+  const data = o.data ?? (await loadSearchData(cfg));
+  const trainer = new SearchTrainer(cfg, { train: data }, { plugins: buildPlugins(cfg), runDir, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
+  try {
+    runDir?.writeConfig(trainer.describe());
+    return await trainer.run();
+  } finally {
+    trainer.dispose();
+  }
+}
+
+/** Continue the run in `dir` from its newest intact checkpoint, with the configuration it was started with. */
+export async function resumeSearch(dir: string, o: Omit<RunOptions, 'out'> = {}): Promise<SearchResult> {
+  const runDir = new RunDir(dir);
+  const saved = runDir.readConfig<Record<string, unknown>>();
+  const { resolvedSpace: _s, library: _l, dataFingerprint, trainImages: _t, parameters: _p, alphas: _a, stepsPerEpoch: _sp, ...rest } = saved;
+  const cfg = validateConfig(rest, join(runDir.path, 'config.json'));
+  if (existsSync(runDir.file('result.json')) && listCheckpoints(runDir.checkpointsDir).length === 0) {
+    throw new CheckpointError(`${runDir.path} has finished (result.json) and holds no checkpoint to continue from`);
+  }
+  const data = o.data ?? (await loadSearchData(cfg));
+  const trainer = new SearchTrainer(cfg, { train: data }, { plugins: buildPlugins(cfg), runDir, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
+  try {
+    const fp = trainer.describe().dataFingerprint;
+    if (dataFingerprint && fp !== dataFingerprint) {
+      throw new CheckpointError(`the training data differ from the data this run started with (fingerprint ${String(fp)} vs ${String(dataFingerprint)})`, 'point --data-dir at the same files the run used');
+    }
+    const from = trainer.resume((e, err) => o.onEvent?.({ type: 'note', message: `skipping checkpoint of epoch ${e}: ${err.message}` }));
+    if (from === null) o.onEvent?.({ type: 'note', message: 'no checkpoint yet: starting from epoch 0' });
+    if (from === null) runDir.truncateLogs({ metrics: 0, genotypes: 0 });
+    return await trainer.run();
+  } finally {
+    trainer.dispose();
+  }
+}
