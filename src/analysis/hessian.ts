@@ -8,7 +8,7 @@
  * every product, so all products see the same function. The optional shift adds
  * `shift`·I (the α weight decay of the reference's logged Hessians).
  */
-import { Tensor, grad, keep, tidy, tensor, noGrad } from '../torch/index.js';
+import { Tensor, grad, keep, tidy, tensor, noGrad, type Device } from '../torch/index.js';
 import { lanczos } from './lanczos.js';
 import { symmetricEigen } from './eigen.js';
 import type { Rng } from '../util/rng.js';
@@ -54,7 +54,7 @@ export class AlphaHessian {
   hvp(v: Float64Array): Float64Array {
     this.calls++;
     return tidy(() => {
-      const vt = tensor(Float64Array.from(v), [this.n]).to(this.gFlat.dtype);
+      const vt = tensor(Float64Array.from(v), [this.n]).to({ dtype: this.gFlat.dtype, device: this.gFlat.device as Device });
       const dot = this.gFlat.mul(vt).sum();
       const hv = grad(dot, this.model.archParameters(), { retainGraph: true }) as Tensor[];
       const flat = this.model.archVector(hv).double().toArray() as Float64Array;

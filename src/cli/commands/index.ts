@@ -2,10 +2,9 @@ import type { Command } from 'commander';
 import * as info from './info.js';
 import * as search from './search.js';
 import * as demo from './demo.js';
-import * as trainDemo from './train-demo.js';
 import * as eig from './eig.js';
 import * as esReplay from './es-replay.js';
 import * as report from './report.js';
 
 /** Every `rdarts` sub-command, in the order `--help` lists them. */
-export const commands: Array<{ register(program: Command): void }> = [demo, trainDemo, search, info, eig, esReplay, report];
+export const commands: Array<{ register(program: Command): void }> = [demo, search, info, eig, esReplay, report];

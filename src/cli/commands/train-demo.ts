@@ -1,6 +1,0 @@
-import type { Command } from 'commander';
-
-/** `rdarts train-demo` — not implemented yet. */
-export function register(_program: Command): void {
-  // placeholder: registers nothing until the command is implemented
-}
