@@ -19,7 +19,7 @@ ROOT=$(pwd)
 log() { printf '[setup] %s\n' "$*"; }
 
 # ---- 1. Debian packages
-PKGS=(libtorch-dev python3-torch dataset-fashion-mnist build-essential python3)
+PKGS=(libtorch-dev python3-torch dataset-fashion-mnist build-essential python3 fonts-dejavu-core)
 missing=()
 for p in "${PKGS[@]}"; do
   if [ "$p" = libtorch-dev ] && [ -n "${LIBTORCH:-}" ]; then continue; fi

@@ -253,7 +253,12 @@ test('buildReport: a run that has only started (no genotypes, no result, null me
   writeFileSync(join(dir, 'config.json'), '{"method": "darts"}');
   writeFileSync(join(dir, 'metrics.jsonl'), '{"kind":"epoch","epoch":0,"train":{"loss":null,"acc":null},"valid":null}\n{"kind":"hessian","epoch":0,"maxEigenvalue":0.2}\n');
   const r = await buildReport(dir);
-  assert.deepEqual(r.files, [join(dir, 'report.html'), join(dir, 'plots', 'eigenvalues.svg')]);
+  assert.deepEqual(r.files, [join(dir, 'report.html'), join(dir, 'plots', 'eigenvalues.svg'), join(dir, 'plots', 'eigenvalues.png')]);
+  // the PNG is a real raster of the figure: PNG signature, IHDR with a non-trivial size
+  const png = readFileSync(join(dir, 'plots', 'eigenvalues.png'));
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  assert.equal(png.subarray(12, 16).toString('ascii'), 'IHDR');
+  assert.ok(png.readUInt32BE(16) > 200 && png.readUInt32BE(20) > 100, `PNG is ${png.readUInt32BE(16)}×${png.readUInt32BE(20)}`);
   const html = readFileSync(r.htmlPath, 'utf8');
   assert.match(html, /No genotype recorded yet/);
   assert.match(html, /No losses logged/);

@@ -9,6 +9,7 @@
 import { join, resolve } from 'node:path';
 import { renderCellsSvg } from '../../nas/diagram.js';
 import { writeFileAtomic } from '../../util/fs.js';
+import { svgToPng } from '../png.js';
 import {
   accuracyCurvesSpec,
   alphaHeatmapSpec,
@@ -41,6 +42,8 @@ export interface BuildReportOptions {
   out?: string;
   /** Folder for the separate SVG files (default `<run>/plots`). */
   plotsDir?: string;
+  /** also write a PNG next to each SVG figure (default true) */
+  png?: boolean;
 }
 
 export interface BuildReportResult {
@@ -242,8 +245,14 @@ export async function buildReport(dir: string, opts: BuildReportOptions = {}): P
   for (const f of figures) {
     if (!f.file) continue;
     const p = join(plotsDir, f.file);
-    writeFileAtomic(p, svgFile(f.svg));
+    const svg = svgFile(f.svg);
+    writeFileAtomic(p, svg);
     files.push(p);
+    if (opts.png !== false && p.endsWith('.svg')) {
+      const png = p.replace(/\.svg$/, '.png');
+      writeFileAtomic(png, svgToPng(svg));
+      files.push(png);
+    }
   }
   return { htmlPath, files, summary, warnings: run.warnings };
 }
