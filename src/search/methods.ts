@@ -5,13 +5,16 @@
  * - darts-ada: + Hessian monitor + early stop (signal mode) + adaptive L2 with rollbacks
  * - rdarts-l2 / rdarts-dp: a grid of darts searches over L2 / drop-path values (see grid.ts)
  * - rs-ws: random search with weight sharing (see rsws.ts)
- * Every method gets the drop-path/cutout schedule of its configuration.
+ * Every method gets the drop-path/cutout schedule of its configuration; the DARTS-family methods
+ * also the discretisation-drop monitor (analysis.discretization, §5.3).
  */
 import { cutoutOn, hessianEvery, type SearchConfig } from './config.js';
 import type { SearchPlugin } from './plugin.js';
 import { RegularizationSchedule } from './plugins/regularization.js';
 import { HessianMonitor } from './plugins/hessian-monitor.js';
 import { EarlyStopPlugin, AdaPlugin } from './plugins/early-stop.js';
+import { DiscretizationMonitor } from './plugins/discretization.js';
+import { RsWsPlugin } from './rsws.js';
 
 export function buildPlugins(cfg: SearchConfig): SearchPlugin[] {
   const plugins: SearchPlugin[] = [new RegularizationSchedule(cfg.dropPath, cutoutOn(cfg))];
@@ -36,6 +39,12 @@ export function buildPlugins(cfg: SearchConfig): SearchPlugin[] {
   if (cfg.method === 'darts-ada') {
     plugins.push(new EarlyStopPlugin(es.rule, esOptions, 'signal'));
     plugins.push(new AdaPlugin({ l2Init: cfg.weightDecay, eta: cfg.ada.eta, l2Max: cfg.ada.l2Max }));
+  }
+  if (cfg.method === 'rs-ws') {
+    plugins.push(new RsWsPlugin({ seed: cfg.seed, samples: cfg.rsws.samples, scoreBatches: cfg.rsws.scoreBatches, topK: cfg.rsws.topK }));
+  } else if (cfg.analysis.discretization !== 'off') {
+    // rs-ws never moves α (uniform): its "drop" would say nothing about the search
+    plugins.push(new DiscretizationMonitor({ when: cfg.analysis.discretization, hessianEvery: every }));
   }
   return plugins;
 }

@@ -12,6 +12,7 @@ import { validateConfig, type SearchConfig } from './config.js';
 import { buildPlugins } from './methods.js';
 import { SearchTrainer, type SearchEvent, type SearchResult } from './trainer.js';
 import { listCheckpoints } from '../experiments/checkpoint.js';
+import { isGridMethod } from './grid.js';
 
 export interface RunOptions {
   /** run folder; null = in memory, nothing written */
@@ -33,6 +34,9 @@ export async function loadSearchData(cfg: SearchConfig): Promise<ImageDataset> {
 
 /** Start a new search in `o.out` (which must not hold a run already). */
 export async function runSearch(cfg: SearchConfig, o: RunOptions): Promise<SearchResult> {
+  if (isGridMethod(cfg.method)) {
+    throw new ConfigError(`method ${cfg.method} is a grid of darts searches, not a single search`, 'run it with runGrid (src/search/grid.ts), as `rdarts search` does');
+  }
   let runDir: RunDir | null = null;
   if (o.out) {
     runDir = new RunDir(o.out);
@@ -55,8 +59,10 @@ export async function runSearch(cfg: SearchConfig, o: RunOptions): Promise<Searc
 export async function resumeSearch(dir: string, o: Omit<RunOptions, 'out'> = {}): Promise<SearchResult> {
   const runDir = new RunDir(dir);
   const saved = runDir.readConfig<Record<string, unknown>>();
-  const { resolvedSpace: _s, library: _l, dataFingerprint, trainImages: _t, parameters: _p, alphas: _a, stepsPerEpoch: _sp, ...rest } = saved;
-  const cfg = validateConfig(rest, join(runDir.path, 'config.json'));
+  const { resolvedSpace: _s, library: _l, dataFingerprint, trainImages: _t, parameters: _p, alphas: _a, stepsPerEpoch, ...rest } = saved;
+  // config.json's stepsPerEpoch is the effective count (describe() overwrites the configured cap); same data → same steps
+  const cfg = validateConfig({ ...rest, stepsPerEpoch: stepsPerEpoch ?? null }, join(runDir.path, 'config.json'));
+  if (isGridMethod(cfg.method)) throw new ConfigError(`${runDir.path} is a ${cfg.method} grid, not a single search`, 'continue it with resumeGrid (src/search/grid.ts), as `rdarts search --resume` does');
   if (existsSync(runDir.file('result.json')) && listCheckpoints(runDir.checkpointsDir).length === 0) {
     throw new CheckpointError(`${runDir.path} has finished (result.json) and holds no checkpoint to continue from`);
   }

@@ -10,7 +10,7 @@ import {
   F, SGD, Tensor, clipGradNorm, cosineAnnealingLr, getRngState, grad, manualSeed, noGrad, setRngState, tensor, tidy, libtorchVersion,
   type Device,
 } from '../torch/index.js';
-import { Network } from '../nas/supernet.js';
+import { Network, type ArchWeights } from '../nas/supernet.js';
 import { resolveSpace, spaceToObject, type SearchSpace } from '../nas/spaces.js';
 import { formatGenotypeRepr, genotypeToJSON, genotypeFromJSON, type Genotype } from '../nas/genotype.js';
 import { BatchLoader, RandomBatchSampler, makeBatch, trainValSplit, datasetFingerprint, type ImageDataset, type BatchLoaderState, type RandomBatchSamplerState } from '../data/index.js';
@@ -21,7 +21,7 @@ import { CheckpointError, ConfigError, DivergenceError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { Architect, type Batch } from './architect.js';
 import type { SearchConfig } from './config.js';
-import type { EpochContext, EpochStartControls, HessianMeasurement, PluginDecision, SearchPlugin } from './plugin.js';
+import type { EpochContext, EpochStartControls, EvalResult, EvalWeights, HessianMeasurement, PluginDecision, SearchEndContext, SearchPlugin } from './plugin.js';
 
 export type SearchEvent =
   | { type: 'start'; epochs: number; stepsPerEpoch: number; resumedFrom: number | null; parameters: number; alphas: number }
@@ -39,6 +39,8 @@ export interface SearchResult {
   finalValid: { loss: number; acc: number } | null;
   iterations: number;
   runDir: string | null;
+  /** fields plug-ins added at the end of the search (RS-ws selection, discretisation drop), also in result.json */
+  details?: Record<string, unknown>;
 }
 
 interface TrainerState {
@@ -76,12 +78,20 @@ export class SearchTrainer {
   readonly plugins: SearchPlugin[];
   private readonly trainLoader: BatchLoader;
   private readonly valSampler: RandomBatchSampler;
-  private readonly valIndices: Int32Array;
+  readonly valIndices: Int32Array;
   private readonly augRng: Rng;
   private readonly runDir: RunDir | null;
   private readonly emit: (e: SearchEvent) => void;
   private readonly device: Device;
   readonly stepsPerEpoch: number;
+  /**
+   * Epochs to run: cfg.epochs, except for rs-ws with an explicit step budget (rsws.steps),
+   * which runs ceil(steps / stepsPerEpoch) epochs, the last one possibly partial; the cosine
+   * schedule spans these epochs.
+   */
+  readonly epochs: number;
+  /** weight steps in all (epochs × stepsPerEpoch unless rsws.steps says otherwise) */
+  readonly totalSteps: number;
   /** next epoch to run */
   epoch = 0;
   iteration = 0;
@@ -113,6 +123,14 @@ export class SearchTrainer {
     this.valSampler = new RandomBatchSampler(split.val, cfg.batchSize, new Rng(cfg.seed * 1000 + 2));
     this.augRng = new Rng(cfg.seed * 1000 + 3);
     this.stepsPerEpoch = Math.min(this.trainLoader.stepsPerEpoch, cfg.stepsPerEpoch ?? Infinity);
+    const budget = cfg.method === 'rs-ws' ? cfg.rsws.steps : null;
+    this.epochs = budget === null ? cfg.epochs : Math.ceil(budget / this.stepsPerEpoch);
+    this.totalSteps = budget ?? this.epochs * this.stepsPerEpoch;
+  }
+
+  /** Weight steps in `epoch` (all but a budget-limited last epoch have stepsPerEpoch). */
+  stepsIn(epoch: number): number {
+    return Math.max(0, Math.min(this.stepsPerEpoch, this.totalSteps - epoch * this.stepsPerEpoch));
   }
 
   /** The resolved description written to config.json. */
@@ -142,7 +160,7 @@ export class SearchTrainer {
   }
 
   lrAt(epoch: number): number {
-    return cosineAnnealingLr(epoch, this.cfg.lr, this.cfg.epochs, this.cfg.lrMin);
+    return cosineAnnealingLr(epoch, this.cfg.lr, this.epochs, this.cfg.lrMin);
   }
 
   /** One weight step (loss, accuracy) after one architecture step. */
@@ -155,7 +173,8 @@ export class SearchTrainer {
         this.architect.step(train, val, { lr, momentum: this.cfg.momentum, weightDecay: virtualL2, momentumBuffers: this.wOpt.momentumBuffers });
       }
       const ws = this.model.weightParameters();
-      const logits = this.model.forward(train.x);
+      const stepWeights = this.stepWeights();
+      const logits = stepWeights ? this.model.forward(train.x, { weights: stepWeights }) : this.model.forward(train.x);
       const lossT = logitsLoss(logits, train.y);
       const loss = lossT.item();
       if (!Number.isFinite(loss)) return { loss, acc: NaN, n: train.y.shape[0]! };
@@ -169,25 +188,45 @@ export class SearchTrainer {
     });
   }
 
-  /** Validation pass in eval mode over the α-validation split (at most `evalBatches` batches). */
-  evaluate(weights?: 'soft' | Genotype): { loss: number; acc: number } {
+  /** The edge weights a plug-in supplies for this training step (RS-ws), or null for softmax(α). */
+  private stepWeights(): ArchWeights | null {
+    for (const p of this.plugins) {
+      const w = p.weightsForStep?.(this.model);
+      if (w) return w;
+    }
+    return null;
+  }
+
+  /** The validation split in order, `batchSize` at a time, at most `evalBatches` batches. */
+  *validationBatches(): Generator<Int32Array> {
+    const B = this.cfg.batchSize;
+    const maxBatches = this.cfg.evalBatches ?? Infinity;
+    for (let b = 0; b * B < this.valIndices.length && b < maxBatches; b++) {
+      yield this.valIndices.subarray(b * B, Math.min(this.valIndices.length, (b + 1) * B));
+    }
+  }
+
+  /**
+   * Validation pass in eval mode, no grad, without augmentation: softmax(α) by default, a
+   * genotype's one-hot weights, or explicit per-edge values; over `batches` (dataset indices),
+   * by default the α-validation split (at most `evalBatches` batches).
+   */
+  evaluate(weights?: EvalWeights, batches?: Iterable<ArrayLike<number>>): EvalResult {
     const m = this.model;
     const wasTraining = m.training;
     m.eval();
     let lossSum = 0;
     let correct = 0;
     let count = 0;
-    const B = this.cfg.batchSize;
-    const maxBatches = this.cfg.evalBatches ?? Infinity;
     try {
       noGrad(() => {
-        for (let b = 0; b * B < this.valIndices.length && b < maxBatches; b++) {
+        for (const idx of batches ?? this.validationBatches()) {
           tidy(() => {
-            const idx = this.valIndices.subarray(b * B, Math.min(this.valIndices.length, (b + 1) * B));
-            const ab = makeBatch(this.data.train, idx, { augment: false }, this.augRng);
+            const ab = makeBatch(this.data.train, idx as Int32Array, { augment: false }, this.augRng);
             const x = tensor(ab.x, ab.shape, this.device === 'cpu' ? {} : { device: this.device });
             const y = tensor(ab.y, [ab.y.length]).to(this.device === 'cpu' ? 'int64' : { dtype: 'int64', device: this.device });
-            const logits = weights && weights !== 'soft' ? m.forward(x, { weights: m.discreteWeights(weights) }) : m.forward(x);
+            const w = weights === undefined || weights === 'soft' ? undefined : 'normalConcat' in weights ? m.discreteWeights(weights) : m.weightsFromValues(weights);
+            const logits = w ? m.forward(x, { weights: w }) : m.forward(x);
             lossSum += logitsLoss(logits, y).item() * idx.length;
             correct += logits.argmax(1).eq(y).sum().item();
             count += idx.length;
@@ -197,19 +236,21 @@ export class SearchTrainer {
     } finally {
       m.train(wasTraining);
     }
-    return { loss: lossSum / count, acc: correct / count };
+    return { loss: lossSum / count, acc: correct / count, n: count };
   }
 
   private context(epoch: number, log: (l: Record<string, unknown> & { kind: string }) => void): EpochContext {
     return {
       epoch,
-      epochs: this.cfg.epochs,
+      epochs: this.epochs,
       iteration: this.iteration,
       l2: this.l2,
       hessian: null as HessianMeasurement | null,
       genotype: this.genotypes.get(epoch) ?? null,
       earlyStop: null,
       model: this.model,
+      valid: null,
+      evaluate: (weights?: EvalWeights) => this.evaluate(weights),
       valBatch: () => this.batch(this.valSampler.next(), 0),
       genotypeAt: (e: number) => this.genotypes.get(e) ?? null,
       log,
@@ -224,9 +265,9 @@ export class SearchTrainer {
   /** Run (or continue) the search to its end. */
   async run(): Promise<SearchResult> {
     const resumedFrom = this.epoch > 0 ? this.epoch - 1 : null;
-    this.emit({ type: 'start', epochs: this.cfg.epochs, stepsPerEpoch: this.stepsPerEpoch, resumedFrom, parameters: this.model.numParameters(), alphas: this.model.numArchParameters() });
+    this.emit({ type: 'start', epochs: this.epochs, stepsPerEpoch: this.stepsPerEpoch, resumedFrom, parameters: this.model.numParameters(), alphas: this.model.numArchParameters() });
     let stop: { reason: string; genotypeEpoch: number } | null = null;
-    while (this.epoch < this.cfg.epochs && !stop) {
+    while (this.epoch < this.epochs && !stop) {
       const epoch = this.epoch;
       const t0 = performance.now();
       const lr = this.lrAt(epoch);
@@ -241,7 +282,8 @@ export class SearchTrainer {
       let correct = 0;
       let count = 0;
       const archStep = this.cfg.method !== 'rs-ws';
-      for (let s = 0; s < this.stepsPerEpoch; s++) {
+      const steps = this.stepsIn(epoch);
+      for (let s = 0; s < steps; s++) {
         const r = this.step(controls, lr, archStep);
         if (!Number.isFinite(r.loss)) {
           this.log({ kind: 'diverged', epoch, step: s, iteration: this.iteration, loss: String(r.loss), lr });
@@ -253,7 +295,7 @@ export class SearchTrainer {
         lossSum += r.loss * r.n;
         correct += r.acc;
         count += r.n;
-        this.emit({ type: 'step', epoch, step: s, steps: this.stepsPerEpoch, loss: lossSum / count, acc: correct / count, lr });
+        this.emit({ type: 'step', epoch, step: s, steps, loss: lossSum / count, acc: correct / count, lr });
       }
       const train = { loss: lossSum / count, acc: correct / count };
       const valid = this.evaluate();
@@ -261,6 +303,7 @@ export class SearchTrainer {
       const genotype = this.model.genotype();
       this.genotypes.set(epoch, genotype);
       ctx.genotype = genotype;
+      ctx.valid = valid;
       const seconds = (performance.now() - t0) / 1000;
       this.log({ kind: 'epoch', epoch, iteration: this.iteration, lr, l2: this.l2, dropPath: controls.dropPath, cutoutProb: controls.cutoutProb, train, valid, seconds });
       const soft = this.model.softmaxValues();
@@ -288,7 +331,25 @@ export class SearchTrainer {
       }
     }
     const genotypeEpoch = stop ? stop.genotypeEpoch : this.epoch - 1;
-    const genotype = this.genotypes.get(genotypeEpoch) ?? this.model.genotype();
+    let genotype = this.genotypes.get(genotypeEpoch) ?? this.model.genotype();
+    const details: Record<string, unknown> = {};
+    const endCtx: SearchEndContext = {
+      epochsRun: this.epoch,
+      genotype,
+      model: this.model,
+      seed: this.cfg.seed,
+      batchSize: this.cfg.batchSize,
+      validationIndices: this.valIndices,
+      evaluate: (weights, batches) => this.evaluate(weights, batches),
+      log: (l) => this.log({ ...l, iteration: this.iteration }),
+      note: (message) => this.emit({ type: 'note', message }),
+    };
+    for (const p of this.plugins) {
+      const out = await p.onSearchEnd?.(endCtx);
+      if (!out) continue;
+      if (out.genotype) genotype = out.genotype;
+      if (out.result) Object.assign(details, out.result);
+    }
     const result: SearchResult = {
       genotype,
       repr: formatGenotypeRepr(genotype),
@@ -298,8 +359,10 @@ export class SearchTrainer {
       finalValid: this.lastValid,
       iterations: this.iteration,
       runDir: this.runDir?.path ?? null,
+      ...(Object.keys(details).length ? { details } : {}),
     };
-    this.runDir?.writeResult({ ...result, genotype: genotypeToJSON(genotype), stopDetail: stop?.reason ?? null, l2: this.l2 });
+    const { details: _d, ...plain } = result;
+    this.runDir?.writeResult({ ...plain, genotype: genotypeToJSON(genotype), stopDetail: stop?.reason ?? null, l2: this.l2, ...details });
     return result;
   }
 

@@ -5,6 +5,7 @@ import * as demo from './demo.js';
 import * as eig from './eig.js';
 import * as esReplay from './es-replay.js';
 import * as report from './report.js';
+import * as analyze from './analyze.js';
 
 /** Every `rdarts` sub-command, in the order `--help` lists them. */
-export const commands: Array<{ register(program: Command): void }> = [demo, search, info, eig, esReplay, report];
+export const commands: Array<{ register(program: Command): void }> = [demo, search, info, eig, esReplay, report, analyze];

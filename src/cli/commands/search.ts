@@ -5,6 +5,7 @@ import { searchProgress } from '../progress.js';
 import { ConfigError } from '../../errors.js';
 import { formatGenotypeRepr } from '../../nas/genotype.js';
 import type { SearchResult } from '../../search/trainer.js';
+import { isGridMethod, isGridRun, resumeGrid, runGrid, type GridResult } from '../../search/grid.js';
 
 export const number = (flag: string) => (v: string): number => {
   const n = Number(v);
@@ -44,6 +45,12 @@ export interface SearchFlags {
   hessianMethod?: string;
   hessianBatches?: number;
   esRule?: string;
+  gridValues?: number[];
+  rswsSteps?: number;
+  rswsSamples?: number;
+  rswsScoreBatches?: number;
+  rswsTopK?: number;
+  discretization?: string;
   device?: string;
   out?: string;
   resume?: string;
@@ -81,6 +88,12 @@ export function addSearchOptions(cmd: Command, d: SearchConfig = DEFAULT_CONFIG)
     .addOption(new Option('--hessian-method <m>', `eigenvalue method (default ${d.hessian.method})`).choices(['lanczos', 'full']))
     .option('--hessian-batches <n>', 'validation batches per Hessian measurement (mean ± standard error)', integer('--hessian-batches'))
     .addOption(new Option('--es-rule <rule>', `early-stop rule for darts-es/darts-ada (default ${d.earlyStop.rule})`).choices(['code', 'paper']))
+    .option('--grid-values <list>', `comma-separated values for rdarts-l2 (L2) or rdarts-dp (drop path) (default L2 ${d.grid.l2.join(',')}; DP ${d.grid.dropPath.join(',')})`, numberList('--grid-values'))
+    .option('--rsws-steps <n>', 'rs-ws: weight-training steps (default epochs × steps per epoch; the reference uses int(epochs·25000/batch))', integer('--rsws-steps'))
+    .option('--rsws-samples <n>', `rs-ws: random architectures scored in the selection (default ${d.rsws.samples})`, integer('--rsws-samples'))
+    .option('--rsws-score-batches <n>', `rs-ws: validation batches per architecture score (default ${d.rsws.scoreBatches})`, integer('--rsws-score-batches'))
+    .option('--rsws-top-k <n>', `rs-ws: best-scored architectures re-scored on the validation split (default ${d.rsws.topK})`, integer('--rsws-top-k'))
+    .addOption(new Option('--discretization <when>', `measure the accuracy drop after discretisation (default ${d.analysis.discretization})`).choices(['off', 'end', 'hessian', 'every']))
     .option('--device <d>', `cpu, cuda or cuda:N (default ${d.device})`)
     .option('--json', 'print the result as JSON on stdout')
     .option('--quiet', 'no progress display')
@@ -120,12 +133,43 @@ export function flagsToOverrides(f: SearchFlags): DeepPartial<SearchConfig> {
   if (f.hessianBatches !== undefined) hessian.batches = f.hessianBatches;
   if (Object.keys(hessian).length) o.hessian = hessian;
   if (f.esRule !== undefined) o.earlyStop = { rule: f.esRule };
+  if (f.gridValues !== undefined) {
+    if (f.method === 'rdarts-dp') o.grid = { dropPath: f.gridValues };
+    else if (f.method === 'rdarts-l2') o.grid = { l2: f.gridValues };
+    else throw new ConfigError('--grid-values needs --method rdarts-l2 or rdarts-dp', 'or set grid.l2 / grid.dropPath in a --config file');
+  }
+  const rsws: Record<string, unknown> = {};
+  if (f.rswsSteps !== undefined) rsws.steps = f.rswsSteps;
+  if (f.rswsSamples !== undefined) rsws.samples = f.rswsSamples;
+  if (f.rswsScoreBatches !== undefined) rsws.scoreBatches = f.rswsScoreBatches;
+  if (f.rswsTopK !== undefined) rsws.topK = f.rswsTopK;
+  if (Object.keys(rsws).length) o.rsws = rsws;
+  if (f.discretization !== undefined) o.analysis = { discretization: f.discretization };
   return o as DeepPartial<SearchConfig>;
 }
 
 export function defaultOutDir(cfg: SearchConfig): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   return `runs/${cfg.method}-${cfg.spaceFile ? 'custom' : cfg.space}-${cfg.dataset}-s${cfg.seed}-${stamp}`;
+}
+
+export const numberList = (flag: string) => (v: string): number[] => v.split(',').map((s) => number(flag)(s.trim()));
+
+export function printGridResult(r: GridResult, json: boolean | undefined): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(r) + '\n');
+    return;
+  }
+  const lines = [`grid ${r.method}: ${r.members.length} searches${r.complete ? '' : ' (not all finished)'}`];
+  for (const m of r.members) {
+    const acc = m.finalValidAcc !== null ? `${(100 * m.finalValidAcc).toFixed(2)}%` : '—';
+    const ev = m.eigenvalue ? `, λ_max mean ${m.eigenvalue.mean.toPrecision(3)} final ${m.eigenvalue.final.toPrecision(3)}` : '';
+    const drop = m.discretization ? `, discretisation drop ${(100 * m.discretization.drop).toFixed(2)} pts` : '';
+    lines.push(`  ${m.name}: ${m.status}, valid acc ${acc}${ev}${drop}`);
+    if (m.repr) lines.push(`    ${m.repr}`);
+  }
+  lines.push(`selection: ${r.selection}`, `run folder: ${r.root} (grid.json lists the candidates)`);
+  process.stdout.write(lines.join('\n') + '\n');
 }
 
 export function printResult(r: SearchResult, json: boolean | undefined): void {
@@ -155,11 +199,17 @@ export function register(program: Command): void {
   cmd.action(async (f: SearchFlags) => {
     const onEvent = searchProgress({ quiet: f.quiet ?? false, ...(f.logEvery ? { logEvery: f.logEvery } : {}) });
     if (f.resume) {
-      printResult(await resumeSearch(f.resume, { onEvent }), f.json);
+      if (isGridRun(f.resume)) printGridResult(await resumeGrid(f.resume, { onEvent }), f.json);
+      else printResult(await resumeSearch(f.resume, { onEvent }), f.json);
       return;
     }
     const cfg = resolveConfig(f.config ? readConfigFile(f.config) : undefined, flagsToOverrides(f), f.config ?? 'flags');
     const out = f.out ?? defaultOutDir(cfg);
+    if (isGridMethod(cfg.method)) {
+      // a grid folder is continued by running the same command again (finished searches are skipped)
+      printGridResult(await runGrid(cfg, out, { onEvent }), f.json);
+      return;
+    }
     printResult(await runSearch(cfg, { out, onEvent }), f.json);
   });
 }
