@@ -57,6 +57,8 @@ interface TrainerState {
   logs: LogLengths;
   genotypes: Record<string, unknown>;
   lastValid: { loss: number; acc: number } | null;
+  /** set when an early stop ended the search at this checkpoint (absent in older checkpoints) */
+  stop?: { reason: string; genotypeEpoch: number } | null;
 }
 
 export interface SearchData {
@@ -98,6 +100,8 @@ export class SearchTrainer {
   l2: number;
   private genotypes = new Map<number, Genotype>();
   private lastValid: { loss: number; acc: number } | null = null;
+  /** the early stop that ended this search (restored by resume, so a finished run stays finished) */
+  private stopped: { reason: string; genotypeEpoch: number } | null = null;
 
   constructor(
     readonly cfg: SearchConfig,
@@ -266,7 +270,7 @@ export class SearchTrainer {
   async run(): Promise<SearchResult> {
     const resumedFrom = this.epoch > 0 ? this.epoch - 1 : null;
     this.emit({ type: 'start', epochs: this.epochs, stepsPerEpoch: this.stepsPerEpoch, resumedFrom, parameters: this.model.numParameters(), alphas: this.model.numArchParameters() });
-    let stop: { reason: string; genotypeEpoch: number } | null = null;
+    let stop = this.stopped;
     while (this.epoch < this.epochs && !stop) {
       const epoch = this.epoch;
       const t0 = performance.now();
@@ -322,9 +326,13 @@ export class SearchTrainer {
         if (d && d.action !== 'continue' && !decision) decision = d;
       }
       this.epoch = epoch + 1;
-      this.checkpoint();
+      if (decision && decision.action === 'stop') this.stopped = { reason: decision.reason, genotypeEpoch: decision.genotypeEpoch };
+      // A rollback deletes this epoch's checkpoint right away; not writing it means a crash in
+      // between resumes before this epoch (which re-runs and rolls back again), never after it
+      // with the rollback skipped.
+      if (!decision || decision.action !== 'rollback') this.checkpoint();
       if (decision && decision.action === 'stop') {
-        stop = { reason: decision.reason, genotypeEpoch: decision.genotypeEpoch };
+        stop = this.stopped;
         this.emit({ type: 'note', message: `stopping: ${decision.reason}; returning the genotype of epoch ${decision.genotypeEpoch}` });
       } else if (decision && decision.action === 'rollback') {
         this.rollback(decision.toEpoch, decision.l2, decision.reason);
@@ -402,6 +410,7 @@ export class SearchTrainer {
       logs: this.runDir ? this.runDir.lengths() : { metrics: 0, genotypes: 0 },
       genotypes,
       lastValid: this.lastValid,
+      stop: this.stopped,
     };
   }
 
@@ -456,6 +465,7 @@ export class SearchTrainer {
     const ck = loadLatestCheckpoint<TrainerState>(this.runDir.checkpointsDir, onSkip);
     if (!ck) return null;
     this.restore(ck.tensors, ck.state, 'all');
+    this.stopped = ck.state.stop ?? null;
     this.iteration = ck.state.iteration;
     this.l2 = ck.state.l2;
     this.runDir.truncateLogs(ck.state.logs);
