@@ -89,6 +89,7 @@ export const SearchConfigSchema = z
         /** add the α weight decay (+archWeightDecay·I) as the reference's logs do */
         includeWeightDecay: z.boolean(),
         lanczosIterations: int(2),
+        /** stop when the top Ritz pairs' residual ‖Hs − θs‖ ≤ tol·|θ|; the eigenvalue error is about residual²/gap, far smaller */
         lanczosTol: num(0),
       })
       .strict(),
@@ -176,7 +177,7 @@ export const DEFAULT_CONFIG: SearchConfig = {
   seed: 1,
   evalBatches: null,
   stepsPerEpoch: null,
-  hessian: { every: 2, method: 'lanczos', topK: 5, batches: 1, includeWeightDecay: true, lanczosIterations: 30, lanczosTol: 1e-6 },
+  hessian: { every: 2, method: 'lanczos', topK: 5, batches: 1, includeWeightDecay: true, lanczosIterations: 30, lanczosTol: 1e-3 },
   earlyStop: { rule: 'code', window: 5, delta: 4, factor: 1.3, startEpoch: 10, k: 5, threshold: 0.75 },
   ada: { eta: 10, l2Max: 0.03, virtualStepL2: 'raised' },
   grid: { l2: [3e-4, 9e-4, 2.7e-3, 8.1e-3], dropPath: [0, 0.2, 0.4, 0.6] },
