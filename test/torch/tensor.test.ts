@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, cpus } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
   tensor, zeros, ones, full, arange, randn, rand, bernoulli, normal, tidy, keep, liveTensors, manualSeed, getRngState, setRngState,
   cat, stack, grad, noGrad, isGradEnabled, F, Conv2d, BatchNorm2d, Linear, Sequential, ReLU, AdaptiveAvgPool2d, Flatten,
-  saveSafetensors, loadSafetensors, serializeSafetensors, parseSafetensors, getNumThreads, cudaAvailable, SGD, Tensor,
+  saveSafetensors, loadSafetensors, serializeSafetensors, parseSafetensors, cudaAvailable, SGD, Tensor,
 } from '../../src/torch/index.js';
 import { runPython } from '../helpers/python.js';
 
@@ -139,8 +140,16 @@ test('one seed gives the same numbers; the RNG state can be saved and restored',
   });
 });
 
-test('intra-op threads default to the number of cores (not libtorch-on-Debian\'s 1)', () => {
-  assert.ok(getNumThreads() >= Math.min(2, (globalThis as unknown as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2));
+test("intra-op threads default to the number of cores (not libtorch-on-Debian's 1), and RDARTS_THREADS overrides", () => {
+  const probe = `import('${new URL('../../src/torch/runtime.js', import.meta.url).href}').then((m) => console.log(m.getNumThreads()))`;
+  const run = (env: NodeJS.ProcessEnv): number => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', env });
+    assert.equal(r.status, 0, r.stderr);
+    return Number(r.stdout.trim());
+  };
+  const { RDARTS_THREADS: _drop, ...rest } = process.env;
+  assert.equal(run(rest), cpus().length);
+  assert.equal(run({ ...rest, RDARTS_THREADS: '1' }), 1);
 });
 
 test('Module: named parameters and buffers with PyTorch keys, train/eval, state dict round trip with strict key checks', () => {
