@@ -67,7 +67,8 @@ export class Architect {
     return tidy(() => {
       const saved = noGrad(() => ws.map((w) => w.detach().clone()));
       // w' = w − η(μ·m + g + λw)
-      const gTrain = grad(m.loss(train.x, train.y), ws) as Tensor[];
+      // each loss lives only inside its own scope: its graph (and everything it saved) goes at once
+      const gTrain = tidy(() => grad(m.loss(train.x, train.y), ws) as Tensor[]);
       noGrad(() =>
         ws.forEach((w, i) => {
           const d = gTrain[i]!.add(w, vs.weightDecay);
@@ -78,7 +79,7 @@ export class Architect {
       );
       const bufs = m.buffers();
       const savedBufs = noGrad(() => bufs.map((b) => b.clone()));
-      const gVal = grad(m.loss(val.x, val.y), [...ws, ...alphas]) as Tensor[];
+      const gVal = tidy(() => grad(m.loss(val.x, val.y), [...ws, ...alphas]) as Tensor[]);
       const v = gVal.slice(0, ws.length);
       const g1 = gVal.slice(ws.length);
       noGrad(() => {
@@ -110,7 +111,7 @@ export class Architect {
     const eps = 0.01 / Math.sqrt(sq);
     const at = (sign: number): Tensor[] => {
       noGrad(() => ws.forEach((w, i) => w.copy_(saved[i]!).add_(v[i]!, sign * eps)));
-      return grad(m.loss(train.x, train.y), alphas) as Tensor[];
+      return tidy(() => grad(m.loss(train.x, train.y), alphas) as Tensor[]);
     };
     const gp = at(1);
     const gm = at(-1);

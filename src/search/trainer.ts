@@ -13,7 +13,7 @@ import {
 import { Network, type ArchWeights } from '../nas/supernet.js';
 import { resolveSpace, spaceToObject, type SearchSpace } from '../nas/spaces.js';
 import { formatGenotypeRepr, genotypeToJSON, genotypeFromJSON, type Genotype } from '../nas/genotype.js';
-import { BatchLoader, RandomBatchSampler, makeBatch, trainValSplit, datasetFingerprint, type ImageDataset, type BatchLoaderState, type RandomBatchSamplerState } from '../data/index.js';
+import { BatchLoader, RandomBatchSampler, makeBatch, trainValSplit, datasetFingerprint, type ImageDataset, type ArrayBatch, type BatchLoaderState, type RandomBatchSamplerState } from '../data/index.js';
 import { Rng, type RngState } from '../util/rng.js';
 import { RunDir, type LogLengths } from '../experiments/run-dir.js';
 import { saveCheckpoint, loadCheckpoint, loadLatestCheckpoint, pruneCheckpoints, listCheckpoints, checkpointPath } from '../experiments/checkpoint.js';
@@ -158,6 +158,11 @@ export class SearchTrainer {
       { augment: true, ...(cutoutProb > 0 ? { cutout: { length: this.cfg.cutoutLength, prob: cutoutProb } } : {}) },
       this.augRng,
     );
+    return this.toTensors(b);
+  }
+
+  /** Pixels and labels as tensors on the run's device (labels int64). */
+  private toTensors(b: ArrayBatch): Batch {
     const x = tensor(b.x, b.shape, this.device === 'cpu' ? {} : { device: this.device });
     const y = tensor(b.y, [b.y.length]).to(this.device === 'cpu' ? 'int64' : { dtype: 'int64', device: this.device });
     return { x, y };
@@ -223,20 +228,20 @@ export class SearchTrainer {
     let correct = 0;
     let count = 0;
     try {
-      noGrad(() => {
-        for (const idx of batches ?? this.validationBatches()) {
-          tidy(() => {
-            const ab = makeBatch(this.data.train, idx as Int32Array, { augment: false }, this.augRng);
-            const x = tensor(ab.x, ab.shape, this.device === 'cpu' ? {} : { device: this.device });
-            const y = tensor(ab.y, [ab.y.length]).to(this.device === 'cpu' ? 'int64' : { dtype: 'int64', device: this.device });
-            const w = weights === undefined || weights === 'soft' ? undefined : 'normalConcat' in weights ? m.discreteWeights(weights) : m.weightsFromValues(weights);
-            const logits = w ? m.forward(x, { weights: w }) : m.forward(x);
-            lossSum += logitsLoss(logits, y).item() * idx.length;
-            correct += logits.argmax(1).eq(y).sum().item();
-            count += idx.length;
-          });
-        }
-      });
+      noGrad(() =>
+        tidy(() => {
+          const w = weights === undefined || weights === 'soft' ? undefined : 'normalConcat' in weights ? m.discreteWeights(weights) : m.weightsFromValues(weights);
+          for (const idx of batches ?? this.validationBatches()) {
+            tidy(() => {
+              const { x, y } = this.toTensors(makeBatch(this.data.train, idx as Int32Array, { augment: false }, this.augRng));
+              const logits = w ? m.forward(x, { weights: w }) : m.forward(x);
+              lossSum += logitsLoss(logits, y).item() * idx.length;
+              correct += logits.argmax(1).eq(y).sum().item();
+              count += idx.length;
+            });
+          }
+        }),
+      );
     } finally {
       m.train(wasTraining);
     }
