@@ -362,3 +362,27 @@ test('rdarts report RUN_DIR --json, and clear errors', () => {
   assert.equal(plain.code, 0, plain.stderr);
   assert.equal(plain.stdout.split('\n')[0], join(tinyDir, 'report.html'));
 });
+
+test('readRun: an ignored DARTS-ADA trigger (final L2) and the search\'s bookkeeping lines start no iteration and raise no warning', () => {
+  const dir = join(tmp, 'ada-ignore');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ method: 'darts-ada', space: 's3', dataset: 'synthetic', epochs: 4 }));
+  const ep = (epoch: number, iteration: number) => ({ kind: 'epoch', epoch, iteration, lr: 0.02, train: { loss: 2, acc: 0.1 }, valid: { loss: 2, acc: 0.1 } });
+  const lines = [
+    ep(0, 0),
+    ep(1, 0),
+    { kind: 'early-stop-check', epoch: 1, iteration: 0, rule: 'paper', ratio: 0.5, fired: true, stopEpoch: 0 },
+    { kind: 'darts-es-genotype', epoch: 1, iteration: 0, stopEpoch: 0, repr: null },
+    { kind: 'ada', epoch: 0, action: 'rollback', toEpoch: 0, previousL2: 3e-4, newL2: 3e-3, iteration: 1 },
+    ep(1, 1),
+    { kind: 'ada', epoch: 1, action: 'ignore', reason: 'final', l2: 3e-3, iteration: 1 },
+    ep(2, 1),
+    ep(3, 1),
+  ];
+  writeFileSync(join(dir, 'metrics.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  const run = readRun(dir);
+  assert.equal(run.adaEvents.length, 1);
+  assert.equal(run.adaEvents[0]!.toEpoch, 0);
+  assert.deepEqual(run.warnings.filter((w) => /unknown kind/.test(w)), []);
+  assert.equal(run.epochs.filter((e) => e.iteration === 1).length, 3);
+});

@@ -19,6 +19,9 @@ import { CheckpointError, RdartsError } from '../../errors.js';
 import { formatGenotypeRepr, genotypeFromJSON, softmaxRows, type Genotype } from '../../nas/genotype.js';
 import { getSpace, hasSpace, type CellType } from '../../nas/spaces.js';
 
+/** Kinds the search writes that the report reads past without a warning. */
+const QUIET_KINDS = new Set(['early-stop-check', 'darts-es-genotype', 'diverged', 'rsws-selection']);
+
 // ---------------------------------------------------------------------------------------------
 // Record types (after validation, defaults filled in)
 
@@ -309,6 +312,8 @@ function parseMetrics(path: string, warnings: string[]): MetricsPart {
         break;
       }
       case 'ada': {
+        // a trigger DARTS-ADA ignored (its L2 is final) starts no iteration and has no target epoch
+        if (value.action !== undefined && value.action !== 'rollback') break;
         const o = parse(adaLine);
         // the writer's `iteration` may name the iteration rolled back or the one that follows;
         // either way the run continues with the next one
@@ -330,7 +335,8 @@ function parseMetrics(path: string, warnings: string[]): MetricsPart {
         break;
       }
       default:
-        unknownKinds.set(kind, (unknownKinds.get(kind) ?? 0) + 1);
+        // lines the search writes that the report does not draw
+        if (!QUIET_KINDS.has(kind)) unknownKinds.set(kind, (unknownKinds.get(kind) ?? 0) + 1);
     }
   }
   for (const [k, n] of unknownKinds) warnings.push(`metrics.jsonl: ${n} line(s) of unknown kind "${k}" skipped`);
