@@ -20,6 +20,7 @@ import { saveCheckpoint, loadCheckpoint, loadLatestCheckpoint, pruneCheckpoints,
 import { CheckpointError, ConfigError, DivergenceError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { Architect, type Batch } from './architect.js';
+import { evaluateSupernet } from './evaluate.js';
 import type { SearchConfig } from './config.js';
 import type { EpochContext, EpochStartControls, EvalResult, EvalWeights, HessianMeasurement, PluginDecision, SearchEndContext, SearchPlugin } from './plugin.js';
 
@@ -221,32 +222,13 @@ export class SearchTrainer {
    * by default the α-validation split (at most `evalBatches` batches).
    */
   evaluate(weights?: EvalWeights, batches?: Iterable<ArrayLike<number>>): EvalResult {
-    const m = this.model;
-    const wasTraining = m.training;
-    m.eval();
-    let lossSum = 0;
-    let correct = 0;
-    let count = 0;
-    try {
-      noGrad(() =>
-        tidy(() => {
-          const w = weights === undefined || weights === 'soft' ? undefined : 'normalConcat' in weights ? m.discreteWeights(weights) : m.weightsFromValues(weights);
-          for (const idx of batches ?? this.validationBatches()) {
-            tidy(() => {
-              const { x, y } = this.toTensors(makeBatch(this.data.train, idx as Int32Array, { augment: false }, this.augRng));
-              const logits = w ? m.forward(x, { weights: w }) : m.forward(x);
-              lossSum += logitsLoss(logits, y).item() * idx.length;
-              correct += logits.argmax(1).eq(y).sum().item();
-              count += idx.length;
-            });
-          }
-        }),
-      );
-    } finally {
-      m.train(wasTraining);
+    const self = this;
+    function* tensors(): Generator<Batch> {
+      for (const idx of batches ?? self.validationBatches()) yield self.toTensors(makeBatch(self.data.train, idx as Int32Array, { augment: false }, self.augRng));
     }
-    return { loss: lossSum / count, acc: correct / count, n: count };
+    return evaluateSupernet(this.model, tensors(), weights, true);
   }
+
 
   private context(epoch: number, log: (l: Record<string, unknown> & { kind: string }) => void): EpochContext {
     return {

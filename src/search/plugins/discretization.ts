@@ -9,10 +9,10 @@
  * the running statistics accumulated during search for both passes, and the drop is in
  * accuracy fractions (0.05 = 5 points).
  */
-import { F, noGrad, tidy } from '../../torch/index.js';
 import { formatGenotypeRepr, genotypeToJSON, type Genotype } from '../../nas/genotype.js';
 import type { Network } from '../../nas/supernet.js';
 import type { Batch } from '../architect.js';
+import { evaluateSupernet } from '../evaluate.js';
 import type { EpochContext, EvalResult, EvalWeights, SearchEndContext, SearchEndOutput, SearchPlugin } from '../plugin.js';
 
 export interface DiscretizationDrop {
@@ -39,29 +39,6 @@ export interface SupernetOnBatches {
   batches: Batch[];
 }
 
-function evaluateOnBatches(model: Network, batches: Batch[], weights: 'soft' | Genotype): EvalResult {
-  const wasTraining = model.training;
-  model.eval();
-  let lossSum = 0;
-  let correct = 0;
-  let count = 0;
-  try {
-    noGrad(() => {
-      for (const b of batches) {
-        tidy(() => {
-          const logits = weights === 'soft' ? model.forward(b.x) : model.forward(b.x, { weights: model.discreteWeights(weights) });
-          const n = b.y.shape[0]!;
-          lossSum += F.crossEntropy(logits, b.y).item() * n;
-          correct += logits.argmax(1).eq(b.y).sum().item();
-          count += n;
-        });
-      }
-    });
-  } finally {
-    model.train(wasTraining);
-  }
-  return { loss: lossSum / count, acc: correct / count, n: count };
-}
 
 /**
  * Soft vs discrete validation accuracy of a supernet. `genotype` defaults to the one derived
@@ -69,7 +46,7 @@ function evaluateOnBatches(model: Network, batches: Batch[], weights: 'soft' | G
  */
 export function discretizationDrop(src: SupernetEvaluator | SupernetOnBatches, genotype?: Genotype): DiscretizationDrop {
   const g = genotype ?? src.model.genotype();
-  const run = (w: 'soft' | Genotype): EvalResult => ('batches' in src ? evaluateOnBatches(src.model, src.batches, w) : src.evaluate(w));
+  const run = (w: 'soft' | Genotype): EvalResult => ('batches' in src ? evaluateSupernet(src.model, src.batches, w) : src.evaluate(w));
   const soft = run('soft');
   const disc = run(g);
   return { softAcc: soft.acc, discreteAcc: disc.acc, drop: soft.acc - disc.acc, softLoss: soft.loss, discreteLoss: disc.loss, n: soft.n, genotype: g };
