@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .command('demo')
     .description(
       'a reduced search to see everything work: S3 space, 5 cells × 8 channels, 2,000 Fashion-MNIST images, 6 epochs, second order, ' +
-        'Hessian eigenvalue every epoch; writes a run folder with report.html, cell diagrams and plots (about 10 minutes on 2 cores)',
+        'Hessian eigenvalue every epoch; writes a run folder with report.html, cell diagrams and plots (about 6 minutes on 2 cores)',
     )
     .option('--out <dir>', 'run folder (default runs/demo-...)')
     .option('--no-report', 'skip report.html and the plots');
