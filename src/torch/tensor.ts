@@ -35,8 +35,17 @@ const R = { sum: 0, mean: 1, amax: 2, amin: 3, prod: 4, any: 5, all: 6, std: 7, 
 
 // ---------------------------------------------------------------- scopes
 
-type Scope = Set<Tensor>;
+/**
+ * A scope is the list of tensors created while it was the innermost one. Membership is the
+ * tensor's `_scope` field: dispose() and keep() just clear it (no removal from the list), and
+ * the scope's end skips entries that no longer point at it. A push per op is the whole cost.
+ */
+type Scope = Tensor[];
 const scopes: Scope[] = [];
+
+function release(scope: Scope): void {
+  for (const t of scope) if (t._scope === scope) t.dispose();
+}
 
 /**
  * Run `fn` in a scope: every tensor created inside is disposed when it returns, except the
@@ -45,28 +54,29 @@ const scopes: Scope[] = [];
  * `fn` must be synchronous; a returned Promise is an error (its tensors could not be tracked).
  */
 export function tidy<T>(fn: () => T): T {
-  const scope: Scope = new Set();
+  const scope: Scope = [];
   scopes.push(scope);
   let result: T;
   try {
     result = fn();
   } catch (e) {
     scopes.pop();
-    for (const t of scope) t.dispose();
+    release(scope);
     throw e;
   }
   scopes.pop();
   if (result instanceof Promise) {
-    for (const t of scope) t.dispose();
+    release(scope);
     throw new Error('tidy(fn): fn returned a Promise; scopes only track synchronous work (await outside tidy, or use keep())');
   }
   const survivors = new Set<Tensor>();
   collectTensors(result, survivors, 0);
   const parent = scopes.length ? scopes[scopes.length - 1]! : null;
   for (const t of scope) {
+    if (t._scope !== scope) continue;
     if (survivors.has(t)) {
       t._scope = parent;
-      if (parent) parent.add(t);
+      if (parent) parent.push(t);
       else if (!t.isDisposed) finalizer.register(t, t.handle);
     } else {
       t.dispose();
@@ -98,7 +108,6 @@ function collectTensors(v: unknown, out: Set<Tensor>, depth: number): void {
 /** Take a tensor out of every scope: it lives until `dispose()` (or, as a last resort, GC). */
 export function keep<T extends Tensor>(t: T): T {
   if (t._scope) {
-    t._scope.delete(t);
     t._scope = null;
     if (!t.isDisposed) finalizer.register(t, t.handle);
   }
@@ -145,7 +154,7 @@ export class Tensor {
     this._h = handle;
     const top = scopes.length ? scopes[scopes.length - 1]! : null;
     if (top) {
-      top.add(this);
+      top.push(this);
       this._scope = top;
     } else {
       finalizer.register(this, handle);
@@ -168,10 +177,7 @@ export class Tensor {
       native.dispose(this._h);
       this._h = null;
     }
-    if (this._scope) {
-      this._scope.delete(this);
-      this._scope = null;
-    }
+    this._scope = null;
   }
 
   [Symbol.dispose](): void {
