@@ -177,12 +177,34 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** What both rules share: the state object and its read-only views. */
+abstract class RuleBase<O, S extends { options: O; detectEpoch: number | null; stopEpoch: number | null; localAverages: LocalAverage[] }> {
+  protected s!: S;
+
+  get detectEpoch(): number | null {
+    return this.s.detectEpoch;
+  }
+  get stopEpoch(): number | null {
+    return this.s.stopEpoch;
+  }
+  get options(): O {
+    return { ...this.s.options };
+  }
+  get localAverages(): LocalAverage[] {
+    return clone(this.s.localAverages);
+  }
+
+  getState(): S {
+    return clone(this.s);
+  }
+}
+
 /** The reference code's rule (see the module comment). */
-export class CodeEarlyStop implements EarlyStopRule {
+export class CodeEarlyStop extends RuleBase<CodeRuleOptions, CodeRuleState> implements EarlyStopRule {
   readonly rule = 'code' as const;
-  private s: CodeRuleState;
 
   constructor(options: Partial<CodeRuleOptions> = {}) {
+    super();
     const opts = resolveCodeOptions(options);
     this.s = { rule: 'code', version: 1, options: opts, epochs: [], ev: [], localAverages: [], laEpochs: [], laStart: 0, laEnd: opts.window, checks: [], detectEpoch: null, stopEpoch: null };
   }
@@ -196,22 +218,6 @@ export class CodeEarlyStop implements EarlyStopRule {
     return r;
   }
 
-  get detectEpoch(): number | null {
-    return this.s.detectEpoch;
-  }
-  get stopEpoch(): number | null {
-    return this.s.stopEpoch;
-  }
-  get options(): CodeRuleOptions {
-    return { ...this.s.options };
-  }
-  get localAverages(): LocalAverage[] {
-    return clone(this.s.localAverages);
-  }
-
-  getState(): CodeRuleState {
-    return clone(this.s);
-  }
 
   update(epoch: number, maxEigenvalue: number): EsUpdate {
     const s = this.s;
@@ -266,11 +272,11 @@ export class CodeEarlyStop implements EarlyStopRule {
 }
 
 /** The paper's rule (see the module comment). */
-export class PaperEarlyStop implements EarlyStopRule {
+export class PaperEarlyStop extends RuleBase<PaperRuleOptions, PaperRuleState> implements EarlyStopRule {
   readonly rule = 'paper' as const;
-  private s: PaperRuleState;
 
   constructor(options: Partial<PaperRuleOptions> = {}) {
+    super();
     this.s = { rule: 'paper', version: 1, options: resolvePaperOptions(options), epochs: [], ev: [], localAverages: [], checks: [], detectEpoch: null, stopEpoch: null };
   }
 
@@ -283,22 +289,6 @@ export class PaperEarlyStop implements EarlyStopRule {
     return r;
   }
 
-  get detectEpoch(): number | null {
-    return this.s.detectEpoch;
-  }
-  get stopEpoch(): number | null {
-    return this.s.stopEpoch;
-  }
-  get options(): PaperRuleOptions {
-    return { ...this.s.options };
-  }
-  get localAverages(): LocalAverage[] {
-    return clone(this.s.localAverages);
-  }
-
-  getState(): PaperRuleState {
-    return clone(this.s);
-  }
 
   /** λ̄(j) over epochs (j − k, j], or null when undefined (see the module comment). */
   localAverageAt(j: number): { value: number; samples: number } | null {

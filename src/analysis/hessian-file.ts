@@ -119,8 +119,11 @@ function parseObject(o: Record<string, unknown>, source: string, line: number, o
   throw bad(source, line, 'no "H", "hessian" or "maxEigenvalue" field');
 }
 
-/** Parse the text of a Hessian JSON-lines file (any of the three formats). Pure. */
-export function parseHessianLines(text: string, source: string, opts: ParseOptions = {}): HessianRecord[] {
+/**
+ * Parse the text of a Hessian JSON-lines file (any of the three formats). Pure. With `only`,
+ * lines whose object it rejects are skipped (a run's metrics.jsonl holds other kinds too).
+ */
+export function parseHessianLines(text: string, source: string, opts: ParseOptions = {}, only?: (o: Record<string, unknown>) => boolean): HessianRecord[] {
   const out: HessianRecord[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -133,6 +136,7 @@ export function parseHessianLines(text: string, source: string, opts: ParseOptio
       throw bad(source, i + 1, `not valid JSON (${(e as Error).message})`);
     }
     if (typeof o !== 'object' || o === null || Array.isArray(o)) throw bad(source, i + 1, 'expected a JSON object');
+    if (only && !only(o as Record<string, unknown>)) continue;
     const r = parseObject(o as Record<string, unknown>, source, i + 1, opts);
     if (r) out.push(r);
   }
@@ -171,23 +175,7 @@ export function readHessianFile(path: string, opts: ParseOptions = {}): HessianR
 /** Read `<dir>/metrics.jsonl`, keeping the lines whose kind is "hessian". */
 export function readRunFolder(dir: string, opts: ParseOptions = {}): HessianRecord[] {
   const path = join(dir, 'metrics.jsonl');
-  const text = readText(path);
-  const recs: HessianRecord[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.trim();
-    if (raw === '') continue;
-    let o: unknown;
-    try {
-      o = JSON.parse(raw);
-    } catch (e) {
-      throw bad(path, i + 1, `not valid JSON (${(e as Error).message})`);
-    }
-    if (typeof o !== 'object' || o === null || Array.isArray(o)) throw bad(path, i + 1, 'expected a JSON object');
-    if ((o as Record<string, unknown>).kind !== 'hessian') continue;
-    const r = parseObject(o as Record<string, unknown>, path, i + 1, opts);
-    if (r) recs.push(r);
-  }
+  const recs = parseHessianLines(readText(path), path, opts, (o) => o.kind === 'hessian');
   return nonEmpty(recs, path);
 }
 
