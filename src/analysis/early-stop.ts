@@ -177,6 +177,13 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** Refuse a saved state that is not a version-1 state of `rule` with matching epoch/value lists. */
+function checkState(state: { rule?: unknown; version?: unknown; ev?: unknown; epochs?: unknown } | null | undefined, rule: EarlyStopRuleName): void {
+  if (!state || state.rule !== rule || state.version !== 1 || !Array.isArray(state.ev) || !Array.isArray(state.epochs) || state.ev.length !== state.epochs.length) {
+    throw new CheckpointError(`early-stop state is not a version-1 ${rule}-rule state`, 'the checkpoint is corrupt or from another version; start the search afresh');
+  }
+}
+
 /** What both rules share: the state object and its read-only views. */
 abstract class RuleBase<O, S extends { options: O; detectEpoch: number | null; stopEpoch: number | null; localAverages: LocalAverage[] }> {
   protected s!: S;
@@ -210,9 +217,7 @@ export class CodeEarlyStop extends RuleBase<CodeRuleOptions, CodeRuleState> impl
   }
 
   static fromState(state: CodeRuleState): CodeEarlyStop {
-    if (!state || state.rule !== 'code' || state.version !== 1 || !Array.isArray(state.ev) || !Array.isArray(state.epochs) || state.ev.length !== state.epochs.length) {
-      throw new CheckpointError('early-stop state is not a version-1 code-rule state', 'the checkpoint is corrupt or from another version; start the search afresh');
-    }
+    checkState(state, 'code');
     const r = new CodeEarlyStop(state.options);
     r.s = clone({ ...state, options: r.s.options });
     return r;
@@ -281,9 +286,7 @@ export class PaperEarlyStop extends RuleBase<PaperRuleOptions, PaperRuleState> i
   }
 
   static fromState(state: PaperRuleState): PaperEarlyStop {
-    if (!state || state.rule !== 'paper' || state.version !== 1 || !Array.isArray(state.ev) || !Array.isArray(state.epochs) || state.ev.length !== state.epochs.length) {
-      throw new CheckpointError('early-stop state is not a version-1 paper-rule state', 'the checkpoint is corrupt or from another version; start the search afresh');
-    }
+    checkState(state, 'paper');
     const r = new PaperEarlyStop(state.options);
     r.s = clone({ ...state, options: r.s.options });
     return r;

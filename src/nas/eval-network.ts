@@ -13,7 +13,7 @@
 import { AvgPool2d, BatchNorm2d, Conv2d, F, Identity, Layer, Linear, Module, ReLU, Sequential, Tensor, cat, tidy } from '../torch/index.js';
 import { ConfigError, ShapeError } from '../errors.js';
 import { assertGenotypeFitsSpace, genotypeSteps, type Gene, type Genotype } from './genotype.js';
-import { FactorizedReduce, OPS, ReLUConvBN } from './ops.js';
+import { OPS, cellPreprocessors } from './ops.js';
 import type { SearchSpace } from './spaces.js';
 import { ModuleList, dropPath } from './supernet.js';
 
@@ -51,8 +51,9 @@ export class EvalCell extends Module {
     readonly reductionPrev: boolean,
   ) {
     super();
-    this.preprocess0 = this.registerModule('preprocess0', reductionPrev ? new FactorizedReduce(Cpp, C, true) : new ReLUConvBN(Cpp, C, 1, 1, 0, true));
-    this.preprocess1 = this.registerModule('preprocess1', new ReLUConvBN(Cp, C, 1, 1, 0, true));
+    const [p0, p1] = cellPreprocessors(Cpp, Cp, C, reductionPrev, true);
+    this.preprocess0 = this.registerModule('preprocess0', p0);
+    this.preprocess1 = this.registerModule('preprocess1', p1);
     this.steps = genes.length / 2;
     this.indices = genes.map(([, j]) => j);
     this.concat = [...concat];

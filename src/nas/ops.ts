@@ -191,3 +191,12 @@ export function searchOp(name: PrimitiveName, C: number, stride: number): Layer 
   const op = OPS[name](C, stride, false);
   return isPoolOp(name) ? new Sequential(op, new BatchNorm2d(C, { affine: false })) : op;
 }
+
+/**
+ * The two input preprocessors of a cell (spec §2.1): input 0 (c_{k−2}) is halved by a
+ * FactorizedReduce when the previous cell reduced, else a 1×1 ReLUConvBN; input 1 (c_{k−1}) is a
+ * 1×1 ReLUConvBN. `affine`: false in the search network, true in the evaluation network.
+ */
+export function cellPreprocessors(Cpp: number, Cp: number, C: number, reductionPrev: boolean, affine: boolean): [Layer, Layer] {
+  return [reductionPrev ? new FactorizedReduce(Cpp, C, affine) : new ReLUConvBN(Cpp, C, 1, 1, 0, affine), new ReLUConvBN(Cp, C, 1, 1, 0, affine)];
+}

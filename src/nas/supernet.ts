@@ -38,7 +38,7 @@ import { ConfigError, ShapeError } from '../errors.js';
 import type { DatasetName } from '../data/dataset.js';
 import { deriveGenotype, genotypeToOneHot, softmaxRows, type Genotype } from './genotype.js';
 import type { PrimitiveName } from './primitives.js';
-import { FactorizedReduce, ReLUConvBN, searchOp } from './ops.js';
+import { cellPreprocessors, searchOp } from './ops.js';
 import { alphaShape, edgeSource, numEdges, type CellType, type SearchSpace } from './spaces.js';
 
 /** Image channels and class count per dataset (what `numClasses`/`inChannels` a supernet needs). */
@@ -157,8 +157,9 @@ export class SearchCell extends Module {
     super();
     this.steps = steps;
     this.multiplier = steps;
-    this.preprocess0 = this.registerModule('preprocess0', reductionPrev ? new FactorizedReduce(Cpp, C, false) : new ReLUConvBN(Cpp, C, 1, 1, 0, false));
-    this.preprocess1 = this.registerModule('preprocess1', new ReLUConvBN(Cp, C, 1, 1, 0, false));
+    const [p0, p1] = cellPreprocessors(Cpp, Cp, C, reductionPrev, false);
+    this.preprocess0 = this.registerModule('preprocess0', p0);
+    this.preprocess1 = this.registerModule('preprocess1', p1);
     const mixed = ops.map((names, e) => new MixedOp(names, C, reduction && edgeSource(e).source < 2 ? 2 : 1));
     this.edges = this.registerModule('_ops', new ModuleList(mixed));
   }
