@@ -1,10 +1,5 @@
-/** Curvature analysis and the remedies built on it: eigenvalues, Lanczos, DARTS-ES, DARTS-ADA, schedules, RS-ws sampling, statistics. */
+/** Pure analysis: eigenvalues, Lanczos, eigenvalue traces, statistics (no files, no training). */
 export * from './eigen.js';
 export * from './lanczos.js';
 export * from './trace.js';
-export * from './hessian-file.js';
-export * from './early-stop.js';
-export * from './ada.js';
-export * from './regularization.js';
-export * from './rsws-sampler.js';
 export * from './stats.js';

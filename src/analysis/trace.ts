@@ -3,7 +3,23 @@
  */
 import { ConfigError } from '../errors.js';
 import { symmetricEigen } from './eigen.js';
-import type { HessianRecord } from './hessian-file.js';
+
+export type HessianFormat = 'derivatives' | 'hessian-jsonl' | 'metrics';
+
+export interface HessianRecord {
+  epoch: number;
+  /** Order of H (present with H). */
+  n?: number;
+  /** Row-major n×n Hessian. */
+  H?: Float64Array;
+  /** A logged dominant eigenvalue (metrics lines); recomputed from H when H is present. */
+  maxEigenvalue?: number;
+  /** Constant already added to H's diagonal (α weight decay): 1e-3 in the reference's logs. */
+  shift?: number;
+  /** Where the record came from: format and 1-based line number. */
+  format: HessianFormat;
+  line: number;
+}
 
 export interface TracePoint {
   epoch: number;

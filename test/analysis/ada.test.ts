@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CheckpointError, ConfigError } from '../../src/errors.js';
-import { AdaController, isFinalRegularization } from '../../src/analysis/ada.js';
+import { AdaController, isFinalRegularization } from '../../src/search/methods/ada-controller.js';
 
 test('script constants (R0 3e-4, η 10, R_max 0.03): 3e-4 → 3e-3 → 3e-2, then triggers are ignored', () => {
   const ada = new AdaController();

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { CheckpointError, ConfigError } from '../../src/errors.js';
-import { CodeEarlyStop, PaperEarlyStop, createEarlyStop, earlyStopFromState, replayEarlyStop } from '../../src/analysis/early-stop.js';
-import { readHessianFile } from '../../src/analysis/hessian-file.js';
+import { CodeEarlyStop, PaperEarlyStop, createEarlyStop, earlyStopFromState, replayEarlyStop } from '../../src/search/methods/es-rules.js';
+import { readHessianFile } from '../../src/experiments/hessian-file.js';
 import { traceFromRecords, type TracePoint } from '../../src/analysis/trace.js';
 import { fixtureDir } from './helpers.js';
 

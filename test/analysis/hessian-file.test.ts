@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/errors.js';
-import { parseHessianLines, readHessianFile, readHessianSource, readRunFolder, readTrace } from '../../src/analysis/hessian-file.js';
+import { parseHessianLines, readHessianFile, readHessianSource, readRunFolder, readTrace } from '../../src/experiments/hessian-file.js';
 import { traceDetails, traceFromRecords } from '../../src/analysis/trace.js';
 import { fixtureDir } from './helpers.js';
 

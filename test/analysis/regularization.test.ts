@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/errors.js';
-import { DP_GRID, L2_GRID, cutoutEnabledForDropPath, cutoutProb, dropPathProb } from '../../src/analysis/regularization.js';
+import { DP_GRID, L2_GRID, cutoutEnabledForDropPath, cutoutProb, dropPathProb } from '../../src/search/methods/schedules.js';
 
 test('drop-path ramps linearly from 0 at epoch 0 to p_max at epoch E−1', () => {
   assert.equal(dropPathProb(0, 50, 0.6), 0);

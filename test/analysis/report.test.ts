@@ -10,7 +10,8 @@ import { getSpace, type SearchSpace } from '../../src/nas/spaces.js';
 import { Rng } from '../../src/util/rng.js';
 import { pearson, spearman } from '../../src/analysis/stats.js';
 import { trajectoryWithAverage } from '../../src/analysis/plots.js';
-import { buildComparison, buildReport, effectiveHistory, readRun, rollbacks, summarize } from '../../src/analysis/report/index.js';
+import { buildComparison, buildReport, effectiveHistory, rollbacks, summarize } from '../../src/analysis/report/index.js';
+import { readRun } from '../../src/experiments/run-reader.js';
 import { repoRoot } from './helpers.js';
 
 const MAIN = join(repoRoot, 'dist', 'src', 'cli', 'main.js');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/util/rng.js';
 import { ConfigError } from '../../src/errors.js';
-import { edgeIndex, numEdges, sampleArchitecture, type SearchSpaceLike } from '../../src/analysis/rsws-sampler.js';
+import { edgeIndex, numEdges, sampleArchitecture, type SearchSpaceLike } from '../../src/search/methods/rsws-sampler.js';
 
 const DARTS_OPS = ['none', 'max_pool_3x3', 'avg_pool_3x3', 'skip_connect', 'sep_conv_3x3', 'sep_conv_5x5', 'dil_conv_3x3', 'dil_conv_5x5'];
 const darts: SearchSpaceLike = { steps: 4, normal: Array.from({ length: 14 }, () => DARTS_OPS), reduce: Array.from({ length: 14 }, () => DARTS_OPS) };

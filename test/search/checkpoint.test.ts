@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setNumThreads } from '../../src/torch/index.js';
 import { CheckpointError } from '../../src/errors.js';
-import { runSearch, resumeSearch } from '../../src/search/run.js';
+import { runSearch, resumeSearch } from '../../src/experiments/search-run.js';
 import { checkpointPath, listCheckpoints, loadCheckpoint, loadLatestCheckpoint } from '../../src/experiments/checkpoint.js';
 import type { SearchEvent } from '../../src/search/trainer.js';
 import { checkpointValues, readJsonl, sameBits, tempDir, tinyConfig, tinyData } from './helpers.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setNumThreads } from '../../src/torch/index.js';
 import { ConfigError } from '../../src/errors.js';
 import { DEFAULT_CONFIG, hessianEvery, readConfigFile, resolveConfig, validateConfig } from '../../src/search/config.js';
-import { runSearch } from '../../src/search/run.js';
+import { runSearch } from '../../src/experiments/search-run.js';
 import { SearchTrainer } from '../../src/search/trainer.js';
 import { tempDir, tinyConfig, tinyData } from './helpers.js';
 

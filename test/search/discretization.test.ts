@@ -8,8 +8,8 @@ import { makeBatch, syntheticDataset } from '../../src/data/index.js';
 import { type Genotype } from '../../src/nas/genotype.js';
 import { resolveConfig, type DeepPartial, type SearchConfig } from '../../src/search/config.js';
 import { SearchTrainer } from '../../src/search/trainer.js';
-import { discretizationDrop } from '../../src/search/plugins/discretization.js';
-import { runSearch } from '../../src/search/run.js';
+import { discretizationDrop } from '../../src/search/methods/discretization.js';
+import { runSearch } from '../../src/experiments/search-run.js';
 import { Rng } from '../../src/util/rng.js';
 
 setNumThreads(1);

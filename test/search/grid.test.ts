@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { setNumThreads } from '../../src/torch/index.js';
 import { syntheticDataset } from '../../src/data/index.js';
 import { resolveConfig, type DeepPartial, type SearchConfig } from '../../src/search/config.js';
-import { GRID_SELECTION_PENDING, memberName, planGrid, runGrid } from '../../src/search/grid.js';
-import { runSearch } from '../../src/search/run.js';
+import { GRID_SELECTION_PENDING, memberName, planGrid, runGrid } from '../../src/experiments/grid.js';
+import { runSearch } from '../../src/experiments/search-run.js';
 import type { SearchEvent } from '../../src/search/trainer.js';
 
 setNumThreads(1);

@@ -9,9 +9,9 @@ import { genotypeFromJSON, genotypesEqual, type Genotype } from '../../src/nas/g
 import { getSpace } from '../../src/nas/spaces.js';
 import { resolveConfig, type DeepPartial, type SearchConfig } from '../../src/search/config.js';
 import { SearchTrainer } from '../../src/search/trainer.js';
-import { RsWsPlugin, sampledGenotype, selectArchitecture } from '../../src/search/rsws.js';
-import { runSearch } from '../../src/search/run.js';
-import type { SampledArchitecture } from '../../src/analysis/rsws-sampler.js';
+import { RsWsPlugin, sampledGenotype, selectArchitecture } from '../../src/search/methods/rsws.js';
+import { runSearch } from '../../src/experiments/search-run.js';
+import type { SampledArchitecture } from '../../src/search/methods/rsws-sampler.js';
 
 setNumThreads(1);
 

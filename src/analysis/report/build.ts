@@ -23,7 +23,7 @@ import {
   type TopLevelSpec,
 } from '../plots.js';
 import { escapeHtml, fmt, inlineSvg, kvTable, page, pct, svgFile, table, type Cell } from './html.js';
-import { finalGenotype, readRun, type Run } from './run.js';
+import { finalGenotype, readRun, type Run } from '../../experiments/run-reader.js';
 import {
   alphaEdges,
   curveRows,

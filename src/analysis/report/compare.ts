@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../../util/fs.js';
 import { correlationScatterSpec, correlationTitle, renderSvg, type ScatterPoint } from '../plots.js';
 import type { Correlation } from '../stats.js';
 import { escapeHtml, inlineSvg, page, pct, svgFile, table, type Cell } from './html.js';
-import { finalGenotype, readRun } from './run.js';
+import { finalGenotype, readRun } from '../../experiments/run-reader.js';
 import { summarize, type RunSummary } from './series.js';
 
 export interface ComparisonRow extends RunSummary {

@@ -1,5 +1,4 @@
-/** Run reports: reading run folders, the per-run HTML report, and multi-run comparisons. */
-export * from './run.js';
+/** Run reports: the per-run HTML report, and multi-run comparisons. */
 export * from './series.js';
 export * from './build.js';
 export * from './compare.js';

@@ -6,7 +6,7 @@
 import { edgeIndex, edgeSource, sourceName } from '../../nas/spaces.js';
 import type { AlphaEdge, CurveEpoch, EigenPoint, GenotypeStep, Rollback, Spectrum } from '../plots.js';
 import { mean } from '../stats.js';
-import type { CellAlphas, GenotypeRecord, Run } from './run.js';
+import type { CellAlphas, GenotypeRecord, Run } from '../../experiments/run-reader.js';
 
 export function curveRows(run: Run): CurveEpoch[] {
   return run.epochs.map((e) => ({

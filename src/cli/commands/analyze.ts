@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { readRun } from '../../analysis/report/run.js';
+import { readRun } from '../../experiments/run-reader.js';
 import { summarize } from '../../analysis/report/series.js';
 import { pearson, spearman, type Correlation } from '../../analysis/stats.js';
 

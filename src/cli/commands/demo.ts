@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { resolveConfig, type DeepPartial, type SearchConfig } from '../../search/config.js';
-import { runSearch } from '../../search/run.js';
+import { runSearch } from '../../experiments/search-run.js';
 import { searchProgress } from '../progress.js';
 import { addSearchOptions, defaultOutDir, flagsToOverrides, printResult, type SearchFlags } from './search.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { readHessianSource } from '../../analysis/hessian-file.js';
+import { readHessianSource } from '../../experiments/hessian-file.js';
 import { traceDetails } from '../../analysis/trace.js';
 
 /** `rdarts eig` — dominant Hessian eigenvalue of each logged measurement. */

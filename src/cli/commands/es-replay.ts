@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { readTrace } from '../../analysis/hessian-file.js';
-import { replayEarlyStop, type EarlyStopOptions } from '../../analysis/early-stop.js';
+import { readTrace } from '../../experiments/hessian-file.js';
+import { replayEarlyStop, type EarlyStopOptions } from '../../search/methods/es-rules.js';
 
 function num(name: string, integer: boolean) {
   return (v: string): number => {

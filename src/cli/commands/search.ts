@@ -1,11 +1,11 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_CONFIG, METHODS, readConfigFile, resolveConfig, type DeepPartial, type SearchConfig } from '../../search/config.js';
-import { runSearch, resumeSearch } from '../../search/run.js';
+import { runSearch, resumeSearch } from '../../experiments/search-run.js';
 import { searchProgress } from '../progress.js';
 import { ConfigError } from '../../errors.js';
 import { formatGenotypeRepr } from '../../nas/genotype.js';
 import type { SearchResult } from '../../search/trainer.js';
-import { isGridMethod, isGridRun, resumeGrid, runGrid, type GridResult } from '../../search/grid.js';
+import { isGridMethod, isGridRun, resumeGrid, runGrid, type GridResult } from '../../experiments/grid.js';
 
 export const number = (flag: string) => (v: string): number => {
   const n = Number(v);

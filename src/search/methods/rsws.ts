@@ -20,14 +20,14 @@
  * The selection draws from generators seeded by the run's seed alone (not the training sampler),
  * so it is deterministic and a run resumed after its last epoch selects the same architecture.
  */
-import { BatchLoader } from '../data/index.js';
-import { genotypeToJSON, formatGenotypeRepr, type Gene, type Genotype } from '../nas/genotype.js';
-import type { SearchSpace } from '../nas/spaces.js';
-import type { ArchWeights, Network } from '../nas/supernet.js';
-import { sampleArchitecture, type SampledArchitecture } from '../analysis/rsws-sampler.js';
-import { Rng, type RngState } from '../util/rng.js';
-import { CheckpointError } from '../errors.js';
-import type { SearchEndContext, SearchEndOutput, SearchPlugin } from './plugin.js';
+import { BatchLoader } from '../../data/index.js';
+import { genotypeToJSON, formatGenotypeRepr, type Gene, type Genotype } from '../../nas/genotype.js';
+import type { SearchSpace } from '../../nas/spaces.js';
+import type { ArchWeights, Network } from '../../nas/supernet.js';
+import { sampleArchitecture, type SampledArchitecture } from './rsws-sampler.js';
+import { Rng, type RngState } from '../../util/rng.js';
+import { CheckpointError } from '../../errors.js';
+import type { SearchEndContext, SearchEndOutput, SearchPlugin } from '../plugin.js';
 
 /** Seed offsets (× 1000 + k, like the trainer's loaders and augmentation). */
 const TRAIN_SAMPLER = 11;

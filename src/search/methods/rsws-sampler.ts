@@ -12,8 +12,8 @@
  * edge(i, j) = i(i+3)/2 + j for predecessor j ∈ [0, i+2); a space with `steps` nodes has
  * steps(steps+3)/2 edges (14 for 4 nodes).
  */
-import { ConfigError } from '../errors.js';
-import type { Rng } from '../util/rng.js';
+import { ConfigError } from '../../errors.js';
+import type { Rng } from '../../util/rng.js';
 
 /** The structure of a search space this sampler needs: per cell type, one op list per edge. */
 export interface SearchSpaceLike {

@@ -15,9 +15,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { CheckpointError, RdartsError } from '../../errors.js';
-import { formatGenotypeRepr, genotypeFromJSON, softmaxRows, type Genotype } from '../../nas/genotype.js';
-import { getSpace, hasSpace, type CellType } from '../../nas/spaces.js';
+import { CheckpointError, RdartsError } from '../errors.js';
+import { formatGenotypeRepr, genotypeFromJSON, softmaxRows, type Genotype } from '../nas/genotype.js';
+import { getSpace, hasSpace, type CellType } from '../nas/spaces.js';
 
 /** Kinds the search writes that the report reads past without a warning. */
 const QUIET_KINDS = new Set(['early-stop-check', 'darts-es-genotype', 'diverged', 'rsws-selection']);

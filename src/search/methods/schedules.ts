@@ -7,7 +7,7 @@
  *   reference) and its probability ramps the same way from 0 to 1: e / (E − 1).
  * With E = 1 there is no ramp: the single epoch uses 0 (nothing to schedule).
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../errors.js';
 
 function checkEpoch(epoch: number, epochs: number): void {
   if (!Number.isInteger(epochs) || epochs < 1) throw new ConfigError(`epochs must be a positive integer, got ${epochs}`);

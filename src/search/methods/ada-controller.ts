@@ -22,7 +22,7 @@
  * works on the exact value, and the two differ only on exact binary ties (x.x5 exactly
  * representable), which cannot occur near the boundaries 0.95 and 1.05 (not representable).
  */
-import { CheckpointError, ConfigError } from '../errors.js';
+import { CheckpointError, ConfigError } from '../../errors.js';
 
 export interface AdaOptions {
   /** Initial strength R0 (SGD weight decay), default 3e-4. */

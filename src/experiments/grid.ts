@@ -21,13 +21,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { RunDir, readJsonLines } from '../experiments/run-dir.js';
+import { RunDir, readJsonLines } from './run-dir.js';
 import { ConfigError, CheckpointError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { formatGenotypeRepr, genotypeFromJSON } from '../nas/genotype.js';
-import { validateConfig, type SearchConfig } from './config.js';
+import { validateConfig, type SearchConfig } from '../search/config.js';
 import type { ImageDataset } from '../data/index.js';
-import type { SearchEvent } from './trainer.js';
+import type { SearchEvent } from '../search/trainer.js';
 
 export const GRID_METHODS = ['rdarts-l2', 'rdarts-dp'] as const;
 export type GridMethod = (typeof GRID_METHODS)[number];
@@ -114,7 +114,7 @@ export interface GridRunOptions {
 /** Run one member to its end: start it, resume it, or skip it when finished. Returns the status it had. */
 export async function runGridMember(m: GridMember, o: GridRunOptions = {}): Promise<MemberStatus> {
   // imported here: run.ts routes grid methods to this module
-  const { runSearch, resumeSearch } = await import('./run.js');
+  const { runSearch, resumeSearch } = await import('./search-run.js');
   const status = memberStatus(m);
   const opts = { ...(o.onEvent ? { onEvent: o.onEvent } : {}), ...(o.data ? { data: o.data } : {}) };
   if (status === 'finished') return status;
@@ -251,7 +251,7 @@ export async function runGrid(cfg: SearchConfig, out: string, o: GridRunOptions 
     o.onEvent?.({ type: 'note', message: `grid ${plan.method}: ${m.name} (${m.parameter} ${m.value}) — ${status === 'finished' ? 'finished, skipped' : status === 'unfinished' ? 'resuming' : 'starting'}` });
     if (status === 'finished') continue;
     if (!data) {
-      const { loadSearchData } = await import('./run.js');
+      const { loadSearchData } = await import('./search-run.js');
       data = await loadSearchData(cfg);
     }
     await runGridMember(m, { ...o, data });

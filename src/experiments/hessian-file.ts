@@ -22,24 +22,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { traceFromRecords, type TracePoint } from './trace.js';
+import { traceFromRecords, type HessianFormat, type HessianRecord, type TracePoint } from '../analysis/trace.js';
 
-export type HessianFormat = 'derivatives' | 'hessian-jsonl' | 'metrics';
+export type { HessianFormat, HessianRecord };
 
-export interface HessianRecord {
-  epoch: number;
-  /** Order of H (present with H). */
-  n?: number;
-  /** Row-major n×n Hessian. */
-  H?: Float64Array;
-  /** A logged dominant eigenvalue (metrics lines); recomputed from H when H is present. */
-  maxEigenvalue?: number;
-  /** Constant already added to H's diagonal (α weight decay): 1e-3 in the reference's logs. */
-  shift?: number;
-  /** Where the record came from: format and 1-based line number. */
-  format: HessianFormat;
-  line: number;
-}
 
 export interface ParseOptions {
   /** Diagonal shift recorded for derivatives-format lines (default 1e-3, the reference's arch_weight_decay). */

@@ -8,12 +8,13 @@
  * Every method gets the drop-path/cutout schedule of its configuration; the DARTS-family methods
  * also the discretisation-drop monitor (analysis.discretization, §5.3).
  */
-import { cutoutOn, hessianEvery, type SearchConfig } from './config.js';
-import type { SearchPlugin } from './plugin.js';
-import { RegularizationSchedule } from './plugins/regularization.js';
-import { HessianMonitor } from './plugins/hessian-monitor.js';
-import { EarlyStopPlugin, AdaPlugin } from './plugins/early-stop.js';
-import { DiscretizationMonitor } from './plugins/discretization.js';
+import { cutoutOn, hessianEvery, type SearchConfig } from '../config.js';
+import type { SearchPlugin } from '../plugin.js';
+import { RegularizationSchedule } from './regularization.js';
+import { HessianMonitor } from './hessian-monitor.js';
+import { EarlyStopPlugin } from './es.js';
+import { AdaPlugin } from './ada.js';
+import { DiscretizationMonitor } from './discretization.js';
 import { RsWsPlugin } from './rsws.js';
 
 export function buildPlugins(cfg: SearchConfig): SearchPlugin[] {

@@ -6,12 +6,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDataset, type ImageDataset } from '../data/index.js';
-import { RunDir } from '../experiments/run-dir.js';
+import { RunDir } from './run-dir.js';
 import { ConfigError, CheckpointError } from '../errors.js';
-import { validateConfig, type SearchConfig } from './config.js';
-import { buildPlugins } from './methods.js';
-import { SearchTrainer, type SearchEvent, type SearchResult } from './trainer.js';
-import { listCheckpoints } from '../experiments/checkpoint.js';
+import { validateConfig, type SearchConfig } from '../search/config.js';
+import { buildPlugins } from '../search/methods/index.js';
+import { SearchTrainer, type SearchEvent, type SearchResult } from '../search/trainer.js';
+import { listCheckpoints } from './checkpoint.js';
 import { isGridMethod } from './grid.js';
 
 export interface RunOptions {

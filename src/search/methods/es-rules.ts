@@ -38,8 +38,8 @@
  * In both rules `detectEpoch` / `stopEpoch` are those of the first firing; later checks are
  * still evaluated and listed (the ADA controller acts on each firing).
  */
-import { CheckpointError, ConfigError } from '../errors.js';
-import type { TracePoint } from './trace.js';
+import { CheckpointError, ConfigError } from '../../errors.js';
+import type { TracePoint } from '../../analysis/trace.js';
 
 export type EarlyStopRuleName = 'paper' | 'code';
 

@@ -1,4 +1,4 @@
-import { dropPathProb, cutoutProb } from '../../analysis/regularization.js';
+import { dropPathProb, cutoutProb } from './schedules.js';
 import type { EpochContext, EpochStartControls, SearchPlugin } from '../plugin.js';
 
 /**
