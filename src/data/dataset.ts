@@ -11,6 +11,15 @@ export type DatasetName = 'cifar10' | 'cifar100' | 'svhn' | 'fashion-mnist' | 's
 
 export const DATASET_NAMES: readonly DatasetName[] = ['cifar10', 'cifar100', 'svhn', 'fashion-mnist', 'synthetic'];
 
+/** Image channels, class count and image side per dataset (what a network built for it needs). */
+export const DATASET_SHAPES: Record<DatasetName, { numClasses: number; inChannels: number; size: number }> = {
+  cifar10: { numClasses: 10, inChannels: 3, size: 32 },
+  cifar100: { numClasses: 100, inChannels: 3, size: 32 },
+  svhn: { numClasses: 10, inChannels: 3, size: 32 },
+  'fashion-mnist': { numClasses: 10, inChannels: 1, size: 28 },
+  synthetic: { numClasses: 10, inChannels: 3, size: 32 },
+};
+
 export interface ImageDataset {
   name: string;
   split: Split;

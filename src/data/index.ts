@@ -1,6 +1,7 @@
 /** Public API of the data layer: readers, transforms, splits and loaders on plain typed arrays. */
 export {
   DATASET_NAMES,
+  DATASET_SHAPES,
   NORMALISATION,
   classCounts,
   datasetFingerprint,

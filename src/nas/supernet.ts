@@ -35,20 +35,10 @@ import {
   type Device,
 } from '../torch/index.js';
 import { ConfigError, ShapeError } from '../errors.js';
-import type { DatasetName } from '../data/dataset.js';
 import { deriveGenotype, genotypeToOneHot, softmaxRows, type Genotype } from './genotype.js';
 import type { PrimitiveName } from './primitives.js';
 import { cellPreprocessors, searchOp } from './ops.js';
 import { alphaShape, edgeSource, numEdges, type CellType, type SearchSpace } from './spaces.js';
-
-/** Image channels and class count per dataset (what `numClasses`/`inChannels` a supernet needs). */
-export const DATASET_SHAPES: Record<DatasetName, { numClasses: number; inChannels: number; size: number }> = {
-  cifar10: { numClasses: 10, inChannels: 3, size: 32 },
-  cifar100: { numClasses: 100, inChannels: 3, size: 32 },
-  svhn: { numClasses: 10, inChannels: 3, size: 32 },
-  'fashion-mnist': { numClasses: 10, inChannels: 1, size: 28 },
-  synthetic: { numClasses: 10, inChannels: 3, size: 32 },
-};
 
 export interface SupernetConfig {
   space: SearchSpace;

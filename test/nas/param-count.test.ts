@@ -1,7 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/errors.js';
-import { countSearchParameters, factorizedReduceParameters, getSpace, opParameters, searchParameterBreakdown, spaceFromObject } from '../../src/nas/index.js';
+import { DATASET_NAMES, DATASET_SHAPES } from '../../src/data/dataset.js';
+import { pinTestThreads } from '../helpers/threads.js';
+import {
+  Network,
+  countSearchParameters,
+  factorizedReduceParameters,
+  getSpace,
+  listSpaces,
+  opParameters,
+  searchParameterBreakdown,
+  spaceFromObject,
+  type SearchSpace,
+} from '../../src/nas/index.js';
+
+pinTestThreads();
 
 const PAPER = { C: 16, layers: 8, numClasses: 10 };
 
@@ -70,4 +84,60 @@ test('parameter count of a user space and bad sizes', () => {
   assert.throws(() => factorizedReduceParameters(8, 15), ConfigError);
   assert.throws(() => countSearchParameters(s, { ...PAPER, C: 0 }), ConfigError);
   assert.throws(() => countSearchParameters(s, { ...PAPER, layers: 0 }), ConfigError);
+});
+
+/** Parameters of the supernet as built (tensors), for the cross-check against the analytic count. */
+function builtCount(space: SearchSpace, size: { C: number; layers: number; numClasses: number; inChannels?: number }): number {
+  const net = new Network({ space, ...size });
+  try {
+    return net.numParameters();
+  } finally {
+    net.dispose();
+  }
+}
+
+// `rdarts info` prints the analytic count only; this is the cross-check it once did by building
+// the network: every shipped space, on every dataset's shape, at several macro sizes.
+test('the built supernet has exactly the analytic count: every shipped space × every dataset shape × several sizes', () => {
+  const sizes = [
+    { C: 4, layers: 5 },
+    { C: 3, layers: 1 },
+    { C: 2, layers: 2 },
+    { C: 6, layers: 3 },
+    { C: 15, layers: 4 },
+  ];
+  for (const name of listSpaces()) {
+    const space = getSpace(name);
+    for (const dataset of DATASET_NAMES) {
+      const { numClasses, inChannels } = DATASET_SHAPES[dataset];
+      for (const s of sizes) {
+        const size = { ...s, numClasses, inChannels };
+        assert.equal(builtCount(space, size), countSearchParameters(space, size), `${name} / ${dataset} / ${JSON.stringify(s)}`);
+      }
+    }
+  }
+});
+
+test('the built supernet has exactly the analytic count: paper size (8 cells, C=16) for every shipped space and dataset shape; user spaces', () => {
+  for (const name of listSpaces()) {
+    const space = getSpace(name);
+    for (const dataset of ['cifar10', 'cifar100', 'fashion-mnist'] as const) {
+      const { numClasses, inChannels } = DATASET_SHAPES[dataset];
+      const size = { ...PAPER, numClasses, inChannels };
+      assert.equal(builtCount(space, size), countSearchParameters(space, size), `${name} / ${dataset}`);
+    }
+  }
+  const ragged = spaceFromObject({
+    name: 'ragged',
+    normal: Array.from({ length: 14 }, (_, e) => (e % 3 === 0 ? ['skip_connect'] : e % 3 === 1 ? ['skip_connect', 'sep_conv_3x3'] : ['none', 'avg_pool_3x3', 'dil_conv_3x3'])),
+    reduce: ['max_pool_3x3', 'skip_connect'],
+  });
+  const wide = spaceFromObject({ name: 'wide', normal: ['sep_conv_7x7', 'conv_7x1_1x7', 'noise'], reduce: ['dil_conv_5x5', 'skip_connect', 'avg_pool_3x3'] });
+  const small = spaceFromObject({ name: 'small', steps: 2, normal: ['skip_connect', 'sep_conv_3x3'], reduce: ['max_pool_3x3', 'skip_connect'] });
+  for (const space of [ragged, wide, small]) {
+    for (const size of [PAPER, { C: 4, layers: 5, numClasses: 100, inChannels: 1 }]) {
+      assert.equal(builtCount(space, size), countSearchParameters(space, size), `${space.name} / ${JSON.stringify(size)}`);
+    }
+  }
+  assert.equal(countSearchParameters(ragged, PAPER), 319_162);
 });

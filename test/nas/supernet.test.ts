@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { F, SGD, grad, liveTensors, manualSeed, noGrad, randn, tensor, tidy, type Tensor, setNumThreads } from '../../src/torch/index.js';
+import { DATASET_SHAPES } from '../../src/data/dataset.js';
 import {
-  DATASET_SHAPES,
   MixedOp,
   Network,
   countSearchParameters,
