@@ -23,106 +23,21 @@ import { getSpace, hasSpace, type CellType } from '../nas/spaces.js';
 const QUIET_KINDS = new Set(['early-stop-check', 'darts-es-genotype', 'diverged', 'rsws-selection']);
 
 // ---------------------------------------------------------------------------------------------
-// Record types (after validation, defaults filled in)
+// Record types (after validation, defaults filled in): defined where reports consume them
 
-export interface SplitMetrics {
-  loss: number | null;
-  acc: number | null;
-}
-
-export interface EpochRecord {
-  epoch: number;
-  iteration: number;
-  lr: number | null;
-  l2: number | null;
-  dropPath: number | null;
-  train: SplitMetrics;
-  valid: SplitMetrics;
-  seconds: number | null;
-  line: number;
-}
-
-export interface HessianMeasurement {
-  epoch: number;
-  iteration: number;
-  maxEigenvalue: number;
-  /** Top-k eigenvalues, descending (may be empty). */
-  eigenvalues: number[];
-  minEigenvalue: number | null;
-  method: string | null;
-  shift: number;
-  line: number;
-}
-
-export interface EarlyStopEvent {
-  epoch: number;
-  rule: string | null;
-  detectEpoch: number | null;
-  stopEpoch: number | null;
-  iteration: number;
-  line: number;
-}
-
-export interface AdaEvent {
-  epoch: number;
-  action: string;
-  toEpoch: number;
-  previousL2: number | null;
-  newL2: number | null;
-  /** Iteration the run continues with after this rollback (1 after the first). */
-  iteration: number;
-  line: number;
-}
-
-export interface DiscretizationRecord {
-  epoch: number;
-  iteration: number;
-  softAcc: number | null;
-  discreteAcc: number | null;
-  drop: number | null;
-  line: number;
-}
-
-export interface CellAlphas {
-  /** Softmax weights, one row per edge. */
-  weights: number[][];
-  /** Op names per edge (same shape as `weights`), or null when neither the line nor the space gives them. */
-  ops: string[][] | null;
-  /** True when the logged rows were not probabilities and were put through a softmax here. */
-  softmaxApplied: boolean;
-}
-
-export interface GenotypeRecord {
-  epoch: number;
-  iteration: number;
-  genotype: Genotype;
-  repr: string;
-  alphas: { normal: CellAlphas; reduce: CellAlphas } | null;
-  line: number;
-}
-
-export interface RunResult {
-  genotype: Genotype | null;
-  repr: string | null;
-  stopReason: string | null;
-  epochs: number | null;
-  raw: Record<string, unknown>;
-}
-
-export interface Run {
-  dir: string;
-  name: string;
-  config: Record<string, unknown>;
-  epochs: EpochRecord[];
-  hessians: HessianMeasurement[];
-  earlyStops: EarlyStopEvent[];
-  adaEvents: AdaEvent[];
-  discretizations: DiscretizationRecord[];
-  genotypes: GenotypeRecord[];
-  result: RunResult | null;
-  /** Things skipped or assumed while reading (unknown kinds, a partial last line, a missing optional file). */
-  warnings: string[];
-}
+import type {
+  AdaRollbackRecord,
+  CellAlphas,
+  DiscretizationRecord,
+  EarlyStopEvent,
+  EigenvalueRecord,
+  EpochRecord,
+  GenotypeRecord,
+  Run,
+  RunResult,
+  SplitMetrics,
+} from '../analysis/report/records.js';
+export type { AdaRollbackRecord, CellAlphas, DiscretizationRecord, EarlyStopEvent, EigenvalueRecord, EpochRecord, GenotypeRecord, Run, RunResult, SplitMetrics };
 
 // ---------------------------------------------------------------------------------------------
 // Schemas (loose: extra fields are allowed)
@@ -258,9 +173,9 @@ function split2(s: { loss?: number | null; acc?: number | null } | null | undefi
 
 interface MetricsPart {
   epochs: EpochRecord[];
-  hessians: HessianMeasurement[];
+  hessians: EigenvalueRecord[];
   earlyStops: EarlyStopEvent[];
-  adaEvents: AdaEvent[];
+  adaEvents: AdaRollbackRecord[];
   discretizations: DiscretizationRecord[];
 }
 
@@ -465,12 +380,4 @@ export function readRun(dir: string): Run {
   const result = existsSync(resultPath) ? parseResult(resultPath) : null;
   if (!result) warnings.push('result.json is missing: the run has not finished (or was interrupted)');
   return { dir: abs, name: basename(abs), config, ...metrics, genotypes, result, warnings };
-}
-
-/** The genotype the run ends with: result.json's, else the last line of genotypes.jsonl. */
-export function finalGenotype(run: Run): { genotype: Genotype; repr: string; source: string } | null {
-  if (run.result?.genotype) return { genotype: run.result.genotype, repr: run.result.repr ?? formatGenotypeRepr(run.result.genotype), source: 'result.json' };
-  const last = run.genotypes[run.genotypes.length - 1];
-  if (last) return { genotype: last.genotype, repr: last.repr, source: `genotypes.jsonl (epoch ${last.epoch})` };
-  return null;
 }

@@ -9,9 +9,10 @@ import { deriveGenotype, formatGenotypeRepr, genotypeToJSON, softmaxRows } from 
 import { getSpace, type SearchSpace } from '../../src/nas/spaces.js';
 import { Rng } from '../../src/util/rng.js';
 import { pearson, spearman } from '../../src/analysis/stats.js';
-import { trajectoryWithAverage } from '../../src/analysis/plots.js';
-import { buildComparison, buildReport, effectiveHistory, rollbacks, summarize } from '../../src/analysis/report/index.js';
+import { trajectoryWithAverage } from '../../src/analysis/plots/index.js';
+import { effectiveHistory, rollbacks, summarize } from '../../src/analysis/report/index.js';
 import { readRun } from '../../src/experiments/run-reader.js';
+import { buildComparison, buildReport } from '../../src/experiments/reports.js';
 import { repoRoot } from './helpers.js';
 
 const MAIN = join(repoRoot, 'dist', 'src', 'cli', 'main.js');

@@ -1,14 +1,10 @@
 /**
- * `buildReport`: the human view of one run folder. Writes a self-contained `report.html`
- * (inline CSS and SVG, no scripts, nothing fetched) and the main figures as separate SVG files
- * under `<run>/plots/`. All files are written atomically.
- *
- * PNG output is not offered: vega rasterises only through the `canvas` package, and no
- * converter (rsvg-convert, ImageMagick) can be assumed on the machine.
+ * `renderReport`: the human view of one parsed run, as text and bytes — a self-contained
+ * `report.html` (inline CSS and SVG, no scripts, nothing fetched) and the main figures as
+ * standalone SVG files (each with a PNG next to it, rasterised by resvg) for `<run>/plots/`.
+ * Pure: it opens no files; `experiments/reports` reads the run folder and writes the result.
  */
-import { join, resolve } from 'node:path';
 import { renderCellsSvg } from '../../nas/diagram.js';
-import { writeFileAtomic } from '../../util/fs.js';
 import { svgToPng } from '../png.js';
 import {
   accuracyCurvesSpec,
@@ -21,13 +17,14 @@ import {
   renderSvg,
   spectrumSpec,
   type TopLevelSpec,
-} from '../plots.js';
+} from '../plots/index.js';
 import { escapeHtml, fmt, inlineSvg, kvTable, page, pct, svgFile, table, type Cell } from './html.js';
-import { finalGenotype, readRun, type Run } from '../../experiments/run-reader.js';
+import type { Run } from './records.js';
 import {
   alphaEdges,
   curveRows,
   eigenPoints,
+  finalGenotype,
   genotypeSteps,
   isDiscarded,
   lastAlphaRecord,
@@ -37,19 +34,22 @@ import {
   type RunSummary,
 } from './series.js';
 
-export interface BuildReportOptions {
-  /** Path of the HTML file (default `<run>/report.html`). */
-  out?: string;
-  /** Folder for the separate SVG files (default `<run>/plots`). */
-  plotsDir?: string;
-  /** also write a PNG next to each SVG figure (default true) */
+export interface RenderReportOptions {
+  /** also render a PNG next to each SVG figure (default true) */
   png?: boolean;
 }
 
-export interface BuildReportResult {
-  htmlPath: string;
-  /** Every file written: the HTML first, then the SVGs. */
-  files: string[];
+/** A file of the report, named relative to the plots folder. */
+export interface ReportFile {
+  name: string;
+  data: string | Uint8Array;
+}
+
+export interface RenderedReport {
+  /** Text of report.html. */
+  html: string;
+  /** The figures for the plots folder, in order: each SVG, then its PNG. */
+  plots: ReportFile[];
   summary: RunSummary;
   warnings: string[];
 }
@@ -143,11 +143,8 @@ async function plot(file: string | null, spec: TopLevelSpec): Promise<Figure> {
   return { file, svg: await renderSvg(spec) };
 }
 
-/** Read a run folder and write its report. */
-export async function buildReport(dir: string, opts: BuildReportOptions = {}): Promise<BuildReportResult> {
-  const run = readRun(dir);
-  const htmlPath = resolve(opts.out ?? join(run.dir, 'report.html'));
-  const plotsDir = resolve(opts.plotsDir ?? join(run.dir, 'plots'));
+/** The report of a parsed run: the HTML and the figure files. */
+export async function renderReport(run: Run, opts: RenderReportOptions = {}): Promise<RenderedReport> {
   const summary = summarize(run);
   const rbs = rollbacks(run);
   const figures: Figure[] = [];
@@ -239,20 +236,12 @@ export async function buildReport(dir: string, opts: BuildReportOptions = {}): P
     `<footer class="note"><p>Written by rdarts report from ${escapeHtml(run.dir)}.</p></footer>`,
   ].join('\n');
 
-  const files: string[] = [];
-  writeFileAtomic(htmlPath, page(title, body));
-  files.push(htmlPath);
+  const plots: ReportFile[] = [];
   for (const f of figures) {
     if (!f.file) continue;
-    const p = join(plotsDir, f.file);
     const svg = svgFile(f.svg);
-    writeFileAtomic(p, svg);
-    files.push(p);
-    if (opts.png !== false && p.endsWith('.svg')) {
-      const png = p.replace(/\.svg$/, '.png');
-      writeFileAtomic(png, svgToPng(svg));
-      files.push(png);
-    }
+    plots.push({ name: f.file, data: svg });
+    if (opts.png !== false && f.file.endsWith('.svg')) plots.push({ name: f.file.replace(/\.svg$/, '.png'), data: svgToPng(svg) });
   }
-  return { htmlPath, files, summary, warnings: run.warnings };
+  return { html: page(title, body), plots, summary, warnings: run.warnings };
 }

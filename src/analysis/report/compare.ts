@@ -1,20 +1,22 @@
 /**
- * `buildComparison`: several runs side by side (spec §5.3, Fig. 4): a table of final genotype,
+ * `renderComparison`: several parsed runs side by side (spec §5.3, Fig. 4): a table of final genotype,
  * validation accuracy and λ_max (trajectory mean and final value) per run, and the correlation of
  * λ_max with the search model's final validation error across runs (Pearson and Spearman with
  * two-sided p-values, scatter with a least-squares line).
  *
  * The paper correlates λ_max with the *test* error of the retrained architecture; a run folder
  * holds only the search model's validation accuracy, which is what is used here.
+ *
+ * Pure: it returns the texts of comparison.html, comparison.json and the figures;
+ * `experiments/reports` reads the run folders and writes them.
  */
-import { join, resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
-import { writeFileAtomic } from '../../util/fs.js';
-import { correlationScatterSpec, correlationTitle, renderSvg, type ScatterPoint } from '../plots.js';
+import { correlationScatterSpec, correlationTitle, renderSvg, type ScatterPoint } from '../plots/index.js';
 import type { Correlation } from '../stats.js';
 import { escapeHtml, inlineSvg, page, pct, svgFile, table, type Cell } from './html.js';
-import { finalGenotype, readRun } from '../../experiments/run-reader.js';
-import { summarize, type RunSummary } from './series.js';
+import type { Run } from './records.js';
+import type { ReportFile } from './build.js';
+import { finalGenotype, summarize, type RunSummary } from './series.js';
 
 export interface ComparisonRow extends RunSummary {
   dir: string;
@@ -29,10 +31,13 @@ export interface CorrelationResult {
   spearman: Correlation;
 }
 
-export interface ComparisonResult {
-  htmlPath: string;
-  jsonPath: string;
-  files: string[];
+export interface RenderedComparison {
+  /** Text of comparison.html. */
+  html: string;
+  /** Text of comparison.json. */
+  json: string;
+  /** The correlation scatters, named relative to the plots folder. */
+  plots: ReportFile[];
   rows: ComparisonRow[];
   correlations: CorrelationResult[];
 }
@@ -42,16 +47,14 @@ function jsonSafe(c: Correlation): Record<string, number | null> {
   return { r: f(c.r), p: f(c.p), t: f(c.t), n: c.n };
 }
 
-/** Compare runs; writes `comparison.html`, `comparison.json` and `plots/*.svg` under `outDir`. */
-export async function buildComparison(dirs: string[], outDir: string): Promise<ComparisonResult> {
-  if (dirs.length === 0) throw new ConfigError('buildComparison: no run folders given', 'pass at least one run folder (two or more for correlations)');
-  const out = resolve(outDir);
-  const rows: ComparisonRow[] = dirs.map((d) => {
-    const run = readRun(d);
+/** Compare parsed runs: the texts of comparison.html, comparison.json and the scatter figures. */
+export async function renderComparison(runs: Run[]): Promise<RenderedComparison> {
+  if (runs.length === 0) throw new ConfigError('buildComparison: no run folders given', 'pass at least one run folder (two or more for correlations)');
+  const rows: ComparisonRow[] = runs.map((run) => {
     const fin = finalGenotype(run);
     return { ...summarize(run), dir: run.dir, repr: fin?.repr ?? null };
   });
-  const files: string[] = [];
+  const plots: ReportFile[] = [];
   const correlations: CorrelationResult[] = [];
   const figures: string[] = [];
   for (const key of ['meanEigenvalue', 'finalEigenvalue'] as const) {
@@ -63,9 +66,7 @@ export async function buildComparison(dirs: string[], outDir: string): Promise<C
     correlations.push({ x: key, y: 'finalValidError', n: pts.length, pearson: corr.pearson, spearman: corr.spearman });
     const what = key === 'meanEigenvalue' ? 'mean λ_max over the trajectory' : 'final λ_max';
     const svg = await renderSvg(correlationScatterSpec(pts, { title: `Validation error vs ${what}`, xTitle: what, yTitle: 'final validation error of the search model (%)' }));
-    const file = join(out, 'plots', key === 'meanEigenvalue' ? 'correlation-mean-eigenvalue.svg' : 'correlation-final-eigenvalue.svg');
-    writeFileAtomic(file, svgFile(svg));
-    files.push(file);
+    plots.push({ name: key === 'meanEigenvalue' ? 'correlation-mean-eigenvalue.svg' : 'correlation-final-eigenvalue.svg', data: svgFile(svg) });
     figures.push(`<div class="figure">${inlineSvg(svg, `corr-${key}`)}</div>`);
   }
 
@@ -105,16 +106,11 @@ export async function buildComparison(dirs: string[], outDir: string): Promise<C
     }</section>`,
     `<section id="genotypes"><h2>Final genotypes</h2>${genos}</section>`,
   ].join('\n');
-  const htmlPath = join(out, 'comparison.html');
-  writeFileAtomic(htmlPath, page('rdarts comparison', body));
-  const jsonPath = join(out, 'comparison.json');
-  writeFileAtomic(
-    jsonPath,
+  const json =
     JSON.stringify(
       { runs: rows, correlations: correlations.map((c) => ({ x: c.x, y: c.y, n: c.n, pearson: jsonSafe(c.pearson), spearman: jsonSafe(c.spearman) })) },
       (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
       2,
-    ) + '\n',
-  );
-  return { htmlPath, jsonPath, files: [htmlPath, jsonPath, ...files], rows, correlations };
+    ) + '\n';
+  return { html: page('rdarts comparison', body), json, plots, rows, correlations };
 }

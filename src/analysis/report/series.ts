@@ -3,10 +3,20 @@
  * trajectory that the final architecture actually went through, spectra to show, α heatmap rows,
  * genotype history and summary figures.
  */
-import { edgeIndex, edgeSource, sourceName } from '../../nas/spaces.js';
-import type { AlphaEdge, CurveEpoch, EigenPoint, GenotypeStep, Rollback, Spectrum } from '../plots.js';
+import { formatGenotypeRepr, type Genotype } from '../../nas/genotype.js';
+import { edgeIndex } from '../../nas/spaces.js';
+import type { AlphaEdge, CurveEpoch, EigenPoint, GenotypeStep, Spectrum } from '../plots/index.js';
+import { edgeText, isDiscarded, type Rollback } from '../plots/style.js';
 import { mean } from '../stats.js';
-import type { CellAlphas, GenotypeRecord, Run } from '../../experiments/run-reader.js';
+import type { CellAlphas, GenotypeRecord, Run } from './records.js';
+
+/** The genotype the run ends with: result.json's, else the last line of genotypes.jsonl. */
+export function finalGenotype(run: Run): { genotype: Genotype; repr: string; source: string } | null {
+  if (run.result?.genotype) return { genotype: run.result.genotype, repr: run.result.repr ?? formatGenotypeRepr(run.result.genotype), source: 'result.json' };
+  const last = run.genotypes[run.genotypes.length - 1];
+  if (last) return { genotype: last.genotype, repr: last.repr, source: `genotypes.jsonl (epoch ${last.epoch})` };
+  return null;
+}
 
 export function curveRows(run: Run): CurveEpoch[] {
   return run.epochs.map((e) => ({
@@ -52,9 +62,7 @@ export function effectiveHistory<T extends { epoch: number; iteration: number }>
 }
 
 /** Is this (epoch, iteration) record later thrown away by a rollback? */
-export function isDiscarded(epoch: number, iteration: number, rbs: Rollback[]): boolean {
-  return rbs.some((r) => r.iteration === iteration + 1 && epoch > r.toEpoch);
-}
+export { isDiscarded };
 
 /** Up to `count` measurements with eigenvalue lists, spread evenly over the run (first and last included). */
 export function pickSpectra(run: Run, count = 5): Spectrum[] {
@@ -64,11 +72,6 @@ export function pickSpectra(run: Run, count = 5): Spectrum[] {
   const n = withEv.length;
   for (let i = 0; i < Math.min(count, n); i++) idx.add(Math.round((i * (n - 1)) / Math.max(1, Math.min(count, n) - 1)));
   return [...idx].sort((a, b) => a - b).map((i) => ({ epoch: withEv[i]!.epoch, iteration: withEv[i]!.iteration, eigenvalues: withEv[i]!.eigenvalues }));
-}
-
-function edgeText(edge: number): string {
-  const { node, source } = edgeSource(edge);
-  return `e${edge}: node ${node} ← ${sourceName(source)}`;
 }
 
 /** Rows of the α heatmap of one cell type of a genotype record; the genes' ops are marked as chosen. */

@@ -39,7 +39,7 @@ export function register(program: Command): void {
     const result = await runSearch(cfg, { out, onEvent: searchProgress({ quiet: f.quiet ?? false, ...(f.logEvery ? { logEvery: f.logEvery } : {}) }) });
     printResult(result, f.json);
     if (f.report && !f.json) {
-      const { buildReport } = await import('../../analysis/report/build.js');
+      const { buildReport } = await import('../../experiments/reports.js');
       const r = await buildReport(out);
       process.stdout.write(`report: ${r.htmlPath}\nplots: ${r.files.filter((p) => p.endsWith('.svg')).join(', ')}\n`);
     }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
+import { buildComparison, buildReport } from '../../experiments/reports.js';
 
 interface ReportOpts {
   out?: string;
@@ -20,9 +21,6 @@ export function register(program: Command): void {
       if (opts.out && dirs.length > 1) {
         throw new ConfigError(`--out names one file, but ${dirs.length} run folders were given`, 'drop --out (each report goes into its run folder) or pass one run folder');
       }
-      // loaded here, not at the top: vega and Graphviz-wasm would slow every other command's start
-      const { buildReport } = await import('../../analysis/report/build.js');
-      const { buildComparison } = await import('../../analysis/report/compare.js');
       const reports: Array<{ html: string; files: string[]; warnings: string[] }> = [];
       for (const d of dirs) {
         const r = await buildReport(d, opts.out ? { out: opts.out } : {});

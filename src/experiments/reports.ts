@@ -1,0 +1,100 @@
+/**
+ * Reports of run folders: read each folder with `readRun`, build the report, comparison or
+ * cross-run analysis from the parsed records (`analysis/report`, which opens no files) and write
+ * the files atomically.
+ *
+ * - `buildReport(dir)`: `<run>/report.html` (or `out`) and the figures under `<run>/plots/`
+ *   (each SVG with a PNG next to it unless `png: false`);
+ * - `buildComparison(dirs, outDir)`: `comparison.html`, `comparison.json` and `plots/*.svg`;
+ * - `analyzeRuns(dirs)`: the figures and correlations of `rdarts analyze` (writes nothing); a
+ *   grid folder (grid.json) stands for its member runs.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+import type { ComparisonRow, CorrelationResult } from '../analysis/report/compare.js';
+import { analyzeRunRecords, type Analysis } from '../analysis/report/analyze.js';
+import type { RunSummary } from '../analysis/report/series.js';
+import { readRun } from './run-reader.js';
+
+export interface BuildReportOptions {
+  /** Path of the HTML file (default `<run>/report.html`). */
+  out?: string;
+  /** Folder for the separate SVG files (default `<run>/plots`). */
+  plotsDir?: string;
+  /** also write a PNG next to each SVG figure (default true) */
+  png?: boolean;
+}
+
+export interface BuildReportResult {
+  htmlPath: string;
+  /** Every file written: the HTML first, then the figures (each SVG, then its PNG). */
+  files: string[];
+  summary: RunSummary;
+  warnings: string[];
+}
+
+/** Read a run folder and write its report. */
+export async function buildReport(dir: string, opts: BuildReportOptions = {}): Promise<BuildReportResult> {
+  const run = readRun(dir);
+  // loaded here, not at the top: vega and Graphviz-wasm would slow every command's start
+  const { renderReport } = await import('../analysis/report/build.js');
+  const htmlPath = resolve(opts.out ?? join(run.dir, 'report.html'));
+  const plotsDir = resolve(opts.plotsDir ?? join(run.dir, 'plots'));
+  const r = await renderReport(run, opts.png === undefined ? {} : { png: opts.png });
+  writeFileAtomic(htmlPath, r.html);
+  const files = [htmlPath];
+  for (const f of r.plots) {
+    const p = join(plotsDir, f.name);
+    writeFileAtomic(p, f.data);
+    files.push(p);
+  }
+  return { htmlPath, files, summary: r.summary, warnings: r.warnings };
+}
+
+export interface ComparisonResult {
+  htmlPath: string;
+  jsonPath: string;
+  files: string[];
+  rows: ComparisonRow[];
+  correlations: CorrelationResult[];
+}
+
+/** Compare runs; writes `comparison.html`, `comparison.json` and `plots/*.svg` under `outDir`. */
+export async function buildComparison(dirs: string[], outDir: string): Promise<ComparisonResult> {
+  const out = resolve(outDir);
+  const { renderComparison } = await import('../analysis/report/compare.js');
+  const c = await renderComparison(dirs.map((d) => readRun(d)));
+  const plots = c.plots.map((f) => {
+    const p = join(out, 'plots', f.name);
+    writeFileAtomic(p, f.data);
+    return p;
+  });
+  const htmlPath = join(out, 'comparison.html');
+  writeFileAtomic(htmlPath, c.html);
+  const jsonPath = join(out, 'comparison.json');
+  writeFileAtomic(jsonPath, c.json);
+  return { htmlPath, jsonPath, files: [htmlPath, jsonPath, ...plots], rows: c.rows, correlations: c.correlations };
+}
+
+/** Run folders behind the arguments: a grid folder (grid.json) stands for its member runs. */
+export function expandRunDirs(dirs: string[]): string[] {
+  const out: string[] = [];
+  for (const d of dirs) {
+    const grid = join(resolve(d), 'grid.json');
+    if (existsSync(grid)) {
+      const g = JSON.parse(readFileSync(grid, 'utf8')) as { runs?: Array<{ dir: string }> };
+      for (const r of g.runs ?? []) out.push(resolve(d, r.dir));
+    } else {
+      out.push(resolve(d));
+    }
+  }
+  return out;
+}
+
+/** Read the run folders (grid folders expanded) and analyse them (see `analyzeRunRecords`). */
+export function analyzeRuns(dirs: string[]): Analysis {
+  if (dirs.length === 0) throw new ConfigError('analyze: no run folders given', 'pass run folders written by `rdarts search` (or grid folders)');
+  return analyzeRunRecords(expandRunDirs(dirs).map((d) => readRun(d)));
+}
