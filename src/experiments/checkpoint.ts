@@ -12,14 +12,14 @@ import { join } from 'node:path';
 import { serializeSafetensors, parseSafetensors, type Tensor } from '../torch/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { CheckpointError } from '../errors.js';
+import type { CheckpointData } from '../search/recorder.js';
+
+export type { CheckpointData };
 
 export const CHECKPOINT_VERSION = 1;
 
-export interface CheckpointData<S> {
-  epoch: number;
-  tensors: Map<string, Tensor>;
-  state: S;
-}
+/** The two files of one checkpoint folder. */
+export const CHECKPOINT_FILES = { tensors: 'tensors.safetensors', state: 'state.json' } as const;
 
 const dirName = (epoch: number): string => `epoch-${String(epoch).padStart(4, '0')}`;
 
@@ -44,7 +44,7 @@ export function saveCheckpoint<S>(root: string, epoch: number, tensors: Map<stri
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp);
   const bytes = serializeSafetensors(tensors, { format: 'pt', producer: 'robust-darts' });
-  writeFileAtomic(join(tmp, 'tensors.safetensors'), bytes);
+  writeFileAtomic(join(tmp, CHECKPOINT_FILES.tensors), bytes);
   const meta = {
     version: CHECKPOINT_VERSION,
     epoch,
@@ -52,7 +52,7 @@ export function saveCheckpoint<S>(root: string, epoch: number, tensors: Map<stri
     tensorNames: [...tensors.keys()].sort(),
     state,
   };
-  writeFileAtomic(join(tmp, 'state.json'), JSON.stringify(meta));
+  writeFileAtomic(join(tmp, CHECKPOINT_FILES.state), JSON.stringify(meta));
   rmSync(final, { recursive: true, force: true });
   renameSync(tmp, final);
   return final;
@@ -61,8 +61,8 @@ export function saveCheckpoint<S>(root: string, epoch: number, tensors: Map<stri
 /** Load and verify one checkpoint; any inconsistency is a CheckpointError naming the file. */
 export function loadCheckpoint<S>(root: string, epoch: number): CheckpointData<S> {
   const dir = checkpointPath(root, epoch);
-  const statePath = join(dir, 'state.json');
-  const tensorPath = join(dir, 'tensors.safetensors');
+  const statePath = join(dir, CHECKPOINT_FILES.state);
+  const tensorPath = join(dir, CHECKPOINT_FILES.tensors);
   const corrupt = (why: string): never => {
     throw new CheckpointError(`checkpoint ${dir} is corrupt: ${why}`, 'it was not loaded; delete that folder to resume from the previous checkpoint, or start a new run');
   };
@@ -104,9 +104,14 @@ export function loadLatestCheckpoint<S>(root: string, onSkip?: (epoch: number, e
   return null;
 }
 
+/** Delete one epoch's checkpoint (a no-op when absent). */
+export function removeCheckpoint(root: string, epoch: number): void {
+  rmSync(checkpointPath(root, epoch), { recursive: true, force: true });
+}
+
 /** Keep the newest `keep` checkpoints and any in `pinned`. */
 export function pruneCheckpoints(root: string, keep: number, pinned: Set<number> = new Set()): void {
   const epochs = listCheckpoints(root);
   const drop = epochs.slice(0, Math.max(0, epochs.length - keep)).filter((e) => !pinned.has(e));
-  for (const e of drop) rmSync(checkpointPath(root, e), { recursive: true, force: true });
+  for (const e of drop) removeCheckpoint(root, e);
 }

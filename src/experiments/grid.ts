@@ -24,36 +24,18 @@ import { join, relative, resolve } from 'node:path';
 import { RunDir, readJsonLines } from './run-dir.js';
 import { ConfigError, CheckpointError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { VERSION } from '../version.js';
 import { formatGenotypeRepr, genotypeFromJSON } from '../nas/genotype.js';
 import { validateConfig, type SearchConfig } from '../search/config.js';
 import type { ImageDataset } from '../data/index.js';
 import type { SearchEvent } from '../search/trainer.js';
+import { RUN_FILES, resultSchema } from './run-format.js';
+import { loadSearchData, resumeSearch, runSearch } from './search-run.js';
+import { isGridMethod, planGrid, type GridMember, type GridMethod, type GridPlan } from './grid-plan.js';
 
-export const GRID_METHODS = ['rdarts-l2', 'rdarts-dp'] as const;
-export type GridMethod = (typeof GRID_METHODS)[number];
-
-export function isGridMethod(m: string): m is GridMethod {
-  return (GRID_METHODS as readonly string[]).includes(m);
-}
+export { GRID_METHODS, isGridMethod, memberName, planGrid, type GridMember, type GridMethod, type GridPlan } from './grid-plan.js';
 
 export const GRID_SELECTION_PENDING = 'pending: needs evaluation pipeline';
-
-export interface GridMember {
-  /** folder name under <run>/runs/: l2_3e-4, dp_0.2 */
-  name: string;
-  parameter: 'weightDecay' | 'dropPath';
-  value: number;
-  /** absolute path of the member's run folder */
-  dir: string;
-  /** the member's full configuration (method darts) */
-  config: SearchConfig;
-}
-
-export interface GridPlan {
-  method: GridMethod;
-  root: string;
-  members: GridMember[];
-}
 
 export type MemberStatus = 'finished' | 'unfinished' | 'pending';
 
@@ -76,32 +58,9 @@ export interface GridMemberSummary {
   discretization: { softAcc: number; discreteAcc: number; drop: number } | null;
 }
 
-/** Folder name of a grid value: l2_3e-4, l2_2.7e-3, dp_0, dp_0.2. */
-export function memberName(parameter: 'weightDecay' | 'dropPath', value: number): string {
-  if (parameter === 'dropPath') return `dp_${String(value)}`;
-  return `l2_${value === 0 ? '0' : value.toExponential().replace('e+', 'e')}`;
-}
-
-/** The members of a grid configuration (pure: nothing is read or written). */
-export function planGrid(cfg: SearchConfig, root: string): GridPlan {
-  if (!isGridMethod(cfg.method)) throw new ConfigError(`planGrid: method '${cfg.method}' is not a grid method (${GRID_METHODS.join(', ')})`);
-  const parameter = cfg.method === 'rdarts-l2' ? 'weightDecay' : 'dropPath';
-  const values = cfg.method === 'rdarts-l2' ? cfg.grid.l2 : cfg.grid.dropPath;
-  const abs = resolve(root);
-  const seen = new Set<string>();
-  const members = values.map((value) => {
-    const name = memberName(parameter, value);
-    if (seen.has(name)) throw new ConfigError(`grid: the value ${value} appears twice in grid.${parameter === 'weightDecay' ? 'l2' : 'dropPath'}`, 'list each value once');
-    seen.add(name);
-    const config = validateConfig({ ...structuredClone(cfg), method: 'darts', [parameter]: value }, `grid member ${name}`);
-    return { name, parameter, value, dir: join(abs, 'runs', name), config } as GridMember;
-  });
-  return { method: cfg.method, root: abs, members };
-}
-
 export function memberStatus(m: Pick<GridMember, 'dir'>): MemberStatus {
-  if (existsSync(join(m.dir, 'result.json'))) return 'finished';
-  if (existsSync(join(m.dir, 'config.json'))) return 'unfinished';
+  if (existsSync(join(m.dir, RUN_FILES.result))) return 'finished';
+  if (existsSync(join(m.dir, RUN_FILES.config))) return 'unfinished';
   return 'pending';
 }
 
@@ -113,8 +72,6 @@ export interface GridRunOptions {
 
 /** Run one member to its end: start it, resume it, or skip it when finished. Returns the status it had. */
 export async function runGridMember(m: GridMember, o: GridRunOptions = {}): Promise<MemberStatus> {
-  // imported here: run.ts routes grid methods to this module
-  const { runSearch, resumeSearch } = await import('./search-run.js');
   const status = memberStatus(m);
   const opts = { ...(o.onEvent ? { onEvent: o.onEvent } : {}), ...(o.data ? { data: o.data } : {}) };
   if (status === 'finished') return status;
@@ -142,8 +99,9 @@ function readJson(path: string): Record<string, unknown> | null {
 /** What grid.json records about one member, read from its folder. */
 export function summarizeMember(root: string, m: GridMember): GridMemberSummary {
   const status = memberStatus(m);
-  const result = readJson(join(m.dir, 'result.json'));
-  const metrics = readJsonLines(join(m.dir, 'metrics.jsonl'));
+  const raw = readJson(join(m.dir, RUN_FILES.result));
+  const result = raw ? resultSchema.parse(raw) : null;
+  const metrics = readJsonLines(join(m.dir, RUN_FILES.metrics));
   // a darts member has no rollbacks: its Hessian lines are its trajectory
   const ev = metrics.filter((l) => l.kind === 'hessian' && typeof l.maxEigenvalue === 'number').map((l) => l.maxEigenvalue as number);
   const epochs = metrics.filter((l) => l.kind === 'epoch');
@@ -151,8 +109,8 @@ export function summarizeMember(root: string, m: GridMember): GridMemberSummary 
   const discLines = metrics.filter((l) => l.kind === 'discretization');
   const disc = (result?.discretization ?? discLines[discLines.length - 1] ?? null) as { softAcc: number; discreteAcc: number; drop: number } | null;
   let repr: string | null = null;
-  if (result?.genotype) repr = typeof result.repr === 'string' ? result.repr : formatGenotypeRepr(genotypeFromJSON(result.genotype));
-  const finalValid = (result?.finalValid as { acc?: number } | null | undefined)?.acc ?? lastEpoch?.valid?.acc ?? null;
+  if (result?.genotype) repr = result.repr ?? formatGenotypeRepr(genotypeFromJSON(result.genotype));
+  const finalValid = result?.finalValid?.acc ?? lastEpoch?.valid?.acc ?? null;
   return {
     name: m.name,
     parameter: m.parameter,
@@ -164,8 +122,8 @@ export function summarizeMember(root: string, m: GridMember): GridMemberSummary 
     cutout: m.config.cutout === 'auto' ? (m.config.dropPath > 0 ? 'on (ramped with drop path)' : 'off') : m.config.cutout,
     genotype: result?.genotype ?? null,
     repr,
-    stopReason: typeof result?.stopReason === 'string' ? result.stopReason : null,
-    epochsRun: typeof result?.epochsRun === 'number' ? result.epochsRun : epochs.length || null,
+    stopReason: result?.stopReason ?? null,
+    epochsRun: result?.epochsRun ?? (epochs.length || null),
     finalValidAcc: typeof finalValid === 'number' ? finalValid : null,
     eigenvalue: ev.length ? { mean: ev.reduce((a, b) => a + b, 0) / ev.length, final: ev[ev.length - 1]!, count: ev.length } : null,
     discretization: disc ? { softAcc: disc.softAcc, discreteAcc: disc.discreteAcc, drop: disc.drop } : null,
@@ -193,10 +151,10 @@ export function collectGrid(plan: GridPlan): GridResult {
     selection: GRID_SELECTION_PENDING,
     runs: members,
   };
-  writeFileAtomic(join(plan.root, 'grid.json'), JSON.stringify(grid, null, 2) + '\n');
+  writeFileAtomic(join(plan.root, RUN_FILES.grid), JSON.stringify(grid, null, 2) + '\n');
   if (complete) {
     writeFileAtomic(
-      join(plan.root, 'result.json'),
+      join(plan.root, RUN_FILES.result),
       JSON.stringify(
         {
           method: plan.method,
@@ -220,7 +178,7 @@ function gridConfigText(cfg: SearchConfig): string {
 
 /** Does `dir` hold a grid run (its config.json names a grid method)? */
 export function isGridRun(dir: string): boolean {
-  const cfg = readJson(join(resolve(dir), 'config.json'));
+  const cfg = readJson(join(resolve(dir), RUN_FILES.config));
   return typeof cfg?.method === 'string' && isGridMethod(cfg.method);
 }
 
@@ -234,14 +192,13 @@ export async function runGrid(cfg: SearchConfig, out: string, o: GridRunOptions 
   if (root.exists()) {
     const saved = root.readConfig<Record<string, unknown>>();
     const { library: _l, ...rest } = saved;
-    const savedCfg = validateConfig(rest, join(root.path, 'config.json'));
+    const savedCfg = validateConfig(rest, join(root.path, RUN_FILES.config));
     if (gridConfigText(savedCfg) !== gridConfigText(cfg)) {
       const diff = Object.keys(cfg).filter((k) => JSON.stringify((cfg as Record<string, unknown>)[k]) !== JSON.stringify((savedCfg as Record<string, unknown>)[k]));
       throw new ConfigError(`${root.path} holds a grid with another configuration (differs in: ${diff.join(', ')})`, `continue it with --resume ${out}, or choose another --out`);
     }
   } else {
     root.ensure();
-    const { VERSION } = await import('../version.js');
     root.writeConfig({ ...cfg, library: { name: 'robust-darts', version: VERSION } });
   }
   const plan = planGrid(cfg, root.path);
@@ -250,10 +207,7 @@ export async function runGrid(cfg: SearchConfig, out: string, o: GridRunOptions 
     const status = memberStatus(m);
     o.onEvent?.({ type: 'note', message: `grid ${plan.method}: ${m.name} (${m.parameter} ${m.value}) — ${status === 'finished' ? 'finished, skipped' : status === 'unfinished' ? 'resuming' : 'starting'}` });
     if (status === 'finished') continue;
-    if (!data) {
-      const { loadSearchData } = await import('./search-run.js');
-      data = await loadSearchData(cfg);
-    }
+    if (!data) data = await loadSearchData(cfg);
     await runGridMember(m, { ...o, data });
     collectGrid(plan);
   }
@@ -264,6 +218,6 @@ export async function runGrid(cfg: SearchConfig, out: string, o: GridRunOptions 
 export async function resumeGrid(dir: string, o: GridRunOptions = {}): Promise<GridResult> {
   const root = new RunDir(dir);
   const { library: _l, ...rest } = root.readConfig<Record<string, unknown>>();
-  const cfg = validateConfig(rest, join(root.path, 'config.json'));
+  const cfg = validateConfig(rest, join(root.path, RUN_FILES.config));
   return runGrid(cfg, dir, o);
 }

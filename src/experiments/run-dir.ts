@@ -1,25 +1,17 @@
 /**
- * A run folder: config.json, metrics.jsonl, genotypes.jsonl, checkpoints/, result.json.
- * JSON Lines files are appended line by line; checkpoints remember their lengths so a resumed
- * run first cuts away lines written after its checkpoint (no duplicates, nothing lost).
+ * A run folder: config.json, metrics.jsonl, genotypes.jsonl, checkpoints/, result.json
+ * (names in run-format.ts). JSON Lines files are appended line by line; checkpoints remember
+ * their lengths so a resumed run first cuts away lines written after its checkpoint (no
+ * duplicates, nothing lost).
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic, jsonLine } from '../util/fs.js';
 import { CheckpointError } from '../errors.js';
+import type { LogLengths } from '../search/recorder.js';
+import { RUN_FILES, readJsonLinesFile } from './run-format.js';
 
-export const RUN_FILES = {
-  config: 'config.json',
-  metrics: 'metrics.jsonl',
-  genotypes: 'genotypes.jsonl',
-  result: 'result.json',
-  checkpoints: 'checkpoints',
-} as const;
-
-export interface LogLengths {
-  metrics: number;
-  genotypes: number;
-}
+export type { LogLengths };
 
 export class RunDir {
   readonly path: string;
@@ -102,18 +94,7 @@ export class RunDir {
   }
 }
 
+/** The objects of a JSON-lines file (none when it is missing); a bad line is a CheckpointError naming file and line. */
 export function readJsonLines(path: string): Array<Record<string, unknown>> {
-  if (!existsSync(path)) return [];
-  const out: Array<Record<string, unknown>> = [];
-  readFileSync(path, 'utf8')
-    .split('\n')
-    .forEach((line, i) => {
-      if (!line.trim()) return;
-      try {
-        out.push(JSON.parse(line) as Record<string, unknown>);
-      } catch (e) {
-        throw new CheckpointError(`${path}:${i + 1} is not valid JSON: ${(e as Error).message}`);
-      }
-    });
-  return out;
+  return readJsonLinesFile(path, { missingOk: true, error: (line, what) => new CheckpointError(`${path}, line ${line}: ${what}`) }).map((l) => l.value);
 }

@@ -4,15 +4,15 @@
  * experiment executors call this; it never prints (events go to `onEvent`).
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadDataset, type ImageDataset } from '../data/index.js';
 import { RunDir } from './run-dir.js';
+import { RUN_FILES } from './run-format.js';
+import { RunFolderRecorder } from './run-recorder.js';
 import { ConfigError, CheckpointError } from '../errors.js';
 import { validateConfig, type SearchConfig } from '../search/config.js';
 import { buildPlugins } from '../search/methods/index.js';
 import { SearchTrainer, type SearchEvent, type SearchResult } from '../search/trainer.js';
-import { listCheckpoints } from './checkpoint.js';
-import { isGridMethod } from './grid.js';
+import { isGridMethod } from './grid-plan.js';
 
 export interface RunOptions {
   /** run folder; null = in memory, nothing written */
@@ -35,18 +35,19 @@ export async function loadSearchData(cfg: SearchConfig): Promise<ImageDataset> {
 /** Start a new search in `o.out` (which must not hold a run already). */
 export async function runSearch(cfg: SearchConfig, o: RunOptions): Promise<SearchResult> {
   if (isGridMethod(cfg.method)) {
-    throw new ConfigError(`method ${cfg.method} is a grid of darts searches, not a single search`, 'run it with runGrid (src/search/grid.ts), as `rdarts search` does');
+    throw new ConfigError(`method ${cfg.method} is a grid of darts searches, not a single search`, 'run it with runGrid (src/experiments/grid.ts), as `rdarts search` does');
   }
   let runDir: RunDir | null = null;
   if (o.out) {
     runDir = new RunDir(o.out);
     if (runDir.exists()) {
-      throw new ConfigError(`${runDir.path} already holds a run (config.json exists)`, `continue it with --resume ${o.out}, or choose another --out`);
+      throw new ConfigError(`${runDir.path} already holds a run (${RUN_FILES.config} exists)`, `continue it with --resume ${o.out}, or choose another --out`);
     }
     runDir.ensure();
   }
   const data = o.data ?? (await loadSearchData(cfg));
-  const trainer = new SearchTrainer(cfg, { train: data }, { plugins: buildPlugins(cfg), runDir, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
+  const recorder = runDir ? new RunFolderRecorder(runDir) : null;
+  const trainer = new SearchTrainer(cfg, { train: data }, { plugins: buildPlugins(cfg), recorder, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
   try {
     runDir?.writeConfig(trainer.describe());
     return await trainer.run();
@@ -61,13 +62,14 @@ export async function resumeSearch(dir: string, o: Omit<RunOptions, 'out'> = {})
   const saved = runDir.readConfig<Record<string, unknown>>();
   const { resolvedSpace: _s, library: _l, dataFingerprint, trainImages: _t, parameters: _p, alphas: _a, stepsPerEpoch, ...rest } = saved;
   // config.json's stepsPerEpoch is the effective count (describe() overwrites the configured cap); same data → same steps
-  const cfg = validateConfig({ ...rest, stepsPerEpoch: stepsPerEpoch ?? null }, join(runDir.path, 'config.json'));
-  if (isGridMethod(cfg.method)) throw new ConfigError(`${runDir.path} is a ${cfg.method} grid, not a single search`, 'continue it with resumeGrid (src/search/grid.ts), as `rdarts search --resume` does');
-  if (existsSync(runDir.file('result.json')) && listCheckpoints(runDir.checkpointsDir).length === 0) {
-    throw new CheckpointError(`${runDir.path} has finished (result.json) and holds no checkpoint to continue from`);
+  const cfg = validateConfig({ ...rest, stepsPerEpoch: stepsPerEpoch ?? null }, runDir.file(RUN_FILES.config));
+  if (isGridMethod(cfg.method)) throw new ConfigError(`${runDir.path} is a ${cfg.method} grid, not a single search`, 'continue it with resumeGrid (src/experiments/grid.ts), as `rdarts search --resume` does');
+  const recorder = new RunFolderRecorder(runDir);
+  if (existsSync(runDir.file(RUN_FILES.result)) && recorder.listCheckpoints().length === 0) {
+    throw new CheckpointError(`${runDir.path} has finished (${RUN_FILES.result}) and holds no checkpoint to continue from`);
   }
   const data = o.data ?? (await loadSearchData(cfg));
-  const trainer = new SearchTrainer(cfg, { train: data }, { plugins: buildPlugins(cfg), runDir, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
+  const trainer = new SearchTrainer(cfg, { train: data }, { plugins: buildPlugins(cfg), recorder, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
   try {
     const fp = trainer.describe().dataFingerprint;
     if (dataFingerprint && fp !== dataFingerprint) {
@@ -75,7 +77,7 @@ export async function resumeSearch(dir: string, o: Omit<RunOptions, 'out'> = {})
     }
     const from = trainer.resume((e, err) => o.onEvent?.({ type: 'note', message: `skipping checkpoint of epoch ${e}: ${err.message}` }));
     if (from === null) o.onEvent?.({ type: 'note', message: 'no checkpoint yet: starting from epoch 0' });
-    if (from === null) runDir.truncateLogs({ metrics: 0, genotypes: 0 });
+    if (from === null) recorder.truncateLogs({ metrics: 0, genotypes: 0 });
     return await trainer.run();
   } finally {
     trainer.dispose();

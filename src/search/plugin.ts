@@ -7,6 +7,9 @@
 import type { Genotype } from '../nas/genotype.js';
 import type { ArchWeights, Network } from '../nas/supernet.js';
 import type { Batch } from './architect.js';
+import type { EndLogLine, EpochLogLine, HessianMeasurement } from './run-lines.js';
+
+export type { HessianMeasurement };
 
 /**
  * Edge weights for a validation pass: softmax(α) ('soft'), the one-hot weights of a genotype,
@@ -19,20 +22,6 @@ export interface EvalResult {
   acc: number;
   /** images evaluated */
   n: number;
-}
-
-export interface HessianMeasurement {
-  epoch: number;
-  maxEigenvalue: number;
-  minEigenvalue: number | null;
-  eigenvalues: number[];
-  /** standard error of maxEigenvalue over batches (null with one batch) */
-  stderr: number | null;
-  batches: number;
-  method: 'lanczos' | 'full';
-  shift: number;
-  operatorCalls: number;
-  seconds: number;
 }
 
 /** What a plug-in can see and set at the epoch boundaries. */
@@ -57,8 +46,8 @@ export interface EpochContext {
   valBatch(): Batch;
   /** genotype recorded after epoch e (this iteration's history) */
   genotypeAt(e: number): Genotype | null;
-  /** append a line to metrics.jsonl (the `kind` field is required) */
-  log(line: Record<string, unknown> & { kind: string }): void;
+  /** append a line to metrics.jsonl (the trainer adds this epoch and the iteration) */
+  log(line: EpochLogLine): void;
   /** print a human-readable note (progress display) */
   note(message: string): void;
 }
@@ -91,7 +80,8 @@ export interface SearchEndContext {
    * augmentation), by default the validation split in order (at most `evalBatches` batches).
    */
   evaluate(weights?: EvalWeights, batches?: Iterable<ArrayLike<number>>): EvalResult;
-  log(line: Record<string, unknown> & { kind: string }): void;
+  /** append a line to metrics.jsonl (the trainer adds the iteration) */
+  log(line: EndLogLine): void;
   note(message: string): void;
 }
 

@@ -1,28 +1,28 @@
 /**
  * The bilevel search loop (paper-spec §4.2–§4.3): for each training batch, an architecture
  * step on a random validation batch, then a weight step; at each epoch's end a validation
- * pass, the genotype, metrics lines, plug-ins (Hessian monitor, early stop, ADA) and an atomic
- * checkpoint that holds everything needed to continue exactly: weights, buffers, α, both
- * optimisers, the schedule position, every RNG, the data order, plug-in states, log lengths.
+ * pass, the genotype, metrics lines, plug-ins (Hessian monitor, early stop, ADA) and a
+ * checkpoint through the run's recorder (trainer-state.ts: what it holds, resume, rollback).
+ * The trainer opens no files: a recorder (experiments/run-recorder.ts) writes the run folder.
  */
-import { rmSync } from 'node:fs';
 import {
-  F, SGD, Tensor, clipGradNorm, cosineAnnealingLr, getRngState, grad, manualSeed, noGrad, setRngState, tensor, tidy, libtorchVersion,
+  F, SGD, Tensor, clipGradNorm, cosineAnnealingLr, grad, manualSeed, noGrad, tensor, tidy, libtorchVersion,
   type Device,
 } from '../torch/index.js';
 import { Network, type ArchWeights } from '../nas/supernet.js';
 import { resolveSpace, spaceToObject, type SearchSpace } from '../nas/spaces.js';
-import { formatGenotypeRepr, genotypeToJSON, genotypeFromJSON, type Genotype } from '../nas/genotype.js';
-import { BatchLoader, RandomBatchSampler, makeBatch, trainValSplit, datasetFingerprint, type ImageDataset, type ArrayBatch, type BatchLoaderState, type RandomBatchSamplerState } from '../data/index.js';
-import { Rng, type RngState } from '../util/rng.js';
-import { RunDir, type LogLengths } from '../experiments/run-dir.js';
-import { saveCheckpoint, loadCheckpoint, loadLatestCheckpoint, pruneCheckpoints, listCheckpoints, checkpointPath } from '../experiments/checkpoint.js';
-import { CheckpointError, ConfigError, DivergenceError } from '../errors.js';
+import { formatGenotypeRepr, genotypeToJSON, type Genotype } from '../nas/genotype.js';
+import { BatchLoader, RandomBatchSampler, makeBatch, trainValSplit, datasetFingerprint, type ImageDataset, type ArrayBatch } from '../data/index.js';
+import { Rng } from '../util/rng.js';
+import { ConfigError, DivergenceError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { Architect, type Batch } from './architect.js';
 import { evaluateSupernet } from './evaluate.js';
 import type { SearchConfig } from './config.js';
-import type { EpochContext, EpochStartControls, EvalResult, EvalWeights, HessianMeasurement, PluginDecision, SearchEndContext, SearchPlugin } from './plugin.js';
+import type { EpochContext, EpochStartControls, EvalResult, EvalWeights, PluginDecision, SearchEndContext, SearchPlugin } from './plugin.js';
+import type { RunRecorder } from './recorder.js';
+import type { LossAcc, MetricsLine, SearchResultRecord } from './run-lines.js';
+import { SearchPosition, TrainerCheckpoints, type TrainerState } from './trainer-state.js';
 
 export type SearchEvent =
   | { type: 'start'; epochs: number; stepsPerEpoch: number; resumedFrom: number | null; parameters: number; alphas: number }
@@ -37,29 +37,12 @@ export interface SearchResult {
   /** epoch whose genotype is returned */
   genotypeEpoch: number;
   epochsRun: number;
-  finalValid: { loss: number; acc: number } | null;
+  finalValid: LossAcc | null;
   iterations: number;
+  /** the recorder's location (the run folder), null in memory */
   runDir: string | null;
   /** fields plug-ins added at the end of the search (RS-ws selection, discretisation drop), also in result.json */
   details?: Record<string, unknown>;
-}
-
-interface TrainerState {
-  epoch: number;
-  iteration: number;
-  l2: number;
-  sgd: { lr: number; momentum: number; weightDecay: number; hasBuffers: boolean[] };
-  adam: { steps: number[] };
-  torchRng: string;
-  augRng: RngState;
-  trainLoader: BatchLoaderState;
-  valSampler: RandomBatchSamplerState;
-  plugins: Record<string, unknown>;
-  logs: LogLengths;
-  genotypes: Record<string, unknown>;
-  lastValid: { loss: number; acc: number } | null;
-  /** set when an early stop ended the search at this checkpoint (absent in older checkpoints) */
-  stop?: { reason: string; genotypeEpoch: number } | null;
 }
 
 export interface SearchData {
@@ -69,8 +52,8 @@ export interface SearchData {
 export interface TrainerOptions {
   plugins?: SearchPlugin[];
   onEvent?: (e: SearchEvent) => void;
-  /** run folder (null: in memory only, no checkpoints) */
-  runDir?: RunDir | null;
+  /** where the run is recorded (null: in memory only, no checkpoints) */
+  recorder?: RunRecorder | null;
 }
 
 export class SearchTrainer {
@@ -83,7 +66,7 @@ export class SearchTrainer {
   private readonly valSampler: RandomBatchSampler;
   readonly valIndices: Int32Array;
   private readonly augRng: Rng;
-  private readonly runDir: RunDir | null;
+  private readonly recorder: RunRecorder | null;
   private readonly emit: (e: SearchEvent) => void;
   private readonly device: Device;
   readonly stepsPerEpoch: number;
@@ -95,21 +78,16 @@ export class SearchTrainer {
   readonly epochs: number;
   /** weight steps in all (epochs × stepsPerEpoch unless rsws.steps says otherwise) */
   readonly totalSteps: number;
-  /** next epoch to run */
-  epoch = 0;
-  iteration = 0;
-  l2: number;
-  private genotypes = new Map<number, Genotype>();
-  private lastValid: { loss: number; acc: number } | null = null;
-  /** the early stop that ended this search (restored by resume, so a finished run stays finished) */
-  private stopped: { reason: string; genotypeEpoch: number } | null = null;
+  /** epoch, iteration, genotype history, last validation, early stop */
+  private readonly pos = new SearchPosition();
+  private readonly checkpoints: TrainerCheckpoints;
 
   constructor(
     readonly cfg: SearchConfig,
     readonly data: SearchData,
     o: TrainerOptions = {},
   ) {
-    this.runDir = o.runDir ?? null;
+    this.recorder = o.recorder ?? null;
     this.emit = o.onEvent ?? (() => {});
     this.plugins = o.plugins ?? [];
     this.device = cfg.device as Device;
@@ -119,7 +97,6 @@ export class SearchTrainer {
     if (data.train.height < 8 || data.train.width < 8) throw new ConfigError(`images of ${data.train.height}×${data.train.width} are too small for two stride-2 reductions`);
     this.model = new Network({ space: this.space, C: cfg.channels, layers: cfg.layers, numClasses: shape.numClasses, inChannels: shape.inChannels });
     if (this.device !== 'cpu') this.model.to(this.device);
-    this.l2 = cfg.weightDecay;
     this.wOpt = new SGD(this.model.weightParameters(), { lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay });
     this.architect = new Architect(this.model, { order: cfg.order, hvp: cfg.hvp, lr: cfg.archLr, betas: cfg.archBetas, weightDecay: cfg.archWeightDecay });
     const split = trainValSplit(data.train.n, cfg.trainPortion);
@@ -131,6 +108,28 @@ export class SearchTrainer {
     const budget = cfg.method === 'rs-ws' ? cfg.rsws.steps : null;
     this.epochs = budget === null ? cfg.epochs : Math.ceil(budget / this.stepsPerEpoch);
     this.totalSteps = budget ?? this.epochs * this.stepsPerEpoch;
+    const keep = cfg.method === 'darts-ada' ? Math.max(cfg.keepCheckpoints, 32) : cfg.keepCheckpoints;
+    this.checkpoints = new TrainerCheckpoints(
+      { model: this.model, wOpt: this.wOpt, architect: this.architect, augRng: this.augRng, trainLoader: this.trainLoader, valSampler: this.valSampler, plugins: this.plugins },
+      this.pos,
+      this.recorder,
+      keep,
+    );
+  }
+
+  /** next epoch to run */
+  get epoch(): number {
+    return this.pos.epoch;
+  }
+
+  /** DARTS-ADA restarts so far */
+  get iteration(): number {
+    return this.pos.iteration;
+  }
+
+  /** the weight decay in force: the weight optimiser's (DARTS-ADA raises it) */
+  get l2(): number {
+    return this.wOpt.hyper.weightDecay;
   }
 
   /** Weight steps in `epoch` (all but a budget-limited last epoch have stepsPerEpoch). */
@@ -236,36 +235,36 @@ export class SearchTrainer {
       epochs: this.epochs,
       iteration: this.iteration,
       l2: this.l2,
-      hessian: null as HessianMeasurement | null,
-      genotype: this.genotypes.get(epoch) ?? null,
+      hessian: null,
+      genotype: this.pos.genotypes.get(epoch) ?? null,
       earlyStop: null,
       model: this.model,
       valid: null,
       evaluate: (weights?: EvalWeights) => this.evaluate(weights),
       valBatch: () => this.batch(this.valSampler.next(), 0),
-      genotypeAt: (e: number) => this.genotypes.get(e) ?? null,
+      genotypeAt: (e: number) => this.pos.genotypes.get(e) ?? null,
       log,
       note: (message: string) => this.emit({ type: 'note', message }),
     };
   }
 
-  private log(line: Record<string, unknown>): void {
-    this.runDir?.appendMetrics(line);
+  private log(line: MetricsLine): void {
+    this.recorder?.appendMetrics(line);
   }
 
   /** Run (or continue) the search to its end. */
   async run(): Promise<SearchResult> {
     const resumedFrom = this.epoch > 0 ? this.epoch - 1 : null;
     this.emit({ type: 'start', epochs: this.epochs, stepsPerEpoch: this.stepsPerEpoch, resumedFrom, parameters: this.model.numParameters(), alphas: this.model.numArchParameters() });
-    let stop = this.stopped;
-    while (this.epoch < this.epochs && !stop) {
-      const epoch = this.epoch;
+    const pos = this.pos;
+    let stop = pos.stopped;
+    while (pos.epoch < this.epochs && !stop) {
+      const epoch = pos.epoch;
       const t0 = performance.now();
       const lr = this.lrAt(epoch);
       this.wOpt.lr = lr;
-      this.wOpt.hyper.weightDecay = this.l2;
       const controls: EpochStartControls = { dropPath: 0, cutoutProb: 0 };
-      const ctx = this.context(epoch, (l) => this.log({ ...l, epoch, iteration: this.iteration }));
+      const ctx = this.context(epoch, (l) => this.log({ ...l, epoch, iteration: pos.iteration } as MetricsLine));
       for (const p of this.plugins) p.onEpochStart?.(ctx, controls);
       this.model.dropPathProb = controls.dropPath;
       this.model.train();
@@ -277,7 +276,7 @@ export class SearchTrainer {
       for (let s = 0; s < steps; s++) {
         const r = this.step(controls, lr, archStep);
         if (!Number.isFinite(r.loss)) {
-          this.log({ kind: 'diverged', epoch, step: s, iteration: this.iteration, loss: String(r.loss), lr });
+          this.log({ kind: 'diverged', epoch, step: s, iteration: pos.iteration, loss: String(r.loss), lr });
           throw new DivergenceError(
             `the training loss became ${r.loss} at epoch ${epoch}, step ${s} (lr ${lr.toPrecision(3)}, weight decay ${this.l2})`,
             `the run stopped; the last good checkpoint (epoch ${epoch - 1}) is kept. Lower --lr or --arch-lr, or raise --grad-clip, then resume with --resume or start anew`,
@@ -290,53 +289,53 @@ export class SearchTrainer {
       }
       const train = { loss: lossSum / count, acc: correct / count };
       const valid = this.evaluate();
-      this.lastValid = valid;
+      pos.lastValid = valid;
       const genotype = this.model.genotype();
-      this.genotypes.set(epoch, genotype);
+      pos.genotypes.set(epoch, genotype);
       ctx.genotype = genotype;
       ctx.valid = valid;
       const seconds = (performance.now() - t0) / 1000;
-      this.log({ kind: 'epoch', epoch, iteration: this.iteration, lr, l2: this.l2, dropPath: controls.dropPath, cutoutProb: controls.cutoutProb, train, valid, seconds });
+      this.log({ kind: 'epoch', epoch, iteration: pos.iteration, lr, l2: this.l2, dropPath: controls.dropPath, cutoutProb: controls.cutoutProb, train, valid, seconds });
       const soft = this.model.softmaxValues();
-      this.runDir?.appendGenotype({
+      this.recorder?.appendGenotype({
         epoch,
-        iteration: this.iteration,
+        iteration: pos.iteration,
         genotype: genotypeToJSON(genotype),
         repr: formatGenotypeRepr(genotype),
         alphas: soft,
         ops: { normal: this.space.normal, reduce: this.space.reduce },
       });
-      this.emit({ type: 'epoch', epoch, iteration: this.iteration, train, valid, seconds, genotype: formatGenotypeRepr(genotype) });
+      this.emit({ type: 'epoch', epoch, iteration: pos.iteration, train, valid, seconds, genotype: formatGenotypeRepr(genotype) });
       let decision: PluginDecision | void = undefined;
       for (const p of this.plugins) {
         const d = await p.onEpochEnd?.(ctx);
         if (d && d.action !== 'continue' && !decision) decision = d;
       }
-      this.epoch = epoch + 1;
-      if (decision && decision.action === 'stop') this.stopped = { reason: decision.reason, genotypeEpoch: decision.genotypeEpoch };
+      pos.epoch = epoch + 1;
+      if (decision && decision.action === 'stop') pos.stopped = { reason: decision.reason, genotypeEpoch: decision.genotypeEpoch };
       // A rollback deletes this epoch's checkpoint right away; not writing it means a crash in
       // between resumes before this epoch (which re-runs and rolls back again), never after it
       // with the rollback skipped.
       if (!decision || decision.action !== 'rollback') this.checkpoint();
       if (decision && decision.action === 'stop') {
-        stop = this.stopped;
+        stop = pos.stopped;
         this.emit({ type: 'note', message: `stopping: ${decision.reason}; returning the genotype of epoch ${decision.genotypeEpoch}` });
       } else if (decision && decision.action === 'rollback') {
         this.rollback(decision.toEpoch, decision.l2, decision.reason);
       }
     }
-    const genotypeEpoch = stop ? stop.genotypeEpoch : this.epoch - 1;
-    let genotype = this.genotypes.get(genotypeEpoch) ?? this.model.genotype();
+    const genotypeEpoch = stop ? stop.genotypeEpoch : pos.epoch - 1;
+    let genotype = pos.genotypes.get(genotypeEpoch) ?? this.model.genotype();
     const details: Record<string, unknown> = {};
     const endCtx: SearchEndContext = {
-      epochsRun: this.epoch,
+      epochsRun: pos.epoch,
       genotype,
       model: this.model,
       seed: this.cfg.seed,
       batchSize: this.cfg.batchSize,
       validationIndices: this.valIndices,
       evaluate: (weights, batches) => this.evaluate(weights, batches),
-      log: (l) => this.log({ ...l, iteration: this.iteration }),
+      log: (l) => this.log({ ...l, iteration: pos.iteration } as MetricsLine),
       note: (message) => this.emit({ type: 'note', message }),
     };
     for (const p of this.plugins) {
@@ -350,130 +349,41 @@ export class SearchTrainer {
       repr: formatGenotypeRepr(genotype),
       stopReason: stop ? 'early-stop' : 'completed',
       genotypeEpoch,
-      epochsRun: this.epoch,
-      finalValid: this.lastValid,
-      iterations: this.iteration,
-      runDir: this.runDir?.path ?? null,
+      epochsRun: pos.epoch,
+      finalValid: pos.lastValid,
+      iterations: pos.iteration,
+      runDir: this.recorder?.location ?? null,
       ...(Object.keys(details).length ? { details } : {}),
     };
     const { details: _d, ...plain } = result;
-    this.runDir?.writeResult({ ...plain, genotype: genotypeToJSON(genotype), stopDetail: stop?.reason ?? null, l2: this.l2, ...details });
+    const record: SearchResultRecord = { ...plain, genotype: genotypeToJSON(genotype), stopDetail: stop?.reason ?? null, l2: this.l2, ...details };
+    this.recorder?.writeResult(record);
     return result;
   }
 
-  // ------------------------------------------------------------------ checkpoints
+  // ------------------------------------------------------------------ checkpoints (trainer-state.ts)
 
-  private checkpointTensors(): Map<string, Tensor> {
-    const t = new Map<string, Tensor>();
-    for (const [n, p] of this.model.namedParameters()) t.set(`w.${n}`, p);
-    for (const [n, b] of this.model.namedBuffers()) t.set(`buf.${n}`, b);
-    const [an, ar] = this.model.archParameters();
-    t.set('alpha.normal', an!);
-    t.set('alpha.reduce', ar!);
-    this.wOpt.momentumBuffers.forEach((b, i) => b && t.set(`sgd.momentum.${i}`, b));
-    this.architect.opt.slots.forEach((s, i) => {
-      if (s.expAvg) t.set(`adam.exp_avg.${i}`, s.expAvg);
-      if (s.expAvgSq) t.set(`adam.exp_avg_sq.${i}`, s.expAvgSq);
-    });
-    return t;
+  /** What a checkpoint of this moment would store beside the tensors. */
+  state(): TrainerState {
+    return this.checkpoints.state();
   }
 
-  private state(): TrainerState {
-    const plugins: Record<string, unknown> = {};
-    for (const p of this.plugins) if (p.getState) plugins[p.name] = p.getState();
-    const genotypes: Record<string, unknown> = {};
-    for (const [e, g] of this.genotypes) genotypes[String(e)] = genotypeToJSON(g);
-    return {
-      epoch: this.epoch,
-      iteration: this.iteration,
-      l2: this.l2,
-      sgd: { lr: this.wOpt.lr, momentum: this.wOpt.hyper.momentum, weightDecay: this.wOpt.hyper.weightDecay, hasBuffers: this.wOpt.momentumBuffers.map((b) => b !== null) },
-      adam: { steps: this.architect.opt.slots.map((s) => s.step) },
-      torchRng: Buffer.from(getRngState()).toString('base64'),
-      augRng: this.augRng.getState(),
-      trainLoader: this.trainLoader.getState(),
-      valSampler: this.valSampler.getState(),
-      plugins,
-      logs: this.runDir ? this.runDir.lengths() : { metrics: 0, genotypes: 0 },
-      genotypes,
-      lastValid: this.lastValid,
-      stop: this.stopped,
-    };
-  }
-
-  /** Checkpoint after the epoch just finished (this.epoch − 1 completed). */
+  /** Checkpoint after the epoch just finished (epoch − 1 completed). */
   checkpoint(): void {
-    if (!this.runDir) return;
-    const completed = this.epoch - 1;
-    saveCheckpoint(this.runDir.checkpointsDir, completed, this.checkpointTensors(), this.state());
-    const keep = this.cfg.method === 'darts-ada' ? Math.max(this.cfg.keepCheckpoints, 32) : this.cfg.keepCheckpoints;
-    pruneCheckpoints(this.runDir.checkpointsDir, keep);
-  }
-
-  /** Restore model, optimisers, RNGs, loaders and (optionally) plug-ins from a checkpoint. */
-  private restore(tensors: Map<string, Tensor>, st: TrainerState, restorePlugins: 'all' | 'rollback'): void {
-    const need = (name: string): Tensor => {
-      const t = tensors.get(name);
-      if (!t) throw new CheckpointError(`checkpoint lacks tensor '${name}'`, 'the checkpoint was written for another model configuration');
-      return t;
-    };
-    noGrad(() => {
-      for (const [n, p] of this.model.namedParameters()) copyChecked(p, need(`w.${n}`), `w.${n}`);
-      for (const [n, b] of this.model.namedBuffers()) copyChecked(b, need(`buf.${n}`), `buf.${n}`);
-      const [an, ar] = this.model.archParameters();
-      copyChecked(an!, need('alpha.normal'), 'alpha.normal');
-      copyChecked(ar!, need('alpha.reduce'), 'alpha.reduce');
-    });
-    this.wOpt.loadStateDict({
-      hyper: { ...this.wOpt.hyper, lr: st.sgd.lr, momentum: st.sgd.momentum, weightDecay: st.sgd.weightDecay },
-      buffers: st.sgd.hasBuffers.map((has, i) => (has ? need(`sgd.momentum.${i}`) : null)),
-    });
-    this.architect.opt.loadStateDict({
-      hyper: this.architect.opt.hyper,
-      slots: st.adam.steps.map((step, i) => ({ step, expAvg: tensors.get(`adam.exp_avg.${i}`) ?? null, expAvgSq: tensors.get(`adam.exp_avg_sq.${i}`) ?? null })),
-    });
-    setRngState(Uint8Array.from(Buffer.from(st.torchRng, 'base64')));
-    this.augRng.setState(st.augRng);
-    this.trainLoader.setState(st.trainLoader);
-    this.valSampler.setState(st.valSampler);
-    for (const p of this.plugins) {
-      if (!p.setState || !(p.name in st.plugins)) continue;
-      if (restorePlugins === 'all' || p.restoreOnRollback !== false) p.setState(st.plugins[p.name]);
-    }
-    this.genotypes = new Map(Object.entries(st.genotypes).map(([e, g]) => [Number(e), genotypeFromJSON(g as never)]));
-    this.lastValid = st.lastValid;
-    this.epoch = st.epoch;
-    for (const t of tensors.values()) t.dispose();
+    this.checkpoints.save();
   }
 
   /** Continue a run from its newest intact checkpoint; the logs are cut back to match it. */
-  resume(onSkip?: (epoch: number, err: CheckpointError) => void): number | null {
-    if (!this.runDir) throw new CheckpointError('resume needs a run folder');
-    const ck = loadLatestCheckpoint<TrainerState>(this.runDir.checkpointsDir, onSkip);
-    if (!ck) return null;
-    this.restore(ck.tensors, ck.state, 'all');
-    this.stopped = ck.state.stop ?? null;
-    this.iteration = ck.state.iteration;
-    this.l2 = ck.state.l2;
-    this.runDir.truncateLogs(ck.state.logs);
-    return ck.epoch;
+  resume(onSkip?: (epoch: number, err: Error) => void): number | null {
+    return this.checkpoints.resume(onSkip);
   }
 
   /** DARTS-ADA: go back to the checkpoint of `toEpoch`, raise L2, continue from toEpoch + 1. */
   private rollback(toEpoch: number, l2: number, reason: string): void {
-    if (!this.runDir) throw new CheckpointError('DARTS-ADA rollbacks need a run folder with checkpoints');
-    const available = listCheckpoints(this.runDir.checkpointsDir);
-    if (!available.includes(toEpoch)) throw new CheckpointError(`DARTS-ADA wants to roll back to epoch ${toEpoch}, but only checkpoints ${available.join(', ')} exist`, 'raise keepCheckpoints');
-    const ck = loadCheckpoint<TrainerState>(this.runDir.checkpointsDir, toEpoch);
-    const previous = this.l2;
-    this.restore(ck.tensors, ck.state, 'rollback');
-    this.iteration += 1;
-    this.l2 = l2;
-    this.wOpt.hyper.weightDecay = l2;
-    // later checkpoints belong to the abandoned branch
-    for (const e of listCheckpoints(this.runDir.checkpointsDir)) if (e > toEpoch) rmCheckpoint(this.runDir.checkpointsDir, e);
-    this.log({ kind: 'ada', epoch: toEpoch, action: 'rollback', toEpoch, previousL2: previous, newL2: l2, iteration: this.iteration, reason });
-    this.emit({ type: 'note', message: `DARTS-ADA: ${reason}; rolled back to epoch ${toEpoch}, L2 ${previous} → ${l2} (iteration ${this.iteration})` });
+    const previous = this.checkpoints.rollback(toEpoch, l2);
+    const iteration = this.pos.iteration;
+    this.log({ kind: 'ada', epoch: toEpoch, action: 'rollback', toEpoch, previousL2: previous, newL2: l2, iteration, reason });
+    this.emit({ type: 'note', message: `DARTS-ADA: ${reason}; rolled back to epoch ${toEpoch}, L2 ${previous} → ${l2} (iteration ${iteration})` });
   }
 
   dispose(): void {
@@ -481,17 +391,6 @@ export class SearchTrainer {
     this.architect.opt.dispose();
     this.model.dispose();
   }
-}
-
-function rmCheckpoint(root: string, epoch: number): void {
-  rmSync(checkpointPath(root, epoch), { recursive: true, force: true });
-}
-
-function copyChecked(dst: Tensor, src: Tensor, name: string): void {
-  if (dst.shape.join(',') !== src.shape.join(',')) {
-    throw new CheckpointError(`checkpoint tensor '${name}' has shape [${src.shape.join(', ')}], the model needs [${dst.shape.join(', ')}]`, 'the checkpoint was written for another configuration');
-  }
-  dst.copy_(src);
 }
 
 function logitsLoss(logits: Tensor, y: Tensor): Tensor {

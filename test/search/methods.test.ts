@@ -8,16 +8,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setNumThreads, type Tensor } from '../../src/torch/index.js';
+import type { Tensor } from '../../src/torch/index.js';
+import { pinTestThreads } from '../helpers/threads.js';
+import { tempDir } from '../helpers/tmp.js';
 import { RunDir } from '../../src/experiments/run-dir.js';
+import { RunFolderRecorder } from '../../src/experiments/run-recorder.js';
 import { loadCheckpoint, listCheckpoints } from '../../src/experiments/checkpoint.js';
 import { resumeSearch, runSearch } from '../../src/experiments/search-run.js';
 import { buildPlugins } from '../../src/search/methods/index.js';
 import { SearchTrainer } from '../../src/search/trainer.js';
 import type { SearchPlugin } from '../../src/search/plugin.js';
-import { checkpointValues, readJsonl, sameBits, tempDir, tinyConfig, tinyData } from './helpers.js';
+import { checkpointValues, readJsonl, sameBits, tinyConfig, tinyData } from './helpers.js';
 
-setNumThreads(1);
+pinTestThreads();
 
 const HESSIAN = { lanczosIterations: 8, topK: 1 };
 
@@ -165,7 +168,7 @@ test('darts-ada: rollbacks restore the target checkpoint exactly, raise L2 3e-4 
     },
   };
   try {
-    trainer = new SearchTrainer(cfg, { train: tinyData(cfg) }, { plugins: [...buildPlugins(cfg), probe], runDir });
+    trainer = new SearchTrainer(cfg, { train: tinyData(cfg) }, { plugins: [...buildPlugins(cfg), probe], recorder: new RunFolderRecorder(runDir) });
     runDir.writeConfig(trainer.describe());
     const r = await trainer.run();
 
@@ -225,7 +228,7 @@ test('darts-ada: a crash right after a rollback, then resume, ends bitwise where
         if (ctx.iteration === 1) throw new Error('simulated crash after the first rollback');
       },
     };
-    const t = new SearchTrainer(cfg, { train: tinyData(cfg) }, { plugins: [...buildPlugins(cfg), crash], runDir });
+    const t = new SearchTrainer(cfg, { train: tinyData(cfg) }, { plugins: [...buildPlugins(cfg), crash], recorder: new RunFolderRecorder(runDir) });
     try {
       runDir.writeConfig(t.describe());
       await assert.rejects(t.run(), /simulated crash/);

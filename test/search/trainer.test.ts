@@ -9,17 +9,20 @@ import { existsSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
-import { liveTensors, noGrad, setNumThreads } from '../../src/torch/index.js';
+import { liveTensors, noGrad } from '../../src/torch/index.js';
+import { pinTestThreads } from '../helpers/threads.js';
+import { tempDir } from '../helpers/tmp.js';
 import { RunDir } from '../../src/experiments/run-dir.js';
+import { RunFolderRecorder } from '../../src/experiments/run-recorder.js';
 import type { SearchPlugin } from '../../src/search/plugin.js';
 import { DivergenceError } from '../../src/errors.js';
 import { runSearch } from '../../src/experiments/search-run.js';
 import { buildPlugins } from '../../src/search/methods/index.js';
 import { SearchTrainer } from '../../src/search/trainer.js';
 import { listCheckpoints } from '../../src/experiments/checkpoint.js';
-import { checkpointValues, readJsonl, sameBits, tempDir, tinyConfig, tinyData } from './helpers.js';
+import { checkpointValues, readJsonl, sameBits, tinyConfig, tinyData } from './helpers.js';
 
-setNumThreads(1);
+pinTestThreads();
 
 async function finalAlphas(seed: number): Promise<{ values: ReturnType<SearchTrainer['model']['alphaValues']>; repr: string }> {
   const cfg = tinyConfig({ seed, epochs: 2 });
@@ -100,7 +103,7 @@ test('a NaN forced into the weights at epoch 1 stops the run at epoch 1, step 0;
       if (ctx.epoch === 1) noGrad(() => ctx.model.weightParameters()[0]!.fill_(NaN));
     },
   };
-  const trainer = new SearchTrainer(cfg, { train: tinyData(cfg) }, { plugins: [...buildPlugins(cfg), poison], runDir: new RunDir(dir.path).ensure() });
+  const trainer = new SearchTrainer(cfg, { train: tinyData(cfg) }, { plugins: [...buildPlugins(cfg), poison], recorder: new RunFolderRecorder(new RunDir(dir.path).ensure()) });
   try {
     const err = await trainer.run().then(
       () => null,

@@ -14,6 +14,7 @@ import type { Network } from '../../nas/supernet.js';
 import type { Batch } from '../architect.js';
 import { evaluateSupernet } from '../evaluate.js';
 import type { EpochContext, EvalResult, EvalWeights, SearchEndContext, SearchEndOutput, SearchPlugin } from '../plugin.js';
+import type { EndLogLine } from '../run-lines.js';
 
 export interface DiscretizationDrop {
   softAcc: number;
@@ -90,7 +91,7 @@ export class DiscretizationMonitor implements SearchPlugin {
     src: SupernetEvaluator,
     genotype: Genotype | null,
     soft: { loss: number; acc: number } | null,
-    log: (l: Record<string, unknown> & { kind: string }) => void,
+    log: (l: EndLogLine) => void,
   ): Measurement {
     const t0 = performance.now();
     const g = genotype ?? src.model.genotype();

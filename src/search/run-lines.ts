@@ -1,0 +1,190 @@
+/**
+ * What a search writes to its run's logs, as TypeScript types: one type per metrics-line kind
+ * (metrics.jsonl), the genotype line (genotypes.jsonl) and the result record (result.json).
+ * The trainer and the method plug-ins write exactly these; `experiments/run-format.ts` holds
+ * the zod schema of each (the readers' view, tolerant of older files) and checks at compile
+ * time that every type here is accepted by its schema, so writers and readers cannot drift.
+ *
+ * Field names are the on-disk format: they stay as they are (older run folders must keep reading).
+ */
+import type { GenotypeJSON } from '../nas/genotype.js';
+
+/** Loss and accuracy of one pass (train or validation). */
+export type LossAcc = {
+  loss: number;
+  acc: number;
+};
+
+/** One measurement of the dominant α-Hessian eigenvalue (the Hessian monitor's output). */
+export type HessianMeasurement = {
+  epoch: number;
+  maxEigenvalue: number;
+  minEigenvalue: number | null;
+  eigenvalues: number[];
+  /** standard error of maxEigenvalue over batches (null with one batch) */
+  stderr: number | null;
+  batches: number;
+  method: 'lanczos' | 'full';
+  shift: number;
+  operatorCalls: number;
+  seconds: number;
+};
+
+/** Fields every metrics line carries: the epoch it belongs to and the DARTS-ADA iteration. */
+type LineBase = {
+  epoch: number;
+  iteration: number;
+};
+
+export type EpochLine = LineBase & {
+  kind: 'epoch';
+  lr: number;
+  /** weight decay of the weight optimiser during this epoch (DARTS-ADA raises it) */
+  l2: number;
+  dropPath: number;
+  cutoutProb: number;
+  train: LossAcc;
+  valid: LossAcc;
+  seconds: number;
+};
+
+export type HessianLine = LineBase & HessianMeasurement & {
+  kind: 'hessian';
+  /** λ_max of each batch, when more than one was measured */
+  perBatch?: number[] | undefined;
+};
+
+export type EarlyStopCheckLine = LineBase & {
+  kind: 'early-stop-check';
+  rule: string;
+  ratio: number;
+  current: number;
+  previous: number;
+  fired: boolean;
+  stopEpoch: number;
+};
+
+export type EarlyStopLine = LineBase & {
+  kind: 'early-stop';
+  rule: string;
+  detectEpoch: number;
+  stopEpoch: number;
+  repr: string | null;
+};
+
+export type AdaRollbackLine = LineBase & {
+  kind: 'ada';
+  action: 'rollback';
+  toEpoch: number;
+  previousL2: number;
+  newL2: number;
+  reason: string;
+};
+
+/** DARTS-ADA saw the rule fire but its L2 is final (or it ran out of rollbacks): no rollback. */
+export type AdaIgnoreLine = LineBase & {
+  kind: 'ada';
+  action: 'ignore';
+  reason: string;
+  l2: number;
+};
+
+/** DARTS-ADA's first rollback: the genotype DARTS-ES would have returned. */
+export type DartsEsGenotypeLine = LineBase & {
+  kind: 'darts-es-genotype';
+  stopEpoch: number;
+  repr: string | null;
+};
+
+export type DivergedLine = LineBase & {
+  kind: 'diverged';
+  step: number;
+  /** the non-finite loss as text ('NaN', 'Infinity'): JSON has no such numbers */
+  loss: string;
+  lr: number;
+};
+
+export type RswsCandidate = {
+  rank: number;
+  sample: number;
+  scoreError: number;
+  fullError: number;
+  repr: string;
+  genotype: GenotypeJSON;
+};
+
+export type RswsSelectionLine = LineBase & {
+  kind: 'rsws-selection';
+  samples: number;
+  scoreBatches: number;
+  fullImages: number;
+  trainDraws: number;
+  top: RswsCandidate[];
+  chosen: { rank: number; sample: number; fullError: number };
+  seconds: number;
+};
+
+export type DiscretizationLine = LineBase & {
+  kind: 'discretization';
+  softAcc: number;
+  discreteAcc: number;
+  drop: number;
+  softLoss: number;
+  discreteLoss: number;
+  genotype: GenotypeJSON;
+  seconds: number;
+};
+
+/** Every line of metrics.jsonl. */
+export type MetricsLine =
+  | EpochLine
+  | HessianLine
+  | EarlyStopCheckLine
+  | EarlyStopLine
+  | AdaRollbackLine
+  | AdaIgnoreLine
+  | DartsEsGenotypeLine
+  | DivergedLine
+  | RswsSelectionLine
+  | DiscretizationLine;
+
+export type MetricsKind = MetricsLine['kind'];
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * A line as a plug-in logs it during an epoch: the trainer fills in `epoch` and `iteration`
+ * (a plug-in may give `epoch`; the trainer's value wins).
+ */
+export type EpochLogLine = DistributiveOmit<MetricsLine, 'epoch' | 'iteration'> & { epoch?: number };
+
+/** A line as a plug-in logs it at the search's end: the trainer fills in `iteration`. */
+export type EndLogLine = DistributiveOmit<MetricsLine, 'iteration'>;
+
+/** One line of genotypes.jsonl: the genotype and softmax(α) after an epoch. */
+export type GenotypeLine = LineBase & {
+  genotype: GenotypeJSON;
+  repr: string;
+  /** softmax(α), one row per edge */
+  alphas: { normal: number[][]; reduce: number[][] };
+  /** op names per edge, the shape of `alphas` */
+  ops: { normal: string[][]; reduce: string[][] };
+};
+
+/** result.json of a single search (the plug-ins' end-of-search fields are merged in at top level). */
+export type SearchResultRecord = {
+  genotype: GenotypeJSON;
+  repr: string;
+  stopReason: 'completed' | 'early-stop';
+  genotypeEpoch: number;
+  epochsRun: number;
+  finalValid: LossAcc | null;
+  iterations: number;
+  /** the run folder (null in memory) */
+  runDir: string | null;
+  /** why an early stop stopped (null when completed) */
+  stopDetail: string | null;
+  /** weight decay in force at the end (DARTS-ADA raises it) */
+  l2: number;
+  [extra: string]: unknown;
+};
