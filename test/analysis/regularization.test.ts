@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/errors.js';
-import { DP_GRID, L2_GRID, cutoutEnabledForDropPath, cutoutProb, dropPathProb } from '../../src/search/methods/schedules.js';
+import { cutoutEnabledForDropPath, cutoutProb, dropPathProb } from '../../src/search/methods/schedules.js';
 
 test('drop-path ramps linearly from 0 at epoch 0 to p_max at epoch E−1', () => {
   assert.equal(dropPathProb(0, 50, 0.6), 0);
@@ -23,10 +23,4 @@ test('cutout: e/(E−1) only when enabled (the reference enables it iff dp > 0)'
   assert.equal(cutoutProb(25, 50, false), 0);
   assert.equal(cutoutEnabledForDropPath(0), false);
   assert.equal(cutoutEnabledForDropPath(0.2), true);
-});
-
-test('grids', () => {
-  assert.deepEqual([...L2_GRID], [3e-4, 9e-4, 2.7e-3, 8.1e-3, 2.43e-2]);
-  L2_GRID.forEach((v, i) => assert.ok(Math.abs(v - 3e-4 * 3 ** i) < 1e-15));
-  assert.deepEqual([...DP_GRID], [0, 0.2, 0.4, 0.6]);
 });

@@ -1,7 +1,8 @@
 /**
  * DARTS-ADA controller (spec §7.4): pure decision logic, no training. The search feeds it
  * every firing of the early-stop rule; it answers "roll back to epoch s and continue with
- * the stronger regularisation" or "ignore" once the regularisation is final.
+ * the stronger regularisation" or "ignore" once the regularisation is final. Its plug-in,
+ * `AdaPlugin`, is ./ada.ts.
  *
  * The reference (`train_search.py`, `--early_stop 3`) calls the current strength R final when
  *     round(log(R_max) / log(R), 1) == 1
@@ -37,7 +38,12 @@ export interface AdaOptions {
 
 export const ADA_DEFAULTS: Readonly<AdaOptions> = Object.freeze({ l2Init: 3e-4, eta: 10, l2Max: 0.03, maxRollbacks: Infinity });
 
-export interface AdaEvent {
+/**
+ * One firing of the early-stop rule and what the controller did with it (an entry of the
+ * checkpointed history). A rollback as read back from metrics.jsonl is `AdaRollbackRecord`
+ * (analysis/report/records.ts).
+ */
+export interface AdaTriggerRecord {
   detectEpoch: number;
   stopEpoch: number;
   action: 'rollback' | 'ignore';
@@ -53,7 +59,7 @@ export interface AdaState {
   final: boolean;
   /** Stop epoch of the first rollback: the DARTS-ES architecture (null until one happens). */
   esEpoch: number | null;
-  history: AdaEvent[];
+  history: AdaTriggerRecord[];
 }
 
 export type AdaDecision =
@@ -111,7 +117,7 @@ export class AdaController {
   get esEpoch(): number | null {
     return this.s.esEpoch;
   }
-  get history(): AdaEvent[] {
+  get history(): AdaTriggerRecord[] {
     return this.s.history.map((e) => ({ ...e }));
   }
 

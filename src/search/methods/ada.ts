@@ -1,11 +1,12 @@
 import { AdaController, type AdaState } from './ada-controller.js';
-import { formatGenotypeRepr } from '../../nas/genotype.js';
+import { formatGenotypeRepr } from '../../nas/repr.js';
 import type { EpochContext, PluginDecision, SearchPlugin } from '../plugin.js';
 
 /**
  * DARTS-ADA (paper-spec §7.4): when the early-stop rule fires, roll back to its stop epoch and
- * multiply the weight decay by η, until the reference's final-regularisation test holds.
- * Its own state (L2 schedule, rollback history) survives rollbacks.
+ * multiply the weight decay by η, until the reference's final-regularisation test holds (the
+ * decisions: `AdaController`, ./ada-controller.ts). Its own state (L2 schedule, rollback
+ * history) survives rollbacks.
  */
 export class AdaPlugin implements SearchPlugin {
   readonly name = 'ada';

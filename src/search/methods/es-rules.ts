@@ -4,6 +4,7 @@
  * machine — feed it one (epoch, λ_max) per Hessian measurement with `update` — whose whole
  * state is plain JSON (`getState()` / `fromState()`), so a checkpoint can hold it and a
  * rollback (DARTS-ADA) can restore it. `replayEarlyStop` runs a rule over a recorded trace.
+ * Its plug-in, `EarlyStopPlugin`, is ./es.ts.
  *
  * ## Code rule (`automl/RobustDARTS`, `utils.EVLocalAvg` + `early_stop`), defaults in brackets
  * window w [5], evFreq [2], startEpoch [10], delta [4], factor [1.3], lastEpoch [49].

@@ -3,10 +3,14 @@
  * - darts: the trainer (+ the Hessian monitor when hessian.every > 0)
  * - darts-es: + Hessian monitor + early stop (stop mode)
  * - darts-ada: + Hessian monitor + early stop (signal mode) + adaptive L2 with rollbacks
- * - rdarts-l2 / rdarts-dp: a grid of darts searches over L2 / drop-path values (see grid.ts)
- * - rs-ws: random search with weight sharing (see rsws.ts)
+ * - rdarts-l2 / rdarts-dp: a grid of darts searches over L2 / drop-path values (experiments/grid.ts)
+ * - rs-ws: random search with weight sharing (rsws.ts)
  * Every method gets the drop-path/cutout schedule of its configuration; the DARTS-family methods
- * also the discretisation-drop monitor (analysis.discretization, §5.3).
+ * also the discretisation-drop monitor (config `analysis.discretization`, discretization.ts, §5.3).
+ *
+ * Each plug-in sits beside the pure rule it drives: es.ts ← es-rules.ts, ada.ts ←
+ * ada-controller.ts, rsws.ts ← rsws-sampler.ts, regularization.ts ← schedules.ts; the Hessian
+ * monitor's maths is analysis/hessian.ts.
  */
 import { cutoutOn, hessianEvery, type SearchConfig } from '../config.js';
 import type { SearchPlugin } from '../plugin.js';

@@ -1,6 +1,6 @@
 /**
  * RS-ws architecture sampler (Li & Talwalkar 2019, as used by RobustDARTS; spec §8). Pure,
- * driven by a seeded Rng.
+ * driven by a seeded Rng. Its plug-in, `RsWsPlugin`, is ./rsws.ts.
  *
  * For each cell type (normal, reduce) and each intermediate node i = 0 … steps−1, two
  * distinct predecessors are drawn uniformly (an ordered pair without replacement) from the

@@ -1,11 +1,14 @@
 /**
- * Regularisation schedules and grids of RobustDARTS (spec §7.1, §7.2). Pure.
+ * Regularisation schedules of RobustDARTS (spec §7.1, §7.2): the rule behind the
+ * `RegularizationSchedule` plug-in (./regularization.ts). Pure.
  *
  * - ScheduledDropPath in the search cell: p(e) = p_max · e / (E − 1), e = 0 … E−1, so the
  *   last epoch uses p_max (the reference: `drop_path_prob * epoch / (epochs - 1)`).
  * - Cutout (length 16) is switched on together with DP (only when dp_max > 0, as in the
  *   reference) and its probability ramps the same way from 0 to 1: e / (E − 1).
  * With E = 1 there is no ramp: the single epoch uses 0 (nothing to schedule).
+ *
+ * The R-DARTS(L2)/(DP) grids are configuration: `grid.l2` and `grid.dropPath` in search/config.ts.
  */
 import { ConfigError } from '../../errors.js';
 
@@ -32,10 +35,3 @@ export function cutoutProb(epoch: number, epochs: number, enabled: boolean): num
 export function cutoutEnabledForDropPath(pMax: number): boolean {
   return pMax > 0;
 }
-
-/** L2 grid 3e-4 · {1, 3, 9, 27, 81} (R-DARTS(L2) and the analyses). */
-export const L2_GRID: readonly number[] = Object.freeze([3e-4, 9e-4, 2.7e-3, 8.1e-3, 2.43e-2]);
-/** Drop-path grid (R-DARTS(DP) and the analyses). */
-export const DP_GRID: readonly number[] = Object.freeze([0, 0.2, 0.4, 0.6]);
-/** Default search weight decay (DARTS). */
-export const DEFAULT_L2 = 3e-4;
