@@ -1,14 +1,14 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixtureDir, repoRoot } from './helpers.js';
+import { repoRoot, robustDartsS1Dir } from '../helpers/fixtures.js';
+import { makeTempDir, removeDir } from '../helpers/tmp.js';
 
 const MAIN = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
-const tmp = mkdtempSync(join(tmpdir(), 'rdarts-cli-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = makeTempDir('cli');
+after(() => removeDir(tmp));
 function rdarts(...args: string[]) {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -16,9 +16,8 @@ function rdarts(...args: string[]) {
 
 const SEED1 = [0.179, 0.148, 0.17, 0.146, 0.121, 0.249, 0.231, 0.36, 0.225, 0.386, 0.208, 0.43, 0.508, 0.229, 0.41, 0.502, 0.5, 0.25, 0.457, 0.517, 0.644, 0.459, 0.707, 1.319, 0.527, 0.521];
 
-test('rdarts eig --json prints exactly the λ_max array; --no-shift removes the 1e-3', (t) => {
-  const dir = fixtureDir();
-  if (!dir) return t.skip('fixtures not found');
+test('rdarts eig --json prints exactly the λ_max array; --no-shift removes the 1e-3', () => {
+  const dir = robustDartsS1Dir();
   const f = join(dir, 'derivatives_1.json');
   const r = rdarts('eig', '--hessian-file', f, '--json');
   assert.equal(r.code, 0, r.stderr);
@@ -35,9 +34,8 @@ test('rdarts eig --json prints exactly the λ_max array; --no-shift removes the 
   assert.match(table.stdout, /\n\s+46\s+56\s+1\.319196\s+from H\n/);
 });
 
-test('rdarts es-replay: golden vectors from the derivatives files and from an eig --json trace', (t) => {
-  const dir = fixtureDir();
-  if (!dir) return t.skip('fixtures not found');
+test('rdarts es-replay: golden vectors from the derivatives files and from an eig --json trace', () => {
+  const dir = robustDartsS1Dir();
   const want: Record<number, [number, number]> = { 1: [22, 10], 2: [22, 10], 3: [30, 18] };
   for (const seed of [1, 2, 3]) {
     const r = rdarts('es-replay', '--trace', join(dir, `derivatives_${seed}.json`), '--json');

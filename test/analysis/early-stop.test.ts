@@ -5,15 +5,14 @@ import { CheckpointError, ConfigError } from '../../src/errors.js';
 import { CodeEarlyStop, PaperEarlyStop, createEarlyStop, earlyStopFromState, replayEarlyStop } from '../../src/search/methods/es-rules.js';
 import { readHessianFile } from '../../src/experiments/hessian-file.js';
 import { traceFromRecords, type TracePoint } from '../../src/analysis/trace.js';
-import { fixtureDir } from './helpers.js';
+import { robustDartsS1Dir } from '../helpers/fixtures.js';
 
 /** Hessian epochs of a 50-epoch search measured every 2 epochs: 0, 2, …, 48, 49. */
 const EPOCHS = [...Array.from({ length: 25 }, (_, i) => 2 * i), 49];
 const traceOf = (f: (e: number) => number, epochs = EPOCHS): TracePoint[] => epochs.map((epoch) => ({ epoch, maxEigenvalue: f(epoch) }));
 
-test('code rule on the reference logs: detect 22/22/30, return epochs 10/10/18 (golden vectors, spec §6.2)', (t) => {
-  const dir = fixtureDir();
-  if (!dir) return t.skip('fixtures not found');
+test('code rule on the reference logs: detect 22/22/30, return epochs 10/10/18 (golden vectors, spec §6.2)', () => {
+  const dir = robustDartsS1Dir();
   const expected: Record<number, [number, number]> = { 1: [22, 10], 2: [22, 10], 3: [30, 18] };
   for (const seed of [1, 2, 3]) {
     const trace = traceFromRecords(readHessianFile(join(dir, `derivatives_${seed}.json`)));
@@ -90,10 +89,8 @@ test('paper rule, hand traces (every epoch and every 2 epochs)', () => {
   assert.deepEqual([r3.detectEpoch, r3.stopEpoch], [16, 11]);
 });
 
-test('incremental state survives a JSON round trip mid-run (both rules)', (t) => {
-  const dir = fixtureDir();
-  const trace = dir ? traceFromRecords(readHessianFile(join(dir, 'derivatives_3.json'))) : traceOf((e) => 0.2 + 0.01 * e + 0.05 * Math.sin(e));
-  if (!dir) t.diagnostic('fixtures not found; using a synthetic trace');
+test('incremental state survives a JSON round trip mid-run (both rules)', () => {
+  const trace = traceFromRecords(readHessianFile(join(robustDartsS1Dir(), 'derivatives_3.json')));
   for (const rule of ['code', 'paper'] as const) {
     const whole = createEarlyStop(rule);
     for (const p of trace) whole.update(p.epoch, p.maxEigenvalue);

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { Rng } from '../../src/util/rng.js';
 import { ShapeError } from '../../src/errors.js';
 import { eigenvalues, maxEigenvalue, symmetricEigen, topK, tridiagonalEigen } from '../../src/analysis/eigen.js';
-import { fixtureDir, pythonJson, randomSymmetric, relErr, withSpectrum } from './helpers.js';
+import { randomSymmetric, relErr, withSpectrum } from './helpers.js';
+import { robustDartsS1Dir } from '../helpers/fixtures.js';
+import { pythonJson } from '../helpers/python.js';
 
 test('hand-checked small matrices', () => {
   // [[2,1],[1,2]]: eigenvalues 1 and 3
@@ -84,8 +86,7 @@ function fixtureMatrices(dir: string, seed: number): Array<{ epoch: number; H: n
 }
 
 test('fixtures: λ_max of every logged H equals numpy max(eigvals(H)) to 1e-6 relative', (t) => {
-  const dir = fixtureDir();
-  if (!dir) return t.skip('fixtures not found');
+  const dir = robustDartsS1Dir();
   const ref = pythonJson(
     'import sys,json,numpy as np\nd=json.load(sys.stdin)\nout={}\nfor s in (1,2,3):\n  out[s]=[float(max(np.linalg.eigvals(np.array(json.loads(l)["H"])).real)) for l in open(d+"/derivatives_%d.json"%s) if l.strip()]\nprint(json.dumps(out))',
     dir,
@@ -104,9 +105,8 @@ test('fixtures: λ_max of every logged H equals numpy max(eigvals(H)) to 1e-6 re
   }
 });
 
-test('fixtures: seed-1 λ_max trajectory matches spec §5.2 to 3 decimals; hard-coded values', (t) => {
-  const dir = fixtureDir();
-  if (!dir) return t.skip('fixtures not found');
+test('fixtures: seed-1 λ_max trajectory matches spec §5.2 to 3 decimals; hard-coded values', () => {
+  const dir = robustDartsS1Dir();
   const ms = fixtureMatrices(dir, 1);
   assert.deepEqual(ms.map((m) => m.epoch), [...Array.from({ length: 25 }, (_, i) => 2 * i), 49]);
   const traj = ms.map((m) => +maxEigenvalue(m.H).toFixed(3));

@@ -1,37 +1,8 @@
-/** Shared test helpers for the analysis tests: fixture paths, a numpy oracle, random matrices. */
-import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+/**
+ * Shared test helpers for the analysis tests: random matrices. (Fixtures, Python and temp
+ * folders: test/helpers/.)
+ */
 import { Rng } from '../../src/util/rng.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-/** Repository root (tests run from dist/test/analysis). */
-export const repoRoot = resolve(here, '..', '..', '..');
-
-const FIXTURE_SUB = join('fixtures', 'robustdarts-logs', 's1-cifar10-dp0.0-l2_3e-4');
-
-/** The reference's S1/CIFAR-10 logs, or null when no shared/ folder is present. */
-export function fixtureDir(): string | null {
-  for (const base of [join(repoRoot, 'shared'), resolve(repoRoot, '..', 'shared')]) {
-    const d = join(base, FIXTURE_SUB);
-    if (existsSync(join(d, 'derivatives_1.json'))) return d;
-  }
-  return null;
-}
-
-export const PYTHON = '/usr/bin/python3';
-
-/** Run a Python snippet that reads JSON from stdin and prints JSON; null if python/numpy is unavailable. */
-export function pythonJson(script: string, input: unknown): unknown | null {
-  if (!existsSync(PYTHON)) return null;
-  const r = spawnSync(PYTHON, ['-c', script], { input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) {
-    if (/No module named 'numpy'/.test(r.stderr)) return null;
-    throw new Error(`python failed: ${r.stderr}`);
-  }
-  return JSON.parse(r.stdout);
-}
 
 /** Random symmetric n×n matrix with N(0,1) entries (GOE-like), row-major. */
 export function randomSymmetric(n: number, rng: Rng): Float64Array {

@@ -1,15 +1,15 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/errors.js';
 import { parseHessianLines, readHessianFile, readHessianSource, readRunFolder, readTrace } from '../../src/experiments/hessian-file.js';
 import { traceDetails, traceFromRecords } from '../../src/analysis/trace.js';
-import { fixtureDir } from './helpers.js';
+import { robustDartsS1Dir } from '../helpers/fixtures.js';
+import { makeTempDir, removeDir } from '../helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'rdarts-hessian-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = makeTempDir('hessian');
+after(() => removeDir(tmp));
 function file(name: string, text: string): string {
   const p = join(tmp, name);
   writeFileSync(p, text);
@@ -19,9 +19,8 @@ function throwsOnLine(fn: () => unknown, line: number, what: RegExp): void {
   assert.throws(fn, (e: unknown) => e instanceof ConfigError && e.message.includes(`line ${line}:`) && what.test(e.message) && !!e.hint);
 }
 
-test('reference derivatives file: 26 records, 56×56, shift 1e-3', (t) => {
-  const dir = fixtureDir();
-  if (!dir) return t.skip('fixtures not found');
+test('reference derivatives file: 26 records, 56×56, shift 1e-3', () => {
+  const dir = robustDartsS1Dir();
   const recs = readHessianSource(join(dir, 'derivatives_1.json'));
   assert.equal(recs.length, 26);
   assert.deepEqual(recs.map((r) => r.epoch).slice(-3), [46, 48, 49]);

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { grad, keep, manualSeed, randn, tensor, tidy, setNumThreads, type Tensor } from '../../src/torch/index.js';
+import { grad, keep, manualSeed, randn, tensor, tidy, type Tensor } from '../../src/torch/index.js';
+import { pinTestThreads } from '../helpers/threads.js';
 import { Network, getSpace } from '../../src/nas/index.js';
 import { AlphaHessian, dominantEigenvalues } from '../../src/analysis/hessian.js';
 import { symmetricEigen } from '../../src/analysis/eigen.js';
 import { Rng } from '../../src/util/rng.js';
 
-setNumThreads(1);
+pinTestThreads();
 
 /** A tiny float64 supernet with α moved away from 0, and a fixed batch. */
 function setup(space: string): { net: Network; x: Tensor; y: Tensor } {

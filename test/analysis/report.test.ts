@@ -1,8 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from '../../src/errors.js';
 import { deriveGenotype, formatGenotypeRepr, genotypeToJSON, softmaxRows } from '../../src/nas/genotype.js';
@@ -13,11 +12,12 @@ import { trajectoryWithAverage } from '../../src/analysis/plots/index.js';
 import { effectiveHistory, rollbacks, summarize } from '../../src/analysis/report/index.js';
 import { readRun } from '../../src/experiments/run-reader.js';
 import { buildComparison, buildReport } from '../../src/experiments/reports.js';
-import { repoRoot } from './helpers.js';
+import { repoRoot } from '../helpers/fixtures.js';
+import { makeTempDir, removeDir } from '../helpers/tmp.js';
 
 const MAIN = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
-const tmp = mkdtempSync(join(tmpdir(), 'rdarts-report-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = makeTempDir('report');
+after(() => removeDir(tmp));
 
 const TINY3: SearchSpace = {
   name: 'tiny3',

@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { DataError } from '../../src/errors.js';
 import { downloadDataset, extractTarGz, loadDataset, loadDatasetSync } from '../../src/data/index.js';
-import { cifarRecords, pixel, svhnMat, tar, tempDir } from './helpers.js';
+import { cifarRecords, pixel, svhnMat, tar } from './helpers.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
 
@@ -54,7 +55,7 @@ after(async () => {
 
 describe('downloadDataset', () => {
   test('fetches, verifies and unpacks the CIFAR-10 archive; a second call fetches nothing', async () => {
-    const dir = join(tmp.dir, 'ok');
+    const dir = join(tmp.path, 'ok');
     const progress: number[] = [];
     const res = await downloadDataset('cifar10', dir, {
       baseUrl: base,
@@ -76,7 +77,7 @@ describe('downloadDataset', () => {
   });
 
   test('a checksum mismatch deletes the partial download and throws DataError', async () => {
-    const dir = join(tmp.dir, 'badsum');
+    const dir = join(tmp.path, 'badsum');
     await assert.rejects(
       downloadDataset('cifar10', dir, { baseUrl: base, checksums: { 'cifar-10-binary.tar.gz': '0'.repeat(32) } }),
       (e: unknown) => e instanceof DataError && e.message.includes('checksum mismatch') && e.message.includes(md5(cifarGz)) && e.message.includes('deleted'),
@@ -85,19 +86,19 @@ describe('downloadDataset', () => {
   });
 
   test('the official checksum table applies when none is overridden', async () => {
-    const dir = join(tmp.dir, 'official');
+    const dir = join(tmp.path, 'official');
     await assert.rejects(downloadDataset('cifar10', dir, { baseUrl: base }), (e: unknown) => e instanceof DataError && e.message.includes('c32a1d4ab5d03f1284b67883e8d87530'));
     assert.equal(existsSync(join(dir, 'cifar-10-binary.tar.gz')), false);
   });
 
   test('HTTP errors and unreachable servers become DataErrors naming the URL', async () => {
-    await assert.rejects(downloadDataset('cifar100', join(tmp.dir, 'http404'), { baseUrl: base }), (e: unknown) => e instanceof DataError && /HTTP 404/.test(e.message) && e.message.includes(`${base}/cifar-100-binary.tar.gz`));
-    await assert.rejects(downloadDataset('cifar10', join(tmp.dir, 'refused'), { baseUrl: 'http://127.0.0.1:1' }), (e: unknown) => e instanceof DataError && e.message.includes('could not fetch'));
-    await assert.rejects(downloadDataset('synthetic', tmp.dir), DataError);
+    await assert.rejects(downloadDataset('cifar100', join(tmp.path, 'http404'), { baseUrl: base }), (e: unknown) => e instanceof DataError && /HTTP 404/.test(e.message) && e.message.includes(`${base}/cifar-100-binary.tar.gz`));
+    await assert.rejects(downloadDataset('cifar10', join(tmp.path, 'refused'), { baseUrl: 'http://127.0.0.1:1' }), (e: unknown) => e instanceof DataError && e.message.includes('could not fetch'));
+    await assert.rejects(downloadDataset('synthetic', tmp.path), DataError);
   });
 
   test('loadDataset({download: true}) fetches SVHN files when missing, then reads them', async () => {
-    const dir = join(tmp.dir, 'svhn');
+    const dir = join(tmp.path, 'svhn');
     const checksums = { 'test_32x32.mat': md5(svhnTest), 'train_32x32.mat': md5(svhnTrain) };
     await assert.rejects(loadDataset('svhn', { split: 'test', dataDir: dir }), (e: unknown) => e instanceof DataError && e.message.includes('--download'));
     const ds = await loadDataset('svhn', { split: 'test', dataDir: dir, download: true, downloadOptions: { baseUrl: base, checksums } });
@@ -109,25 +110,25 @@ describe('downloadDataset', () => {
 
 describe('tar extraction', () => {
   test('truncated archives and path escapes are refused', async () => {
-    const t = join(tmp.dir, 'trunc.tar.gz');
+    const t = join(tmp.path, 'trunc.tar.gz');
     writeFileSync(t, gzipSync(cifarTar.subarray(0, 5000)));
-    await assert.rejects(extractTarGz(t, join(tmp.dir, 'x1')), (e: unknown) => e instanceof DataError && /truncated/.test(e.message));
-    assert.ok(!readdirSync(join(tmp.dir, 'x1'), { recursive: true }).some((f) => String(f).includes('.part')), 'partial entry removed');
+    await assert.rejects(extractTarGz(t, join(tmp.path, 'x1')), (e: unknown) => e instanceof DataError && /truncated/.test(e.message));
+    assert.ok(!readdirSync(join(tmp.path, 'x1'), { recursive: true }).some((f) => String(f).includes('.part')), 'partial entry removed');
     writeFileSync(t, cifarGz.subarray(0, cifarGz.length >> 1));
-    await assert.rejects(extractTarGz(t, join(tmp.dir, 'x2')), (e: unknown) => e instanceof DataError && /truncated or corrupt/.test(e.message));
+    await assert.rejects(extractTarGz(t, join(tmp.path, 'x2')), (e: unknown) => e instanceof DataError && /truncated or corrupt/.test(e.message));
     writeFileSync(t, gzipSync(tar([{ path: '../evil.txt', data: new Uint8Array(3) }])));
-    await assert.rejects(extractTarGz(t, join(tmp.dir, 'x3')), (e: unknown) => e instanceof DataError && /outside the destination/.test(e.message));
-    assert.equal(existsSync(join(tmp.dir, 'evil.txt')), false);
+    await assert.rejects(extractTarGz(t, join(tmp.path, 'x3')), (e: unknown) => e instanceof DataError && /outside the destination/.test(e.message));
+    assert.equal(existsSync(join(tmp.path, 'evil.txt')), false);
     const bad = Uint8Array.from(tar([{ path: 'a.txt', data: new Uint8Array(3) }]));
     bad[0] = 0x62; // header changed, checksum not updated
     writeFileSync(t, gzipSync(bad));
-    await assert.rejects(extractTarGz(t, join(tmp.dir, 'x4')), (e: unknown) => e instanceof DataError && /checksum mismatch/.test(e.message));
+    await assert.rejects(extractTarGz(t, join(tmp.path, 'x4')), (e: unknown) => e instanceof DataError && /checksum mismatch/.test(e.message));
   });
 
   test('extracted entries are listed with sizes', async () => {
-    const t = join(tmp.dir, 'ok.tar.gz');
+    const t = join(tmp.path, 'ok.tar.gz');
     writeFileSync(t, cifarGz);
-    const entries = await extractTarGz(t, join(tmp.dir, 'x5'));
+    const entries = await extractTarGz(t, join(tmp.path, 'x5'));
     assert.equal(entries.filter((e) => e.type === 'file').length, 7);
     assert.equal(entries.find((e) => e.path.endsWith('test_batch.bin'))?.size, 3 * 3073);
   });

@@ -1,17 +1,9 @@
 /**
  * Writers for the official dataset formats, used by the data tests to build small fixtures:
  * CIFAR binary records, level-5 MAT-files (plain and miCOMPRESSED, both byte orders),
- * IDX files and ustar archives.
+ * IDX files and ustar archives. (Temp folders: test/helpers/tmp.ts.)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-
-export function tempDir(tag: string): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), `rdarts-data-${tag}-`));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
 
 /** A pixel value that differs along every axis, so layout mistakes show. */
 export function pixel(i: number, c: number, h: number, w: number): number {

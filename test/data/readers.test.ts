@@ -16,7 +16,8 @@ import {
   syntheticDataset,
   type ImageDataset,
 } from '../../src/data/index.js';
-import { cifarRecords, idx, matFile, matMatrix, mi, mx, pixel, svhnMat, tempDir } from './helpers.js';
+import { cifarRecords, idx, matFile, matMatrix, mi, mx, pixel, svhnMat } from './helpers.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const tmp = tempDir('readers');
 after(tmp.cleanup);
@@ -38,7 +39,7 @@ function assertDataError(fn: () => unknown, ...needles: string[]): DataError {
 }
 
 describe('CIFAR-10 binary', () => {
-  const parent = join(tmp.dir, 'c10');
+  const parent = join(tmp.path, 'c10');
   const folder = join(parent, 'cifar-10-batches-bin');
   mkdirSync(folder, { recursive: true });
   // data_batch_k holds 2 records: images 2(k-1), 2(k-1)+1
@@ -65,7 +66,7 @@ describe('CIFAR-10 binary', () => {
   });
 
   test('missing folder names every expected file, the URL and the flags', () => {
-    const missing = join(tmp.dir, 'nowhere');
+    const missing = join(tmp.path, 'nowhere');
     const err = assertDataError(
       () => readCifar10(missing, 'train'),
       ...[1, 2, 3, 4, 5].map((i) => join(missing, 'cifar-10-batches-bin', `data_batch_${i}.bin`)),
@@ -79,21 +80,21 @@ describe('CIFAR-10 binary', () => {
   });
 
   test('a missing batch is flagged among the listed files', () => {
-    const p = join(tmp.dir, 'c10-partial', 'cifar-10-batches-bin');
+    const p = join(tmp.path, 'c10-partial', 'cifar-10-batches-bin');
     mkdirSync(p, { recursive: true });
     for (let k = 1; k <= 4; k++) writeFileSync(join(p, `data_batch_${k}.bin`), cifarRecords([[1]]));
-    assertDataError(() => readCifar10(join(tmp.dir, 'c10-partial'), 'train'), `${join(p, 'data_batch_5.bin')} [missing]`, join(p, 'data_batch_1.bin'));
+    assertDataError(() => readCifar10(join(tmp.path, 'c10-partial'), 'train'), `${join(p, 'data_batch_5.bin')} [missing]`, join(p, 'data_batch_1.bin'));
   });
 
   test('a truncated file is detected', () => {
-    const p = join(tmp.dir, 'c10-trunc');
+    const p = join(tmp.path, 'c10-trunc');
     mkdirSync(p, { recursive: true });
     writeFileSync(join(p, 'test_batch.bin'), cifarRecords([[1], [2]]).subarray(0, 3073 + 100));
     assertDataError(() => readCifar10(p, 'test'), join(p, 'test_batch.bin'), '3173 bytes', '3073-byte', 'truncated');
   });
 
   test('a label outside 0..9 is detected', () => {
-    const p = join(tmp.dir, 'c10-badlabel');
+    const p = join(tmp.path, 'c10-badlabel');
     mkdirSync(p, { recursive: true });
     writeFileSync(join(p, 'test_batch.bin'), cifarRecords([[1], [12]]));
     assertDataError(() => readCifar10(p, 'test'), 'record 1 has label 12');
@@ -101,13 +102,13 @@ describe('CIFAR-10 binary', () => {
 });
 
 describe('CIFAR-100 binary', () => {
-  const folder = join(tmp.dir, 'c100', 'cifar-100-binary');
+  const folder = join(tmp.path, 'c100', 'cifar-100-binary');
   mkdirSync(folder, { recursive: true });
   writeFileSync(join(folder, 'train.bin'), cifarRecords([[3, 42], [19, 99], [0, 7]]));
   writeFileSync(join(folder, 'test.bin'), cifarRecords([[5, 55]]));
 
   test('uses fine labels and 100 classes', () => {
-    const ds = readCifar100(join(tmp.dir, 'c100'), 'train');
+    const ds = readCifar100(join(tmp.path, 'c100'), 'train');
     assert.equal(ds.n, 3);
     assert.equal(ds.numClasses, 100);
     assert.deepEqual([...ds.labels], [42, 99, 7]);
@@ -118,14 +119,14 @@ describe('CIFAR-100 binary', () => {
   });
 
   test('record size 3074 is checked', () => {
-    const p = join(tmp.dir, 'c100-trunc');
+    const p = join(tmp.path, 'c100-trunc');
     mkdirSync(p, { recursive: true });
     writeFileSync(join(p, 'test.bin'), cifarRecords([[1]]).subarray(0, 3073)); // a CIFAR-10-sized record
     assertDataError(() => readCifar100(p, 'test'), '3074-byte', 'test.bin');
   });
 
   test('missing files name the CIFAR-100 archive', () => {
-    assertDataError(() => readCifar100(join(tmp.dir, 'none100'), 'test'), 'cifar-100-binary.tar.gz', join(tmp.dir, 'none100', 'cifar-100-binary', 'test.bin'));
+    assertDataError(() => readCifar100(join(tmp.path, 'none100'), 'test'), 'cifar-100-binary.tar.gz', join(tmp.path, 'none100', 'cifar-100-binary', 'test.bin'));
   });
 });
 
@@ -139,7 +140,7 @@ describe('MAT v5 and SVHN', () => {
   ];
   for (const v of variants) {
     test(`SVHN ${v.label}: column-major X → NCHW, label 10 → 0`, () => {
-      const dir = join(tmp.dir, `svhn-${v.compress}-${v.le}`);
+      const dir = join(tmp.path, `svhn-${v.compress}-${v.le}`);
       mkdirSync(join(dir, 'svhn'), { recursive: true });
       writeFileSync(join(dir, 'svhn', 'train_32x32.mat'), svhnMat(ys, v));
       const ds = readSvhn(dir, 'train');
@@ -172,7 +173,7 @@ describe('MAT v5 and SVHN', () => {
   });
 
   test('truncated MAT file is detected', () => {
-    const dir = join(tmp.dir, 'svhn-trunc');
+    const dir = join(tmp.path, 'svhn-trunc');
     mkdirSync(dir, { recursive: true });
     const full = svhnMat(ys, { compress: false, le: true });
     writeFileSync(join(dir, 'test_32x32.mat'), full.subarray(0, full.length - 500));
@@ -183,7 +184,7 @@ describe('MAT v5 and SVHN', () => {
   });
 
   test('bad header and HDF5 (v7.3) files are refused clearly', () => {
-    const dir = join(tmp.dir, 'svhn-bad');
+    const dir = join(tmp.path, 'svhn-bad');
     mkdirSync(dir, { recursive: true });
     const f = svhnMat(ys, { compress: false, le: true });
     f[126] = 0x41;
@@ -198,7 +199,7 @@ describe('MAT v5 and SVHN', () => {
   });
 
   test('missing SVHN file names the .mat file and its URL', () => {
-    const d = join(tmp.dir, 'svhn-none');
+    const d = join(tmp.path, 'svhn-none');
     assertDataError(() => readSvhn(d, 'test'), join(d, 'svhn', 'test_32x32.mat'), 'http://ufldl.stanford.edu/housenumbers/test_32x32.mat', '--data-dir', '--download');
   });
 });
@@ -208,15 +209,15 @@ describe('Fashion-MNIST IDX', () => {
   const labels = Uint8Array.from([9, 0, 3, 3, 1]);
 
   test('gzipped and plain IDX read back exactly (folder or parent)', () => {
-    const gz = join(tmp.dir, 'fm-gz', 'fashion-mnist');
+    const gz = join(tmp.path, 'fm-gz', 'fashion-mnist');
     mkdirSync(gz, { recursive: true });
     writeFileSync(join(gz, 't10k-images-idx3-ubyte.gz'), gzipSync(idx([5, 28, 28], images)));
     writeFileSync(join(gz, 't10k-labels-idx1-ubyte.gz'), gzipSync(idx([5], labels)));
-    const plain = join(tmp.dir, 'fm-plain');
+    const plain = join(tmp.path, 'fm-plain');
     mkdirSync(plain, { recursive: true });
     writeFileSync(join(plain, 't10k-images-idx3-ubyte'), idx([5, 28, 28], images));
     writeFileSync(join(plain, 't10k-labels-idx1-ubyte'), idx([5], labels));
-    for (const ds of [readFashionMnist(join(tmp.dir, 'fm-gz'), 'test'), readFashionMnist(plain, 'test')]) {
+    for (const ds of [readFashionMnist(join(tmp.path, 'fm-gz'), 'test'), readFashionMnist(plain, 'test')]) {
       assert.equal(ds.n, 5);
       assert.deepEqual([ds.channels, ds.height, ds.width], [1, 28, 28]);
       assert.deepEqual([...ds.labels], [9, 0, 3, 3, 1]);
@@ -227,7 +228,7 @@ describe('Fashion-MNIST IDX', () => {
   });
 
   test('wrong magic, count mismatch and truncation are detected', () => {
-    const d = join(tmp.dir, 'fm-bad');
+    const d = join(tmp.path, 'fm-bad');
     mkdirSync(d, { recursive: true });
     const lab = join(d, 't10k-labels-idx1-ubyte');
     const img = join(d, 't10k-images-idx3-ubyte');
@@ -252,7 +253,7 @@ describe('Fashion-MNIST IDX', () => {
   });
 
   test('missing files list gz names and the flags', () => {
-    const d = join(tmp.dir, 'fm-none');
+    const d = join(tmp.path, 'fm-none');
     assertDataError(() => readFashionMnist(d, 'train'), join(d, 'fashion-mnist', 'train-images-idx3-ubyte.gz'), join(d, 'fashion-mnist', 'train-labels-idx1-ubyte.gz'), '--data-dir', '--download');
   });
 
@@ -344,7 +345,7 @@ describe('synthetic dataset and loadDataset', () => {
   });
 
   test('loadDatasetSync reads CIFAR-10 via dataDir and rejects unknown names', () => {
-    const ds = loadDatasetSync('cifar10', { split: 'test', dataDir: join(tmp.dir, 'c10') });
+    const ds = loadDatasetSync('cifar10', { split: 'test', dataDir: join(tmp.path, 'c10') });
     assert.equal(ds.n, 3);
     assert.throws(() => loadDatasetSync('imagenet' as never, { split: 'test' }), (e: unknown) => e instanceof DataError && /unknown dataset/.test(e.message));
   });

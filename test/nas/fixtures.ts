@@ -1,26 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+/** Readers for the RobustDARTS log fixtures (found by test/helpers/fixtures.ts). */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-
-/**
- * The RobustDARTS log fixtures (shared/fixtures/robustdarts-logs). Looked up in
- * RDARTS_FIXTURES_DIR, then shared/fixtures beside or above the repository root.
- * Compiled location: dist/test/nas/fixtures.js, so the root is three levels up.
- */
-export function robustDartsLogsDir(): string | undefined {
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-  const candidates = [
-    process.env.RDARTS_FIXTURES_DIR,
-    join(root, 'shared/fixtures'),
-    join(root, '../shared/fixtures'),
-  ].filter((x): x is string => !!x);
-  for (const c of candidates) {
-    const d = join(c, 'robustdarts-logs');
-    if (existsSync(join(d, 'results_arch.yaml'))) return d;
-  }
-  return undefined;
-}
 
 export interface FixtureGenotype {
   /** e.g. s1_cifar10 / 0.0_0.0003 / 1 */

@@ -18,7 +18,8 @@ import {
   parseGenotypeRepr,
   publishedGenotypeRepr,
 } from '../../src/nas/index.js';
-import { resultsArchGenotypes, robustDartsLogsDir } from './fixtures.js';
+import { resultsArchGenotypes } from './fixtures.js';
+import { robustDartsLogsDir } from '../helpers/fixtures.js';
 
 // arch_1 of s1-cifar10-dp0.0-l2_3e-4, inline so this check runs even without the fixture folder.
 const ARCH_1 =
@@ -34,7 +35,7 @@ test('repr: parse and format an inline genotype exactly', () => {
 
 const logs = robustDartsLogsDir();
 
-test('repr round trip on every genotype of results_arch.yaml, and each fits its space', { skip: logs ? false : 'fixtures not found (set RDARTS_FIXTURES_DIR)' }, () => {
+test('repr round trip on every genotype of results_arch.yaml, and each fits its space', () => {
   const all = resultsArchGenotypes(logs!);
   assert.ok(all.length >= 200, `only ${all.length} genotypes read`);
   const spaces = new Set<string>();
@@ -48,7 +49,7 @@ test('repr round trip on every genotype of results_arch.yaml, and each fits its 
   assert.deepEqual([...spaces].sort(), ['s1', 's3']);
 });
 
-test('derive recovers every fixture genotype from a graded one-hot α (order included)', { skip: logs ? false : 'fixtures not found' }, () => {
+test('derive recovers every fixture genotype from a graded one-hot α (order included)', () => {
   for (const { where, space: name, repr } of resultsArchGenotypes(logs!)) {
     const space = getSpace(name);
     const g = parseGenotypeRepr(repr, where);
@@ -64,7 +65,7 @@ test('derive recovers every fixture genotype from a graded one-hot α (order inc
   }
 });
 
-test('repr round trip on arch_1..3', { skip: logs ? false : 'fixtures not found' }, () => {
+test('repr round trip on arch_1..3', () => {
   for (const n of [1, 2, 3]) {
     const text = readFileSync(join(logs!, 's1-cifar10-dp0.0-l2_3e-4', `arch_${n}`), 'utf8');
     const g = parseGenotypeRepr(text, `arch_${n}`);

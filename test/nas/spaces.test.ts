@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { ConfigError } from '../../src/errors.js';
 import {
   PRIMITIVES,
@@ -155,7 +155,7 @@ test('space validation errors name the place', () => {
 });
 
 test('space files: load, resolve, unreadable path', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rdarts-space-'));
+  const dir = makeTempDir('space');
   try {
     const good = join(dir, 'mine.yaml');
     writeFileSync(good, 'name: mine\nnormal: [skip_connect, sep_conv_3x3]\nreduce: {ops: [max_pool_3x3, skip_connect]}\n');
@@ -170,6 +170,6 @@ test('space files: load, resolve, unreadable path', () => {
     assert.throws(() => loadSpaceFile(join(dir, 'missing.yaml')), configErr(/cannot be read \(ENOENT\)/));
     assert.throws(() => resolveSpace('nonexistent-space'), configErr(/unknown search space/));
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   }
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { F, liveTensors, manualSeed, randn, tensor, tidy, setNumThreads } from '../../src/torch/index.js';
+import { F, liveTensors, manualSeed, randn, tensor, tidy } from '../../src/torch/index.js';
+import { pinTestThreads } from '../helpers/threads.js';
 import {
   DARTS_V2,
   EvalNetwork,
@@ -11,9 +12,7 @@ import {
   type Genotype,
 } from '../../src/nas/index.js';
 
-// Tiny networks run fastest on one thread, and one thread keeps these tests quick when other
-// processes share the cores (OpenMP spin-waiting under contention slows them down a hundredfold).
-setNumThreads(1);
+pinTestThreads();
 
 /** Hand count of the evaluation network (affine BN everywhere, pools without BN). */
 function evalCount(g: Genotype, C: number, layers: number, numClasses: number, auxiliary: boolean, inChannels = 3): number {

@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BatchNorm2d, Sequential, manualSeed, randn, tidy, ones, liveTensors, setNumThreads } from '../../src/torch/index.js';
+import { BatchNorm2d, Sequential, manualSeed, randn, tidy, ones, liveTensors } from '../../src/torch/index.js';
+import { pinTestThreads } from '../helpers/threads.js';
 import { OPS, PRIMITIVES, FactorizedReduce, Noise, Zero, opParameters, searchOp, factorizedReduceParameters } from '../../src/nas/index.js';
 
-// Tiny networks run fastest on one thread, and one thread keeps these tests quick when other
-// processes share the cores (OpenMP spin-waiting under contention slows them down a hundredfold).
-setNumThreads(1);
+pinTestThreads();
 
 const C = 4;
 

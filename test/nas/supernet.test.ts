@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { F, SGD, grad, liveTensors, manualSeed, noGrad, randn, tensor, tidy, type Tensor, setNumThreads } from '../../src/torch/index.js';
+import { F, SGD, grad, liveTensors, manualSeed, noGrad, randn, tensor, tidy, type Tensor } from '../../src/torch/index.js';
+import { makeTempDir, removeDir } from '../helpers/tmp.js';
+import { pinTestThreads } from '../helpers/threads.js';
 import { DATASET_SHAPES } from '../../src/data/dataset.js';
 import {
   MixedOp,
@@ -20,9 +21,7 @@ import {
   type SearchSpace,
 } from '../../src/nas/index.js';
 
-// Tiny networks run fastest on one thread, and one thread keeps these tests quick when other
-// processes share the cores (OpenMP spin-waiting under contention slows them down a hundredfold).
-setNumThreads(1);
+pinTestThreads();
 
 const PAPER = { C: 16, layers: 8, numClasses: 10 };
 const TINY = { C: 2, layers: 4, numClasses: 10 };
@@ -363,7 +362,7 @@ test('rdarts info: --json for S1/CIFAR-10, text for DARTS, Fashion-MNIST channel
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /unknown search space 'nope'; known spaces: darts, s1, s2, s3, s4/);
 
-  const tmp = mkdtempSync(join(tmpdir(), 'rdarts-info-'));
+  const tmp = makeTempDir('info');
   try {
     const file = join(tmp, 'space.json');
     const rag = raggedSpace();
@@ -378,7 +377,7 @@ test('rdarts info: --json for S1/CIFAR-10, text for DARTS, Fashion-MNIST channel
     assert.match(rt.stdout, /55 entries; edges have different op counts/);
     assert.match(rt.stdout, /normal\s+27 entries, ops per edge \[1, 2, 3, 1/);
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    removeDir(tmp);
   }
 });
 

@@ -7,11 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { grad, keep, liveTensors, manualSeed, noGrad, randn, setNumThreads, tensor, tidy, type Tensor } from '../../src/torch/index.js';
+import { grad, keep, liveTensors, manualSeed, noGrad, randn, tensor, tidy, type Tensor } from '../../src/torch/index.js';
+import { pinTestThreads } from '../helpers/threads.js';
 import { Network, getSpace } from '../../src/nas/index.js';
 import { Architect, type Batch, type VirtualStep } from '../../src/search/architect.js';
 
-setNumThreads(1);
+pinTestThreads();
 
 function setup(): { net: Network; train: Batch; val: Batch } {
   manualSeed(7);

@@ -8,14 +8,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setNumThreads } from '../../src/torch/index.js';
+import { pinTestThreads } from '../helpers/threads.js';
+import { tempDir } from '../helpers/tmp.js';
 import { CheckpointError } from '../../src/errors.js';
 import { runSearch, resumeSearch } from '../../src/experiments/search-run.js';
 import { checkpointPath, listCheckpoints, loadCheckpoint, loadLatestCheckpoint } from '../../src/experiments/checkpoint.js';
 import type { SearchEvent } from '../../src/search/trainer.js';
-import { checkpointValues, readJsonl, sameBits, tempDir, tinyConfig, tinyData } from './helpers.js';
+import { checkpointValues, readJsonl, sameBits, tinyConfig, tinyData } from './helpers.js';
 
-setNumThreads(1);
+pinTestThreads();
 
 function flipByte(file: string, at: number): void {
   const b = readFileSync(file);

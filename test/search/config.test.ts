@@ -6,14 +6,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setNumThreads } from '../../src/torch/index.js';
+import { pinTestThreads } from '../helpers/threads.js';
+import { tempDir } from '../helpers/tmp.js';
 import { ConfigError } from '../../src/errors.js';
 import { DEFAULT_CONFIG, hessianEvery, readConfigFile, resolveConfig, validateConfig } from '../../src/search/config.js';
 import { runSearch } from '../../src/experiments/search-run.js';
 import { SearchTrainer } from '../../src/search/trainer.js';
-import { tempDir, tinyConfig, tinyData } from './helpers.js';
+import { tinyConfig, tinyData } from './helpers.js';
 
-setNumThreads(1);
+pinTestThreads();
 
 test('resolveConfig() defaults are the search hyper-parameters of paper-spec §4.3', () => {
   const c = resolveConfig(undefined, undefined);

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { F, noGrad, setNumThreads, tensor, tidy } from '../../src/torch/index.js';
+import { F, noGrad, tensor, tidy } from '../../src/torch/index.js';
+import { pinTestThreads } from '../helpers/threads.js';
+import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { makeBatch, syntheticDataset } from '../../src/data/index.js';
 import { type Genotype } from '../../src/nas/genotype.js';
 import { resolveConfig, type DeepPartial, type SearchConfig } from '../../src/search/config.js';
@@ -12,7 +13,7 @@ import { discretizationDrop } from '../../src/search/methods/discretization.js';
 import { runSearch } from '../../src/experiments/search-run.js';
 import { Rng } from '../../src/util/rng.js';
 
-setNumThreads(1);
+pinTestThreads();
 
 const data = syntheticDataset({ n: 48, channels: 3, height: 8, width: 8, numClasses: 4, seed: 4 });
 
@@ -122,7 +123,7 @@ test('discretisation drop on uniform α equals a direct soft vs one-hot evaluati
 });
 
 test('discretisation monitor: a metrics line per epoch (every) with drop = soft − discrete, soft = the epoch\'s validation accuracy; result.json has the last', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rdarts-disc-'));
+  const dir = makeTempDir('disc');
   try {
     await runSearch(config({ analysis: { discretization: 'every' } }), { out: dir, data });
     const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
@@ -138,15 +139,15 @@ test('discretisation monitor: a metrics line per epoch (every) with drop = soft 
     assert.equal(result.discretization.epoch, 1);
     assert.equal(result.discretization.drop, disc[1]!.drop);
     // default 'end': only the last epoch
-    const dir2 = mkdtempSync(join(tmpdir(), 'rdarts-disc-'));
+    const dir2 = makeTempDir('disc');
     try {
       await runSearch(config({ epochs: 2, stepsPerEpoch: 1 }), { out: dir2, data });
       const l2 = readFileSync(join(dir2, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
       assert.deepEqual(l2.filter((l) => l.kind === 'discretization').map((l) => l.epoch), [1]);
     } finally {
-      rmSync(dir2, { recursive: true, force: true });
+      removeDir(dir2);
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   }
 });

@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { setNumThreads } from '../../src/torch/index.js';
+import { pinTestThreads } from '../helpers/threads.js';
+import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { syntheticDataset } from '../../src/data/index.js';
 import { resolveConfig, type DeepPartial, type SearchConfig } from '../../src/search/config.js';
 import { GRID_SELECTION_PENDING, memberName, planGrid, runGrid } from '../../src/experiments/grid.js';
 import { runSearch } from '../../src/experiments/search-run.js';
 import type { SearchEvent } from '../../src/search/trainer.js';
 
-setNumThreads(1);
+pinTestThreads();
 
 const data = syntheticDataset({ n: 32, channels: 3, height: 8, width: 8, numClasses: 4, seed: 2 });
 
@@ -51,7 +51,7 @@ test('grid member names and configurations (rdarts-l2, rdarts-dp with cutout on 
 });
 
 test('rdarts-l2 grid: one darts run per value, grid.json/result.json list the candidates, a rerun skips finished and resumes unfinished members', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rdarts-grid-'));
+  const dir = makeTempDir('grid');
   try {
     const cfg = config();
     await assert.rejects(runSearch(cfg, { out: join(dir, 'x'), data }), /grid/);
@@ -107,6 +107,6 @@ test('rdarts-l2 grid: one darts run per value, grid.json/result.json list the ca
     // the same folder with another grid is refused
     await assert.rejects(runGrid(config({ grid: { l2: [1e-3] } }), dir, { data }), /another configuration/);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   }
 });

@@ -1,10 +1,8 @@
 /**
- * Shared helpers for the search tests: tiny configurations, synthetic data, temp folders.
- * (Not a test file itself; node --test runs it as an empty one.)
+ * Shared helpers for the search tests: tiny configurations, synthetic data, checkpoint values.
+ * (Temp folders: test/helpers/tmp.ts. Not a test file itself; node --test runs it as an empty one.)
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { syntheticDataset, type ImageDataset } from '../../src/data/index.js';
 import { resolveConfig, type DeepPartial, type SearchConfig } from '../../src/search/config.js';
 import { loadCheckpoint, listCheckpoints } from '../../src/experiments/checkpoint.js';
@@ -38,11 +36,6 @@ export function tinyConfig(over: DeepPartial<SearchConfig> = {}): SearchConfig {
 export function tinyData(cfg: SearchConfig): ImageDataset {
   const s = cfg.synthetic;
   return syntheticDataset({ n: s.n, channels: s.channels, height: s.size, width: s.size, numClasses: s.numClasses, seed: cfg.seed, split: 'train' });
-}
-
-export function tempDir(prefix: string): { path: string; cleanup: () => void } {
-  const path = mkdtempSync(join(tmpdir(), `rdarts-${prefix}-`));
-  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
 
 export function readJsonl(path: string): Array<Record<string, unknown>> {

@@ -11,10 +11,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listCheckpoints } from '../../src/experiments/checkpoint.js';
-import { checkpointValues, readJsonl, sameBits, tempDir } from './helpers.js';
+import { checkpointValues, readJsonl, sameBits } from './helpers.js';
+import { childEnv } from '../helpers/threads.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
-const ENV = { ...process.env, RDARTS_THREADS: '1', RDARTS_PLAIN_PROGRESS: '1' };
+const ENV = childEnv({ RDARTS_PLAIN_PROGRESS: '1' });
 
 interface Outcome {
   code: number | null;

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setNumThreads } from '../../src/torch/index.js';
+import { pinTestThreads } from '../helpers/threads.js';
+import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { syntheticDataset } from '../../src/data/index.js';
 import { genotypeFromJSON, genotypesEqual, type Genotype } from '../../src/nas/genotype.js';
 import { getSpace } from '../../src/nas/spaces.js';
@@ -13,7 +13,7 @@ import { RsWsPlugin, sampledGenotype, selectArchitecture } from '../../src/searc
 import { runSearch } from '../../src/experiments/search-run.js';
 import type { SampledArchitecture } from '../../src/search/methods/rsws-sampler.js';
 
-setNumThreads(1);
+pinTestThreads();
 
 const data = syntheticDataset({ n: 48, channels: 3, height: 8, width: 8, numClasses: 4, seed: 3 });
 
@@ -130,7 +130,7 @@ test('rs-ws selection: deterministic under the seed, picks the best re-scored of
 });
 
 test('rs-ws end to end: run folder, selection logged in metrics.jsonl, result.json genotype = best re-scored', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rdarts-rsws-'));
+  const dir = makeTempDir('rsws');
   try {
     const cfg = config();
     const r = await runSearch(cfg, { out: dir, data });
@@ -149,14 +149,14 @@ test('rs-ws end to end: run folder, selection logged in metrics.jsonl, result.js
     assert.ok(genotypesEqual(r.genotype, chosen));
     assert.equal(result.rsws.chosen.rank, sel.chosen.rank);
     // same seed, same selection
-    const dir2 = mkdtempSync(join(tmpdir(), 'rdarts-rsws-'));
+    const dir2 = makeTempDir('rsws');
     try {
       const r2 = await runSearch(cfg, { out: dir2, data });
       assert.ok(genotypesEqual(r2.genotype, r.genotype));
     } finally {
-      rmSync(dir2, { recursive: true, force: true });
+      removeDir(dir2);
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   }
 });

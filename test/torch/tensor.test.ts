@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import {
@@ -10,6 +10,7 @@ import {
   saveSafetensors, loadSafetensors, serializeSafetensors, parseSafetensors, cudaAvailable, SGD, Tensor,
 } from '../../src/torch/index.js';
 import { runPython } from '../helpers/python.js';
+import { makeTempDir } from '../helpers/tmp.js';
 
 test('creation, dtypes and data round trips', () => {
   tidy(() => {
@@ -180,7 +181,7 @@ test('Module: named parameters and buffers with PyTorch keys, train/eval, state 
 });
 
 test('safetensors: round trip, a file written here loads in Python torch with equal values, and corruption is detected', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'rdarts-st-'));
+  const dir = makeTempDir('st');
   const path = join(dir, 't.safetensors');
   tidy(() => {
     manualSeed(5);
