@@ -1,5 +1,5 @@
 /**
- * Readers for Hessian measurements. This is the only analysis module that opens files.
+ * Readers for Hessian measurements: files and run folders (the parsing itself is pure).
  *
  * Formats (one JSON object per line, blank lines ignored; detected per line):
  *
@@ -22,6 +22,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { RUN_FILES, parseJsonLines } from './run-format.js';
 import { traceFromRecords, type HessianFormat, type HessianRecord, type TracePoint } from '../analysis/trace.js';
 
 export type { HessianFormat, HessianRecord };
@@ -111,19 +112,9 @@ function parseObject(o: Record<string, unknown>, source: string, line: number, o
  */
 export function parseHessianLines(text: string, source: string, opts: ParseOptions = {}, only?: (o: Record<string, unknown>) => boolean): HessianRecord[] {
   const out: HessianRecord[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!.trim();
-    if (raw === '') continue;
-    let o: unknown;
-    try {
-      o = JSON.parse(raw);
-    } catch (e) {
-      throw bad(source, i + 1, `not valid JSON (${(e as Error).message})`);
-    }
-    if (typeof o !== 'object' || o === null || Array.isArray(o)) throw bad(source, i + 1, 'expected a JSON object');
-    if (only && !only(o as Record<string, unknown>)) continue;
-    const r = parseObject(o as Record<string, unknown>, source, i + 1, opts);
+  for (const { line, value } of parseJsonLines(text, { error: (l, what) => bad(source, l, what) })) {
+    if (only && !only(value)) continue;
+    const r = parseObject(value, source, line, opts);
     if (r) out.push(r);
   }
   return out;
@@ -160,7 +151,7 @@ export function readHessianFile(path: string, opts: ParseOptions = {}): HessianR
 
 /** Read `<dir>/metrics.jsonl`, keeping the lines whose kind is "hessian". */
 export function readRunFolder(dir: string, opts: ParseOptions = {}): HessianRecord[] {
-  const path = join(dir, 'metrics.jsonl');
+  const path = join(dir, RUN_FILES.metrics);
   const recs = parseHessianLines(readText(path), path, opts, (o) => o.kind === 'hessian');
   return nonEmpty(recs, path);
 }

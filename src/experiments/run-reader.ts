@@ -14,13 +14,27 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { CheckpointError, RdartsError } from '../errors.js';
-import { formatGenotypeRepr, genotypeFromJSON, softmaxRows, type Genotype } from '../nas/genotype.js';
+import { softmaxRows } from '../nas/derive.js';
+import type { Genotype } from '../nas/genotype.js';
+import { genotypeFromJSON } from '../nas/genotype-json.js';
+import { formatGenotypeRepr } from '../nas/repr.js';
 import { getSpace, hasSpace, type CellType } from '../nas/spaces.js';
-
-/** Kinds the search writes that the report reads past without a warning. */
-const QUIET_KINDS = new Set(['early-stop-check', 'darts-es-genotype', 'diverged', 'rsws-selection']);
+import {
+  RUN_FILES,
+  adaRollbackLineSchema,
+  discretizationLineSchema,
+  earlyStopLineSchema,
+  epochLineSchema,
+  genotypeLineSchema,
+  hessianLineSchema,
+  isMetricsKind,
+  issueText,
+  readJsonLinesFile,
+  resultSchema,
+  type JsonLine,
+} from './run-format.js';
 
 // ---------------------------------------------------------------------------------------------
 // Record types (after validation, defaults filled in): defined where reports consume them
@@ -39,80 +53,6 @@ import type {
 } from '../analysis/report/records.js';
 export type { AdaRollbackRecord, CellAlphas, DiscretizationRecord, EarlyStopEvent, EigenvalueRecord, EpochRecord, GenotypeRecord, Run, RunResult, SplitMetrics };
 
-// ---------------------------------------------------------------------------------------------
-// Schemas (loose: extra fields are allowed)
-
-const num = z.number().finite();
-const optNum = num.nullable().optional();
-const epochField = z.number().int().nonnegative();
-const iterField = z.number().int().nonnegative().optional();
-const split = z.looseObject({ loss: optNum, acc: optNum }).nullable().optional();
-
-const epochLine = z.looseObject({
-  kind: z.literal('epoch'),
-  epoch: epochField,
-  iteration: iterField,
-  lr: optNum,
-  l2: optNum,
-  dropPath: optNum,
-  train: split,
-  valid: split,
-  seconds: optNum,
-});
-const hessianLine = z.looseObject({
-  kind: z.literal('hessian'),
-  epoch: epochField,
-  iteration: iterField,
-  maxEigenvalue: num,
-  eigenvalues: z.array(num).optional(),
-  minEigenvalue: optNum,
-  method: z.string().nullable().optional(),
-  shift: optNum,
-});
-const earlyStopLine = z.looseObject({
-  kind: z.literal('early-stop'),
-  epoch: epochField,
-  iteration: iterField,
-  rule: z.string().nullable().optional(),
-  detectEpoch: epochField.nullable().optional(),
-  stopEpoch: epochField.nullable().optional(),
-});
-const adaLine = z.looseObject({
-  kind: z.literal('ada'),
-  epoch: epochField,
-  action: z.string().optional(),
-  toEpoch: epochField,
-  previousL2: optNum,
-  newL2: optNum,
-  iteration: iterField,
-});
-const discretizationLine = z.looseObject({
-  kind: z.literal('discretization'),
-  epoch: epochField,
-  iteration: iterField,
-  softAcc: optNum,
-  discreteAcc: optNum,
-  drop: optNum,
-});
-const matrix = z.array(z.array(num));
-const stringMatrix = z.array(z.array(z.string()));
-const genotypeLine = z.looseObject({
-  epoch: epochField,
-  iteration: iterField,
-  genotype: z.unknown(),
-  repr: z.string().optional(),
-  alphas: z.looseObject({ normal: matrix, reduce: matrix }).nullable().optional(),
-  ops: z.looseObject({ normal: stringMatrix, reduce: stringMatrix }).nullable().optional(),
-});
-
-function issueText(error: z.ZodError): string {
-  const first = error.issues[0];
-  if (!first) return 'invalid';
-  const path = first.path.length ? first.path.map(String).join('.') : '(line)';
-  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem(s))` : '';
-  return `${path}: ${first.message}${more}`;
-}
-
 const RUN_HINT = 'a run folder holds config.json, metrics.jsonl and genotypes.jsonl as written by `rdarts search`; fix or remove the offending line, or re-run the search';
 
 function fileError(file: string, line: number | null, what: string): CheckpointError {
@@ -122,35 +62,11 @@ function fileError(file: string, line: number | null, what: string): CheckpointE
 // ---------------------------------------------------------------------------------------------
 // JSON lines
 
-interface RawLine {
-  line: number;
-  value: Record<string, unknown>;
-}
-
-function readJsonLines(path: string, warnings: string[]): RawLine[] {
-  const text = readFileSync(path, 'utf8');
-  const lines = text.split('\n');
-  const out: RawLine[] = [];
-  const endsWithNewline = text.endsWith('\n');
-  lines.forEach((raw, i) => {
-    const lineNo = i + 1;
-    const s = raw.trim();
-    if (s === '') return;
-    let v: unknown;
-    try {
-      v = JSON.parse(s);
-    } catch (e) {
-      const isLast = i === lines.length - 1;
-      if (isLast && !endsWithNewline) {
-        warnings.push(`${basename(path)}, line ${lineNo}: incomplete last line skipped (a write in progress?)`);
-        return;
-      }
-      throw fileError(path, lineNo, `not valid JSON (${(e as Error).message})`);
-    }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw fileError(path, lineNo, 'expected a JSON object');
-    out.push({ line: lineNo, value: v as Record<string, unknown> });
+function readJsonLines(path: string, warnings: string[]): JsonLine[] {
+  return readJsonLinesFile(path, {
+    error: (line, what) => fileError(path, line, what),
+    onIncompleteLast: (line) => warnings.push(`${basename(path)}, line ${line}: incomplete last line skipped (a write in progress?)`),
   });
-  return out;
 }
 
 function readJsonObject(path: string): Record<string, unknown> {
@@ -193,7 +109,7 @@ function parseMetrics(path: string, warnings: string[]): MetricsPart {
     };
     switch (kind) {
       case 'epoch': {
-        const o = parse(epochLine);
+        const o = parse(epochLineSchema);
         part.epochs.push({
           epoch: o.epoch,
           iteration: o.iteration ?? rollbacks,
@@ -208,7 +124,7 @@ function parseMetrics(path: string, warnings: string[]): MetricsPart {
         break;
       }
       case 'hessian': {
-        const o = parse(hessianLine);
+        const o = parse(hessianLineSchema);
         part.hessians.push({
           epoch: o.epoch,
           iteration: o.iteration ?? rollbacks,
@@ -222,14 +138,14 @@ function parseMetrics(path: string, warnings: string[]): MetricsPart {
         break;
       }
       case 'early-stop': {
-        const o = parse(earlyStopLine);
+        const o = parse(earlyStopLineSchema);
         part.earlyStops.push({ epoch: o.epoch, iteration: o.iteration ?? rollbacks, rule: o.rule ?? null, detectEpoch: o.detectEpoch ?? o.epoch, stopEpoch: o.stopEpoch ?? null, line });
         break;
       }
       case 'ada': {
         // a trigger DARTS-ADA ignored (its L2 is final) starts no iteration and has no target epoch
         if (value.action !== undefined && value.action !== 'rollback') break;
-        const o = parse(adaLine);
+        const o = parse(adaRollbackLineSchema);
         // the writer's `iteration` may name the iteration rolled back or the one that follows;
         // either way the run continues with the next one
         rollbacks = Math.max(rollbacks + 1, o.iteration ?? 0);
@@ -245,16 +161,16 @@ function parseMetrics(path: string, warnings: string[]): MetricsPart {
         break;
       }
       case 'discretization': {
-        const o = parse(discretizationLine);
+        const o = parse(discretizationLineSchema);
         part.discretizations.push({ epoch: o.epoch, iteration: o.iteration ?? rollbacks, softAcc: o.softAcc ?? null, discreteAcc: o.discreteAcc ?? null, drop: o.drop ?? null, line });
         break;
       }
       default:
         // lines the search writes that the report does not draw
-        if (!QUIET_KINDS.has(kind)) unknownKinds.set(kind, (unknownKinds.get(kind) ?? 0) + 1);
+        if (!isMetricsKind(kind)) unknownKinds.set(kind, (unknownKinds.get(kind) ?? 0) + 1);
     }
   }
-  for (const [k, n] of unknownKinds) warnings.push(`metrics.jsonl: ${n} line(s) of unknown kind "${k}" skipped`);
+  for (const [k, n] of unknownKinds) warnings.push(`${RUN_FILES.metrics}: ${n} line(s) of unknown kind "${k}" skipped`);
   return part;
 }
 
@@ -303,7 +219,7 @@ function parseGenotypes(path: string, spaceName: unknown, warnings: string[]): G
   let iteration = 0;
   let lastEpoch = -1;
   for (const { line, value } of readJsonLines(path, warnings)) {
-    const r = genotypeLine.safeParse(value);
+    const r = genotypeLineSchema.safeParse(value);
     if (!r.success) throw fileError(path, line, issueText(r.error));
     const o = r.data;
     let genotype: Genotype;
@@ -332,20 +248,20 @@ function parseGenotypes(path: string, spaceName: unknown, warnings: string[]): G
 
 function parseResult(path: string): RunResult {
   const raw = readJsonObject(path);
+  const r = resultSchema.parse(raw);
   let genotype: Genotype | null = null;
-  if (raw.genotype !== undefined && raw.genotype !== null) {
+  if (r.genotype !== undefined && r.genotype !== null) {
     try {
-      genotype = genotypeFromJSON(raw.genotype, 'genotype');
+      genotype = genotypeFromJSON(r.genotype, 'genotype');
     } catch (e) {
       throw fileError(path, null, e instanceof RdartsError ? e.message : String(e));
     }
   }
-  const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
   return {
     genotype,
-    repr: str(raw.repr) ?? (genotype ? formatGenotypeRepr(genotype) : null),
-    stopReason: str(raw.stopReason),
-    epochs: typeof raw.epochs === 'number' ? raw.epochs : null,
+    repr: r.repr ?? (genotype ? formatGenotypeRepr(genotype) : null),
+    stopReason: r.stopReason ?? null,
+    epochs: r.epochs ?? null,
     raw,
   };
 }
@@ -360,8 +276,8 @@ export function readRun(dir: string): Run {
   const abs = resolve(dir);
   if (!existsSync(abs)) throw new CheckpointError(`run folder ${dir} does not exist`, 'pass the folder a search wrote (it holds config.json and metrics.jsonl)');
   if (!statSync(abs).isDirectory()) throw new CheckpointError(`${dir} is not a folder`, 'pass a run folder (it holds config.json and metrics.jsonl), not a file inside it');
-  const configPath = join(abs, 'config.json');
-  const metricsPath = join(abs, 'metrics.jsonl');
+  const configPath = join(abs, RUN_FILES.config);
+  const metricsPath = join(abs, RUN_FILES.metrics);
   const hasConfig = existsSync(configPath);
   const hasMetrics = existsSync(metricsPath);
   if (!hasConfig && !hasMetrics) {
@@ -372,11 +288,11 @@ export function readRun(dir: string): Run {
   const warnings: string[] = [];
   const config = readJsonObject(configPath);
   const metrics = parseMetrics(metricsPath, warnings);
-  const genotypesPath = join(abs, 'genotypes.jsonl');
+  const genotypesPath = join(abs, RUN_FILES.genotypes);
   let genotypes: GenotypeRecord[] = [];
   if (existsSync(genotypesPath)) genotypes = parseGenotypes(genotypesPath, config.space, warnings);
   else warnings.push('genotypes.jsonl is missing: no α heatmaps or genotype history');
-  const resultPath = join(abs, 'result.json');
+  const resultPath = join(abs, RUN_FILES.result);
   const result = existsSync(resultPath) ? parseResult(resultPath) : null;
   if (!result) warnings.push('result.json is missing: the run has not finished (or was interrupted)');
   return { dir: abs, name: basename(abs), config, ...metrics, genotypes, result, warnings };
