@@ -1,7 +1,19 @@
 // Public surface of the nas layer. Each module adds its own export line.
 export * from './primitives.js';
 export * from './spaces.js';
-export * from './genotype.js';
+export {
+  assertGenotypeFitsSpace,
+  defaultConcat,
+  genotypeFitsSpace,
+  genotypeSpaceProblems,
+  genotypeSteps,
+  genotypesEqual,
+  type Gene,
+  type Genotype,
+} from './genotype.js';
+export * from './derive.js';
+export * from './genotype-json.js';
+export * from './repr.js';
 export * from './published.js';
 export * from './diagram.js';
 export * from './param-count.js';

@@ -3,7 +3,8 @@
  * (a typo fails at import, not at use). Source: DARTS (Liu et al., ICLR 2019), `cnn/genotypes.py`.
  */
 import { GenotypeError } from '../errors.js';
-import { parseGenotypeRepr, type Genotype } from './genotype.js';
+import type { Genotype } from './genotype.js';
+import { parseGenotypeRepr } from './repr.js';
 
 const PUBLISHED_REPR: Record<string, string> = {
   // DARTS, first-order search.

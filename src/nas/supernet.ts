@@ -35,7 +35,8 @@ import {
   type Device,
 } from '../torch/index.js';
 import { ConfigError, ShapeError } from '../errors.js';
-import { deriveGenotype, genotypeToOneHot, softmaxRows, type Genotype } from './genotype.js';
+import { deriveGenotype, genotypeToOneHot, softmaxRows } from './derive.js';
+import type { Genotype } from './genotype.js';
 import type { PrimitiveName } from './primitives.js';
 import { cellPreprocessors, searchOp } from './ops.js';
 import { alphaShape, edgeSource, numEdges, type CellType, type SearchSpace } from './spaces.js';

@@ -7,7 +7,7 @@
  *
  * Field names are the on-disk format: they stay as they are (older run folders must keep reading).
  */
-import type { GenotypeJSON } from '../nas/genotype.js';
+import type { GenotypeJSON } from '../nas/genotype-json.js';
 
 /** Loss and accuracy of one pass (train or validation). */
 export type LossAcc = {

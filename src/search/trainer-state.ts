@@ -7,7 +7,8 @@
  */
 import { getRngState, noGrad, setRngState, type SGD, type Tensor } from '../torch/index.js';
 import type { Network } from '../nas/supernet.js';
-import { genotypeFromJSON, genotypeToJSON, type Genotype } from '../nas/genotype.js';
+import type { Genotype } from '../nas/genotype.js';
+import { genotypeFromJSON, genotypeToJSON } from '../nas/genotype-json.js';
 import type { BatchLoader, BatchLoaderState, RandomBatchSampler, RandomBatchSamplerState } from '../data/index.js';
 import type { Rng, RngState } from '../util/rng.js';
 import { CheckpointError } from '../errors.js';

@@ -11,7 +11,9 @@ import {
 } from '../torch/index.js';
 import { Network, type ArchWeights } from '../nas/supernet.js';
 import { resolveSpace, spaceToObject, type SearchSpace } from '../nas/spaces.js';
-import { formatGenotypeRepr, genotypeToJSON, type Genotype } from '../nas/genotype.js';
+import type { Genotype } from '../nas/genotype.js';
+import { genotypeToJSON } from '../nas/genotype-json.js';
+import { formatGenotypeRepr } from '../nas/repr.js';
 import { BatchLoader, RandomBatchSampler, makeBatch, trainValSplit, datasetFingerprint, type ImageDataset, type ArrayBatch } from '../data/index.js';
 import { Rng } from '../util/rng.js';
 import { ConfigError, DivergenceError } from '../errors.js';

@@ -3,7 +3,8 @@
  * trajectory that the final architecture actually went through, spectra to show, α heatmap rows,
  * genotype history and summary figures.
  */
-import { formatGenotypeRepr, type Genotype } from '../../nas/genotype.js';
+import type { Genotype } from '../../nas/genotype.js';
+import { formatGenotypeRepr } from '../../nas/repr.js';
 import { edgeIndex } from '../../nas/spaces.js';
 import type { AlphaEdge, CurveEpoch, EigenPoint, GenotypeStep, Spectrum } from '../plots/index.js';
 import { edgeText, isDiscarded, type Rollback } from '../plots/style.js';

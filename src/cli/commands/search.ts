@@ -3,7 +3,7 @@ import { DEFAULT_CONFIG, METHODS, readConfigFile, resolveConfig, type DeepPartia
 import { runSearch, resumeSearch } from '../../experiments/search-run.js';
 import { searchProgress } from '../progress.js';
 import { ConfigError } from '../../errors.js';
-import { formatGenotypeRepr } from '../../nas/genotype.js';
+import { formatGenotypeRepr } from '../../nas/repr.js';
 import type { SearchResult } from '../../search/trainer.js';
 import { isGridMethod, isGridRun, resumeGrid, runGrid, type GridResult } from '../../experiments/grid.js';
 

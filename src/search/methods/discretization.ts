@@ -9,7 +9,9 @@
  * the running statistics accumulated during search for both passes, and the drop is in
  * accuracy fractions (0.05 = 5 points).
  */
-import { formatGenotypeRepr, genotypeToJSON, type Genotype } from '../../nas/genotype.js';
+import type { Genotype } from '../../nas/genotype.js';
+import { genotypeToJSON } from '../../nas/genotype-json.js';
+import { formatGenotypeRepr } from '../../nas/repr.js';
 import type { Network } from '../../nas/supernet.js';
 import type { Batch } from '../architect.js';
 import { evaluateSupernet } from '../evaluate.js';

@@ -21,7 +21,9 @@
  * so it is deterministic and a run resumed after its last epoch selects the same architecture.
  */
 import { BatchLoader } from '../../data/index.js';
-import { genotypeToJSON, formatGenotypeRepr, type Gene, type Genotype } from '../../nas/genotype.js';
+import type { Gene, Genotype } from '../../nas/genotype.js';
+import { genotypeToJSON } from '../../nas/genotype-json.js';
+import { formatGenotypeRepr } from '../../nas/repr.js';
 import type { SearchSpace } from '../../nas/spaces.js';
 import type { ArchWeights, Network } from '../../nas/supernet.js';
 import { sampleArchitecture, type SampledArchitecture } from './rsws-sampler.js';
