@@ -1,6 +1,7 @@
 /**
  * The search configuration: one typed object, resolved once (defaults ← YAML/JSON file ← flags),
  * validated with messages that name the field, and written whole to the run's config.json.
+ * Pure: reading a config file is experiments/config-file.ts.
  *
  * Defaults and where they come from (paper-spec §4.3, §5.1, §6.2, §7):
  * | field | default | source |
@@ -23,9 +24,6 @@
  * | rsws.samples / scoreBatches / topK | 1000 / 10 / 10 | randomNAS selection (§8) |
  * | analysis.discretization | end | accuracy drop after discretisation (§5.3) at the last epoch; 'hessian' = also at the Hessian epochs |
  */
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 
@@ -189,7 +187,7 @@ export const DEFAULT_CONFIG: SearchConfig = {
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends Array<unknown> ? T[K] : T[K] extends object | null ? DeepPartial<T[K]> : T[K] };
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -229,25 +227,6 @@ export function validateConfig(raw: unknown, source = 'config'): SearchConfig {
     return `  ${path}: ${msg}`;
   });
   throw new ConfigError(`${source} is not a valid search configuration:\n${lines.join('\n')}`, 'fix the named field(s); `rdarts search --help` lists every option and its default');
-}
-
-/** Read a YAML or JSON config file into a partial config (validated after merging). */
-export function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`cannot read config file ${path}: ${(e as Error).message}`);
-  }
-  let data: unknown;
-  try {
-    data = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
-  } catch (e) {
-    throw new ConfigError(`config file ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message}`);
-  }
-  if (data === null || data === undefined) return {};
-  if (!isPlainObject(data)) throw new ConfigError(`config file ${path} must hold a mapping of fields, got ${Array.isArray(data) ? 'a list' : typeof data}`);
-  return data;
 }
 
 /** Resolve defaults ← file ← overrides, then apply the method's implications, then validate. */

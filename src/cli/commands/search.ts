@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { DEFAULT_CONFIG, METHODS, readConfigFile, resolveConfig, type DeepPartial, type SearchConfig } from '../../search/config.js';
+import { DEFAULT_CONFIG, METHODS, resolveConfig, type DeepPartial, type SearchConfig } from '../../search/config.js';
+import { readConfigFile } from '../../experiments/config-file.js';
 import { runSearch, resumeSearch } from '../../experiments/search-run.js';
 import { searchProgress } from '../progress.js';
 import { ConfigError } from '../../errors.js';
