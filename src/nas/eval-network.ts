@@ -10,12 +10,12 @@
  * Module keys follow DARTS: `stem.0.weight`, `cells.4.preprocess0.op.1.weight`, `cells.4._ops.0.op.1.weight`,
  * `auxiliary_head.features.2.weight`, `classifier.weight`.
  */
-import { AvgPool2d, BatchNorm2d, Conv2d, F, Identity, Layer, Linear, Module, ReLU, Sequential, Tensor, cat, tidy } from '../torch/index.js';
+import { AvgPool2d, BatchNorm2d, Conv2d, F, Identity, Layer, Linear, Module, ModuleList, ReLU, Sequential, Tensor, cat, tidy } from '../torch/index.js';
 import { ConfigError, ShapeError } from '../errors.js';
 import { assertGenotypeFitsSpace, genotypeSteps, type Gene, type Genotype } from './genotype.js';
+import { dropPath } from './drop-path.js';
 import { OPS, cellPreprocessors } from './ops.js';
 import type { SearchSpace } from './spaces.js';
-import { ModuleList, dropPath } from './supernet.js';
 
 export interface EvalNetworkConfig {
   genotype: Genotype;

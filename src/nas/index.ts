@@ -18,5 +18,6 @@ export * from './published.js';
 export * from './diagram.js';
 export * from './param-count.js';
 export * from './ops.js';
+export * from './drop-path.js';
 export * from './supernet.js';
 export * from './eval-network.js';

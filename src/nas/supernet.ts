@@ -21,9 +21,9 @@ import {
   Layer,
   Linear,
   Module,
+  ModuleList,
   Sequential,
   Tensor,
-  bernoulli,
   cat,
   keep,
   noGrad,
@@ -38,6 +38,7 @@ import { ConfigError, ShapeError } from '../errors.js';
 import { deriveGenotype, genotypeToOneHot, softmaxRows } from './derive.js';
 import type { Genotype } from './genotype.js';
 import type { PrimitiveName } from './primitives.js';
+import { dropPath } from './drop-path.js';
 import { cellPreprocessors, searchOp } from './ops.js';
 import { alphaShape, edgeSource, numEdges, type CellType, type SearchSpace } from './spaces.js';
 
@@ -79,34 +80,6 @@ export interface FlatAlphaEntry {
   position: number;
   /** Position in concat(flatten(alphaNormal), flatten(alphaReduce)) (padding included). */
   paddedPosition: number;
-}
-
-/** A plain container whose children are named '0', '1', … (PyTorch's ModuleList). */
-export class ModuleList<M extends Module> extends Module {
-  readonly items: M[];
-  constructor(items: M[]) {
-    super();
-    this.items = items;
-    items.forEach((m, i) => this.registerModule(String(i), m));
-  }
-  get length(): number {
-    return this.items.length;
-  }
-}
-
-/**
- * Per-sample drop path: each sample of x survives with probability keep = 1−p (libtorch's seeded
- * bernoulli) and survivors are scaled by 1/keep.
- */
-export function dropPath(x: Tensor, p: number): Tensor {
-  if (!(p > 0)) return x;
-  if (p >= 1) throw new ConfigError(`drop path probability must be < 1, got ${p}`, 'use a drop path probability in [0, 1)');
-  const keepProb = 1 - p;
-  return tidy(() => {
-    const like = zeros([x.shape[0]!, 1, 1, 1], { dtype: x.dtype, device: x.device as Device });
-    const mask = bernoulli(like, keepProb);
-    return x.div(keepProb).mul(mask);
-  });
 }
 
 /** Σ_o w_o · o(x) over one edge's candidate ops (spec §2.2). Children `_ops.0`, `_ops.1`, … */

@@ -8,6 +8,7 @@ export * as F from './functional.js';
 export * from './runtime.js';
 export * from './nn/module.js';
 export * from './nn/layers.js';
+export * from './nn/containers.js';
 export * from './optim/sgd.js';
 export * from './optim/adam.js';
 export * from './optim/schedule.js';
