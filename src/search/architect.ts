@@ -13,12 +13,15 @@
  *   hvp ≈ (∇α L_train(w + εv, α) − ∇α L_train(w − εv, α)) / 2ε
  * `hvp: 'exact'` computes it by double backward instead.
  *
+ * The virtual step is the weight optimiser's own update (`sgdUpdate`, PyTorch's SGD rule) applied
+ * to a copy of its momentum buffers, so the optimiser's state is not touched.
+ *
  * The model is modified in place for the w', w ± εv evaluations and restored exactly (copied
  * back, not re-added). Batch-norm running statistics touched by the w' pass are restored too
  * (the reference evaluates w' on a copy of the model); the other passes update them as in the
  * reference.
  */
-import { Adam, Tensor, grad, keep, noGrad, tidy } from '../torch/index.js';
+import { Adam, Tensor, grad, keep, noGrad, sgdUpdate, tidy, type SGDHyper } from '../torch/index.js';
 import type { Network } from '../nas/supernet.js';
 
 export interface Batch {
@@ -66,15 +69,14 @@ export class Architect {
     const ws = m.weightParameters();
     return tidy(() => {
       const saved = noGrad(() => ws.map((w) => w.detach().clone()));
-      // w' = w − η(μ·m + g + λw)
+      // w' = w − η(μ·m + g + λw): one SGD step on copies of the momentum buffers
       // each loss lives only inside its own scope: its graph (and everything it saved) goes at once
       const gTrain = tidy(() => grad(m.loss(train.x, train.y), ws) as Tensor[]);
+      const h: SGDHyper = { lr: vs.lr, momentum: vs.momentum, dampening: 0, nesterov: false, weightDecay: vs.weightDecay };
       noGrad(() =>
         ws.forEach((w, i) => {
-          const d = gTrain[i]!.add(w, vs.weightDecay);
-          const buf = vs.momentumBuffers[i];
-          if (buf && vs.momentum !== 0) d.add_(buf, vs.momentum);
-          w.sub_(d, vs.lr);
+          const buf = vs.momentum !== 0 ? vs.momentumBuffers[i] : null;
+          sgdUpdate(w, gTrain[i]!, buf ? buf.clone() : null, h);
         }),
       );
       const bufs = m.buffers();
