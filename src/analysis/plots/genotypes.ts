@@ -2,7 +2,7 @@
 import { edgeIndex } from '../../nas/spaces.js';
 import { BASE_CONFIG, VEGA_LITE_SCHEMA, edgeText, type TopLevelSpec } from './style.js';
 
-export interface GenotypeStep {
+export interface GenotypeAtEpoch {
   epoch: number;
   iteration: number;
   /** Per cell type: the genes (op, local source), two per node. */
@@ -10,7 +10,7 @@ export interface GenotypeStep {
 }
 
 /** Op kept on each edge (blank if not kept) per recorded epoch, one panel per cell type. */
-export function genotypeEvolutionSpec(steps: GenotypeStep[]): TopLevelSpec {
+export function genotypeEvolutionSpec(steps: GenotypeAtEpoch[]): TopLevelSpec {
   const multi = new Set(steps.map((s) => s.iteration)).size > 1;
   const values: Array<Record<string, unknown>> = [];
   const cellTypes = [...new Set(steps.flatMap((s) => Object.keys(s.cells)))];

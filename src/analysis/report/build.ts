@@ -25,7 +25,7 @@ import {
   curveRows,
   eigenPoints,
   finalGenotype,
-  genotypeSteps,
+  genotypeHistory,
   isDiscarded,
   lastAlphaRecord,
   pickSpectra,
@@ -187,7 +187,7 @@ export async function renderReport(run: Run, opts: RenderReportOptions = {}): Pr
     alphaNormal = add(await plot('alphas-normal.svg', alphaHeatmapSpec('normal', alphaEdges(alphaRec, 'normal'), note('normal'))));
     alphaReduce = add(await plot('alphas-reduce.svg', alphaHeatmapSpec('reduce', alphaEdges(alphaRec, 'reduce'), note('reduce'))));
   }
-  const geno = add(run.genotypes.length ? await plot('genotype-epochs.svg', genotypeEvolutionSpec(genotypeSteps(run))) : null);
+  const geno = add(run.genotypes.length ? await plot('genotype-epochs.svg', genotypeEvolutionSpec(genotypeHistory(run))) : null);
 
   // Discretisation drop vs λ_max within the run (spec §5.3), when both were measured
   const lamAt = new Map(run.hessians.map((h) => [`${h.epoch}/${h.iteration}`, h.maxEigenvalue]));

@@ -6,7 +6,7 @@
 import type { Genotype } from '../../nas/genotype.js';
 import { formatGenotypeRepr } from '../../nas/repr.js';
 import { edgeIndex } from '../../nas/spaces.js';
-import type { AlphaEdge, CurveEpoch, EigenPoint, GenotypeStep, Spectrum } from '../plots/index.js';
+import type { AlphaEdge, CurveEpoch, EigenPoint, GenotypeAtEpoch, Spectrum } from '../plots/index.js';
 import { edgeText, isDiscarded, type Rollback } from '../plots/style.js';
 import { mean } from '../stats.js';
 import type { CellAlphas, GenotypeRecord, Run } from './records.js';
@@ -96,7 +96,8 @@ export function alphaEdges(rec: GenotypeRecord, cell: 'normal' | 'reduce'): Alph
   });
 }
 
-export function genotypeSteps(run: Run): GenotypeStep[] {
+/** The genotype after each recorded epoch (genotypes.jsonl), for the genotype-over-epochs figure. */
+export function genotypeHistory(run: Run): GenotypeAtEpoch[] {
   return run.genotypes.map((g) => ({ epoch: g.epoch, iteration: g.iteration, cells: { normal: g.genotype.normal, reduce: g.genotype.reduce } }));
 }
 
