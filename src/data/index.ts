@@ -32,4 +32,4 @@ export {
   type CutoutOptions,
 } from './transforms.js';
 export { trainValSplit, subsetIndices, type TrainValSplit } from './split.js';
-export { BatchLoader, RandomBatchSampler, hashIndices, type Batch, type BatchLoaderState, type RandomBatchSamplerState } from './loader.js';
+export { BatchLoader, RandomBatchSampler, hashIndices, type IndexBatch, type BatchLoaderState, type RandomBatchSamplerState } from './loader.js';

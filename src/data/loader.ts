@@ -6,7 +6,8 @@
 import { CheckpointError, DataError } from '../errors.js';
 import { Rng, type RngState } from '../util/rng.js';
 
-export interface Batch {
+/** One batch as the loader hands it out: dataset indices (pixels come from `makeBatch`). */
+export interface IndexBatch {
   /** Dataset indices of this batch. */
   indices: Int32Array;
   /** Pass (epoch) over the index set this batch belongs to, from 0. */
@@ -118,7 +119,7 @@ export class BatchLoader {
     return this.dropLast ? this.stepsPerEpoch * this.batchSize : this.n;
   }
 
-  next(): Batch {
+  next(): IndexBatch {
     if (this.position >= this.limit) {
       this.pass++;
       this.position = 0;

@@ -17,6 +17,7 @@ import type { ComparisonRow, CorrelationResult } from '../analysis/report/compar
 import { analyzeRunRecords, type Analysis } from '../analysis/report/analyze.js';
 import type { RunSummary } from '../analysis/report/series.js';
 import { readRun } from './run-reader.js';
+import { RUN_FILES } from './run-format.js';
 
 export interface BuildReportOptions {
   /** Path of the HTML file (default `<run>/report.html`). */
@@ -82,7 +83,7 @@ export async function buildComparison(dirs: string[], outDir: string): Promise<C
 export function expandRunDirs(dirs: string[]): string[] {
   const out: string[] = [];
   for (const d of dirs) {
-    const grid = join(resolve(d), 'grid.json');
+    const grid = join(resolve(d), RUN_FILES.grid);
     if (existsSync(grid)) {
       const g = JSON.parse(readFileSync(grid, 'utf8')) as { runs?: Array<{ dir: string }> };
       for (const r of g.runs ?? []) out.push(resolve(d, r.dir));

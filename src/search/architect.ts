@@ -24,6 +24,7 @@
 import { Adam, Tensor, grad, keep, noGrad, sgdUpdate, tidy, type SGDHyper } from '../torch/index.js';
 import type { Network } from '../nas/supernet.js';
 
+/** A batch as tensors on the run's device: images [N, C, H, W] and int64 labels [N] (the data loaders hand out indices: IndexBatch). */
 export interface Batch {
   x: Tensor;
   y: Tensor;
