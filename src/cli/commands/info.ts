@@ -3,6 +3,7 @@ import { ConfigError } from '../../errors.js';
 import { DATASET_NAMES, DATASET_SHAPES, type DatasetName } from '../../data/dataset.js';
 import { alphaShape, alphaSizes, loadSpaceFile, resolveSpace, type SearchSpace } from '../../nas/spaces.js';
 import { countSearchParameters } from '../../nas/param-count.js';
+import { printEvalNetworkInfo } from './eval-info.js';
 
 interface InfoOptions {
   space?: string;
@@ -38,7 +39,9 @@ export function register(program: Command): void {
     .option('--layers <n>', 'number of cells', '8')
     .option('--channels <n>', 'initial channels C', '16')
     .option('--json', 'print one JSON object {"parameters", "alphaShape", ...} on stdout')
-    .action((opts: InfoOptions) => {
+    .option('--genotype <g>', 'print the evaluation network of this cell instead (parameters with and without the auxiliary head)')
+    .action((opts: InfoOptions & { genotype?: string }) => {
+      if (opts.genotype !== undefined) return printEvalNetworkInfo({ ...opts, genotype: opts.genotype });
       if (opts.space !== undefined && opts.spaceFile !== undefined) {
         throw new ConfigError('give either --space or --space-file, not both', 'drop one of the two flags');
       }

@@ -1,0 +1,5 @@
+/** The evaluation commands (issue 8), registered together so index.ts needs one entry. */
+import * as train from './train.js';
+import * as test from './test.js';
+
+export const commands = [train, test];
