@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { RdartsError } from '../errors.js';
 import { commands } from './commands/index.js';
 import { VERSION } from '../version.js';
+import { readEnv } from '../util/env.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -25,7 +26,7 @@ export function reportError(err: unknown): number {
   }
   const e = err as Error;
   process.stderr.write(`error: ${e?.message ?? String(err)}\n`);
-  if (process.env.RDARTS_DEBUG === '1' && e?.stack) process.stderr.write(e.stack + '\n');
+  if (readEnv().debug && e?.stack) process.stderr.write(e.stack + '\n');
   return 1;
 }
 

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readEnv, setEnvDefault } from '../util/env.js';
 
 /** An opaque handle to one reference of a libtorch tensor. */
 export type Handle = number & { readonly __tensorHandle: unique symbol };
@@ -105,7 +106,7 @@ function packageRoot(): string {
 function load(): NativeAddon {
   const root = packageRoot();
   const candidates = [
-    process.env.RDARTS_ADDON,
+    readEnv().addon,
     join(root, 'native', 'build', 'Release', 'rdarts_torch.node'),
     join(root, 'native', 'build', 'Debug', 'rdarts_torch.node'),
   ].filter((p): p is string => !!p);
@@ -128,4 +129,18 @@ function load(): NativeAddon {
   }
 }
 
+/**
+ * OpenMP's waiting policy for libtorch's worker threads (docs/threads.md): a bounded spin before
+ * sleeping. libgomp reads these variables once, when it is loaded with the addon, so they are set
+ * here before loading, and only when the user has set neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT.
+ */
+export const OPENMP_DEFAULTS: Readonly<Record<string, string>> = { GOMP_SPINCOUNT: '10000' };
+
+function setOpenMpDefaults(): void {
+  const env = readEnv();
+  if (env.ompWaitPolicy !== undefined || env.gompSpincount !== undefined) return;
+  for (const [name, value] of Object.entries(OPENMP_DEFAULTS)) setEnvDefault(name, value);
+}
+
+setOpenMpDefaults();
 export const native: NativeAddon = load();

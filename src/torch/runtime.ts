@@ -1,6 +1,6 @@
-import { cpus } from 'node:os';
 import { native } from './native.js';
 import { readEnv } from '../util/env.js';
+import { readCpuLimits, threadCount } from '../util/cpus.js';
 
 /** Seed libtorch's default generator (init, randn, dropout, noise ops). One call seeds all tensor-side randomness. */
 export function manualSeed(seed: number): void {
@@ -47,5 +47,10 @@ export function setDeterministic(on: boolean): void {
   native.setDeterministic(on);
 }
 
-// Debian's libtorch defaults to one intra-op thread; use every core unless RDARTS_THREADS says otherwise.
-native.setNumThreads(readEnv().threads ?? Math.max(1, cpus().length));
+// Debian's libtorch defaults to one intra-op thread. Use the CPUs this process may run on (affinity
+// mask, cgroup quota, Slurm's CPUs per task), not the machine's core count; RDARTS_THREADS overrides.
+// See docs/threads.md.
+{
+  const env = readEnv();
+  native.setNumThreads(threadCount(env, readCpuLimits(env)));
+}

@@ -1,20 +1,48 @@
 /**
- * The one place that reads RDARTS_* environment variables. Nothing else touches process.env.
+ * The one place that reads environment variables. Nothing else touches process.env; the one write
+ * (OpenMP defaults set before libtorch loads) goes through `setEnvDefault` here too.
  */
 export interface Env {
-  /** Intra-op thread count for libtorch (default: number of cores). */
+  /** Intra-op thread count for libtorch (RDARTS_THREADS; default: the CPUs this process may use, see torch/threads). */
   threads: number | undefined;
   /** Folder where datasets are looked up when no --data-dir is given. */
   dataDir: string | undefined;
   /** Force plain progress lines even on a TTY. */
   plainProgress: boolean;
+  /** RDARTS_ADDON: path of a libtorch addon to load instead of native/build's. */
+  addon: string | undefined;
+  /** RDARTS_DEBUG=1: print stack traces of unexpected errors. */
+  debug: boolean;
+  /** RDARTS_BUSY_WARNING=0 silences the "machine already busy" note a search prints when it starts. */
+  busyWarning: boolean;
+  /** SLURM_CPUS_PER_TASK inside a Slurm job (only when SLURM_JOB_ID is set too). */
+  slurmCpusPerTask: number | undefined;
+  /** The user's own OpenMP waiting settings, if any (then rdarts sets none). */
+  ompWaitPolicy: string | undefined;
+  gompSpincount: string | undefined;
+}
+
+function positiveInt(v: string | undefined): number | undefined {
+  if (!v) return undefined;
+  const n = Number.parseInt(v, 10);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
 export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
-  const threads = env.RDARTS_THREADS ? Number.parseInt(env.RDARTS_THREADS, 10) : undefined;
   return {
-    threads: threads !== undefined && Number.isFinite(threads) && threads > 0 ? threads : undefined,
+    threads: positiveInt(env.RDARTS_THREADS),
     dataDir: env.RDARTS_DATA_DIR || undefined,
     plainProgress: env.RDARTS_PLAIN_PROGRESS === '1' || env.CI === 'true',
+    addon: env.RDARTS_ADDON || undefined,
+    debug: env.RDARTS_DEBUG === '1',
+    busyWarning: env.RDARTS_BUSY_WARNING !== '0',
+    slurmCpusPerTask: env.SLURM_JOB_ID ? positiveInt(env.SLURM_CPUS_PER_TASK) : undefined,
+    ompWaitPolicy: env.OMP_WAIT_POLICY || undefined,
+    gompSpincount: env.GOMP_SPINCOUNT || undefined,
   };
+}
+
+/** Set an environment variable for this process (and libraries loaded after) unless it is already set. */
+export function setEnvDefault(name: string, value: string, env: NodeJS.ProcessEnv = process.env): void {
+  if (env[name] === undefined || env[name] === '') env[name] = value;
 }

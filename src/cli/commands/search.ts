@@ -7,6 +7,7 @@ import { ConfigError } from '../../errors.js';
 import { formatGenotypeRepr } from '../../nas/repr.js';
 import type { SearchResult } from '../../search/trainer.js';
 import { isGridMethod, isGridRun, resumeGrid, runGrid, type GridResult } from '../../experiments/grid.js';
+import { noteIfBusy } from '../../util/cpus.js';
 
 export const number = (flag: string) => (v: string): number => {
   const n = Number(v);
@@ -199,6 +200,7 @@ export function register(program: Command): void {
   addSearchOptions(cmd);
   cmd.action(async (f: SearchFlags) => {
     const onEvent = searchProgress({ quiet: f.quiet ?? false, ...(f.logEvery ? { logEvery: f.logEvery } : {}) });
+    noteIfBusy(); // once, on stderr, when other rdarts runs or other load already fill the CPUs (docs/threads.md)
     if (f.resume) {
       if (isGridRun(f.resume)) printGridResult(await resumeGrid(f.resume, { onEvent }), f.json);
       else printResult(await resumeSearch(f.resume, { onEvent }), f.json);

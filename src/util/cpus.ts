@@ -1,0 +1,200 @@
+/**
+ * How many CPUs this process may run on, and whether the machine is already busy with other
+ * rdarts runs. The computations are pure functions of the raw inputs (affinity mask size,
+ * cgroup files' text, environment, /proc command lines, load average), so tests feed them fake
+ * inputs; the small readers at the bottom gather those inputs on Linux and return "unknown"
+ * elsewhere. See docs/threads.md.
+ */
+import { availableParallelism, cpus as machineCpus, loadavg } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readEnv, type Env } from './env.js';
+
+/** What limits the CPUs of this process; undefined = no such limit (or unknown). */
+export interface CpuLimits {
+  /** CPUs in the affinity mask (sched_getaffinity: `taskset`, cpusets, Slurm's task binding). */
+  affinity: number;
+  /** cgroup CPU bandwidth quota in CPUs (quota / period, rounded up). */
+  cgroupQuota?: number | undefined;
+  /** SLURM_CPUS_PER_TASK inside a Slurm job. */
+  slurmCpusPerTask?: number | undefined;
+}
+
+/** cgroup v2 `cpu.max` ("<quota> <period>" or "max <period>") → CPUs, rounded up, at least 1; undefined for no limit. */
+export function parseCpuMax(text: string): number | undefined {
+  const [quota, period] = text.trim().split(/\s+/);
+  if (quota === undefined || quota === 'max') return undefined;
+  return quotaCpus(Number(quota), Number(period ?? 100000));
+}
+
+/** cgroup v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us` → CPUs; quota −1 = no limit. */
+export function parseCfsQuota(quotaText: string, periodText: string): number | undefined {
+  return quotaCpus(Number(quotaText.trim()), Number(periodText.trim()));
+}
+
+function quotaCpus(quota: number, period: number): number | undefined {
+  if (!Number.isFinite(quota) || !Number.isFinite(period) || quota <= 0 || period <= 0) return undefined;
+  return Math.max(1, Math.ceil(quota / period));
+}
+
+/** The CPUs this process may run on: the smallest of the limits that apply, at least 1. */
+export function cpuBudget(l: CpuLimits): number {
+  let n = Math.max(1, Math.floor(l.affinity));
+  if (l.cgroupQuota !== undefined) n = Math.min(n, l.cgroupQuota);
+  if (l.slurmCpusPerTask !== undefined) n = Math.min(n, l.slurmCpusPerTask);
+  return Math.max(1, n);
+}
+
+/** libtorch's intra-op thread count: RDARTS_THREADS if set, else the CPU budget. */
+export function threadCount(env: Pick<Env, 'threads'>, l: CpuLimits): number {
+  return env.threads ?? cpuBudget(l);
+}
+
+/** Threads for each of `workers` runs sharing `cpus` CPUs (what a local pool of runs should give each). */
+export function threadsPerWorker(cpus: number, workers: number): number {
+  return Math.max(1, Math.floor(cpus / Math.max(1, workers)));
+}
+
+/** The cgroup v2 path of a process from its /proc/<pid>/cgroup text (the "0::<path>" line). */
+export function cgroupV2Path(procCgroup: string): string | undefined {
+  const line = procCgroup.split('\n').find((l) => l.startsWith('0::'));
+  return line ? line.slice(3).trim() || '/' : undefined;
+}
+
+/** The v1 path of the `cpu` controller ("N:cpu,cpuacct:<path>") from /proc/<pid>/cgroup text. */
+export function cgroupV1CpuPath(procCgroup: string): string | undefined {
+  for (const l of procCgroup.split('\n')) {
+    const [, controllers, path] = l.split(':');
+    if (controllers && path !== undefined && controllers.split(',').includes('cpu')) return path.trim() || '/';
+  }
+  return undefined;
+}
+
+/** Commands that run a search or a training (those are the runs that compete for CPUs). */
+const RUN_COMMANDS = new Set(['search', 'demo', 'train']);
+
+/** /proc/<pid>/cmdline bytes → argv. */
+export function parseCmdline(raw: string): string[] {
+  return raw.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
+}
+
+/** Is this argv an rdarts run (`node …/cli/main.js search …` or `rdarts train …`)? */
+export function isRdartsRun(argv: readonly string[]): boolean {
+  const i = argv.findIndex((a) => /(^|\/)cli\/main\.js$/.test(a) || /(^|\/)rdarts$/.test(a));
+  if (i < 0) return false;
+  const command = argv.slice(i + 1).find((a) => !a.startsWith('-'));
+  return command !== undefined && RUN_COMMANDS.has(command);
+}
+
+export interface MachineLoad {
+  /** other rdarts runs on this machine */
+  otherRuns: number;
+  /** 1-minute load average */
+  load1: number;
+  /** online CPUs of the machine (what the load average is measured against) */
+  machineCpus: number;
+  /** CPUs this process may use */
+  cpus: number;
+  /** intra-op threads this run will use */
+  threads: number;
+}
+
+/** The note a run prints when it starts on a busy machine, or undefined when the machine is not busy. */
+export function busyNote(m: MachineLoad): string | undefined {
+  const loaded = m.load1 >= m.machineCpus;
+  if (m.otherRuns === 0 && !loaded) return undefined;
+  const what =
+    m.otherRuns > 0
+      ? `${m.otherRuns} other rdarts run${m.otherRuns === 1 ? ' is' : 's are'} already running on this machine`
+      : `this machine is already busy (1-minute load ${m.load1.toFixed(1)} on ${m.machineCpus} CPUs)`;
+  const share = threadsPerWorker(m.cpus, m.otherRuns + 1);
+  return (
+    `note: ${what}; this run uses ${m.threads} thread${m.threads === 1 ? '' : 's'} on ${m.cpus} CPU${m.cpus === 1 ? '' : 's'}, ` +
+    `and runs that together want more threads than there are CPUs slow each other down far more than they gain.\n` +
+    `help: give each run its share, e.g. RDARTS_THREADS=${share}` +
+    (m.otherRuns > 0 ? ` for ${m.otherRuns + 1} runs at once` : '') +
+    `, or run the searches one after another (set RDARTS_BUSY_WARNING=0 to silence this note)\n`
+  );
+}
+
+// ---- readers (Linux; elsewhere they report no limit / no other runs) ----
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The cgroup CPU quota of this process, the tightest along its cgroup path (v2, else v1), in CPUs. */
+export function readCgroupQuota(root = '/sys/fs/cgroup'): number | undefined {
+  const self = readText('/proc/self/cgroup') ?? '';
+  let best: number | undefined;
+  const take = (n: number | undefined): void => {
+    if (n !== undefined && (best === undefined || n < best)) best = n;
+  };
+  const v2 = cgroupV2Path(self);
+  if (v2 !== undefined && existsSync(join(root, 'cgroup.controllers'))) {
+    // the limit of any ancestor applies too; in a container the namespace root is the container's cgroup
+    const parts = v2.split('/').filter(Boolean);
+    for (let k = parts.length; k >= 0; k--) {
+      const t = readText(join(root, ...parts.slice(0, k), 'cpu.max'));
+      if (t !== undefined) take(parseCpuMax(t));
+    }
+    return best;
+  }
+  const v1 = cgroupV1CpuPath(self);
+  for (const dir of [join(root, 'cpu'), join(root, 'cpu,cpuacct')]) {
+    for (const sub of v1 && v1 !== '/' ? [v1, '/'] : ['/']) {
+      const q = readText(join(dir, sub, 'cpu.cfs_quota_us'));
+      const p = readText(join(dir, sub, 'cpu.cfs_period_us'));
+      if (q !== undefined && p !== undefined) take(parseCfsQuota(q, p));
+    }
+  }
+  return best;
+}
+
+/** The limits of this process: affinity (os.availableParallelism uses sched_getaffinity), cgroup quota, Slurm. */
+export function readCpuLimits(env: Env = readEnv()): CpuLimits {
+  return { affinity: availableParallelism(), cgroupQuota: readCgroupQuota(), slurmCpusPerTask: env.slurmCpusPerTask };
+}
+
+/** How many other rdarts runs are on this machine (their /proc/<pid>/cmdline; 0 where /proc is missing). */
+export function countOtherRuns(self: readonly number[] = [process.pid, process.ppid]): number {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (const d of pids) {
+    if (self.includes(Number(d))) continue;
+    const raw = readText(`/proc/${d}/cmdline`);
+    if (raw && isRdartsRun(parseCmdline(raw))) n++;
+  }
+  return n;
+}
+
+let noted = false;
+
+/**
+ * Print the busy-machine note on stderr once per process when a run starts on a machine already
+ * busy with other rdarts runs or other load. Returns the note (or undefined).
+ */
+export function noteIfBusy(write: (s: string) => void = (s) => void process.stderr.write(s)): string | undefined {
+  const env = readEnv();
+  if (noted || !env.busyWarning) return undefined;
+  noted = true;
+  const limits = readCpuLimits(env);
+  const note = busyNote({
+    otherRuns: countOtherRuns(),
+    load1: loadavg()[0] ?? 0,
+    machineCpus: machineCpus().length || limits.affinity,
+    cpus: cpuBudget(limits),
+    threads: threadCount(env, limits),
+  });
+  if (note) write(note);
+  return note;
+}

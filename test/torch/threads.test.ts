@@ -1,0 +1,106 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  busyNote,
+  cgroupV1CpuPath,
+  cgroupV2Path,
+  cpuBudget,
+  isRdartsRun,
+  parseCfsQuota,
+  parseCmdline,
+  parseCpuMax,
+  threadCount,
+  threadsPerWorker,
+} from '../../src/util/cpus.js';
+import { readEnv, setEnvDefault } from '../../src/util/env.js';
+
+test('cgroup v2 cpu.max: quota/period rounded up, at least 1; "max" is no limit', () => {
+  assert.equal(parseCpuMax('max 100000\n'), undefined);
+  assert.equal(parseCpuMax('200000 100000\n'), 2);
+  assert.equal(parseCpuMax('150000 100000'), 2);
+  assert.equal(parseCpuMax('50000 100000'), 1);
+  assert.equal(parseCpuMax('1000 100000'), 1);
+  assert.equal(parseCpuMax('400000'), 4); // period defaults to 100000
+  assert.equal(parseCpuMax(''), undefined);
+  assert.equal(parseCpuMax('garbage here'), undefined);
+});
+
+test('cgroup v1 cfs quota: -1 is no limit', () => {
+  assert.equal(parseCfsQuota('-1\n', '100000\n'), undefined);
+  assert.equal(parseCfsQuota('300000\n', '100000\n'), 3);
+  assert.equal(parseCfsQuota('25000', '100000'), 1);
+});
+
+test('cgroup paths from /proc/self/cgroup', () => {
+  assert.equal(cgroupV2Path('0::/user.slice/user-1000.slice/session-3.scope\n'), '/user.slice/user-1000.slice/session-3.scope');
+  assert.equal(cgroupV2Path('0::/\n'), '/');
+  assert.equal(cgroupV2Path('4:memory:/x\n1:cpu:/\n'), undefined);
+  assert.equal(cgroupV1CpuPath('4:memory:/x\n2:cpu,cpuacct:/docker/abc\n0::/\n'), '/docker/abc');
+  assert.equal(cgroupV1CpuPath('1:cpu:/\n'), '/');
+  assert.equal(cgroupV1CpuPath('0::/a\n'), undefined);
+});
+
+test('the CPU budget is the tightest of affinity, cgroup quota and Slurm', () => {
+  assert.equal(cpuBudget({ affinity: 16 }), 16);
+  assert.equal(cpuBudget({ affinity: 16, cgroupQuota: 4 }), 4);
+  assert.equal(cpuBudget({ affinity: 2, cgroupQuota: 4 }), 2);
+  assert.equal(cpuBudget({ affinity: 64, cgroupQuota: undefined, slurmCpusPerTask: 8 }), 8);
+  assert.equal(cpuBudget({ affinity: 64, cgroupQuota: 6, slurmCpusPerTask: 8 }), 6);
+  assert.equal(cpuBudget({ affinity: 0 }), 1);
+});
+
+test('RDARTS_THREADS overrides the budget; SLURM_CPUS_PER_TASK counts only inside a job', () => {
+  const limits = { affinity: 8, cgroupQuota: 4 };
+  assert.equal(threadCount(readEnv({}), limits), 4);
+  assert.equal(threadCount(readEnv({ RDARTS_THREADS: '3' }), limits), 3);
+  assert.equal(threadCount(readEnv({ RDARTS_THREADS: '12' }), limits), 12);
+  assert.equal(threadCount(readEnv({ RDARTS_THREADS: '0' }), limits), 4);
+  assert.equal(threadCount(readEnv({ RDARTS_THREADS: 'lots' }), limits), 4);
+  assert.equal(readEnv({ SLURM_CPUS_PER_TASK: '2' }).slurmCpusPerTask, undefined);
+  const slurm = readEnv({ SLURM_JOB_ID: '77', SLURM_CPUS_PER_TASK: '2' });
+  assert.equal(slurm.slurmCpusPerTask, 2);
+  assert.equal(threadCount(slurm, { affinity: 8, slurmCpusPerTask: slurm.slurmCpusPerTask }), 2);
+});
+
+test('threads per worker of a local pool', () => {
+  assert.equal(threadsPerWorker(16, 4), 4);
+  assert.equal(threadsPerWorker(2, 4), 1);
+  assert.equal(threadsPerWorker(6, 4), 1);
+  assert.equal(threadsPerWorker(8, 0), 8);
+});
+
+test('OpenMP defaults: set only what the user has not set', () => {
+  const env: NodeJS.ProcessEnv = { OMP_WAIT_POLICY: 'ACTIVE' };
+  setEnvDefault('GOMP_SPINCOUNT', '10000', env);
+  setEnvDefault('OMP_WAIT_POLICY', 'PASSIVE', env);
+  assert.deepEqual(env, { OMP_WAIT_POLICY: 'ACTIVE', GOMP_SPINCOUNT: '10000' });
+  assert.equal(readEnv(env).ompWaitPolicy, 'ACTIVE');
+  assert.equal(readEnv({}).gompSpincount, undefined);
+});
+
+test('rdarts runs are recognised from /proc/<pid>/cmdline', () => {
+  assert.deepEqual(parseCmdline('node\0dist/src/cli/main.js\0search\0--quiet\0'), ['node', 'dist/src/cli/main.js', 'search', '--quiet']);
+  assert.equal(isRdartsRun(parseCmdline('node\0dist/src/cli/main.js\0search\0--quiet\0')), true);
+  assert.equal(isRdartsRun(['/usr/bin/node', '/home/u/robust-darts/dist/src/cli/main.js', '--quiet', 'demo']), true);
+  assert.equal(isRdartsRun(['node', '/usr/local/bin/rdarts', 'train', '--genotype', 'g.json']), true);
+  assert.equal(isRdartsRun(['node', 'dist/src/cli/main.js', 'info', '--space', 's4']), false);
+  assert.equal(isRdartsRun(['node', 'dist/src/cli/main.js']), false);
+  assert.equal(isRdartsRun(['node', '--test', 'dist/test/search/resume-cli.test.js']), false);
+  assert.equal(isRdartsRun(['vim', 'src/cli/main.ts', 'search']), false);
+});
+
+test('the busy note: silent on a quiet machine, once with the fix when others run or the load fills the CPUs', () => {
+  const quiet = { otherRuns: 0, load1: 0.4, machineCpus: 2, cpus: 2, threads: 2 };
+  assert.equal(busyNote(quiet), undefined);
+  const others = busyNote({ ...quiet, otherRuns: 1 });
+  assert.ok(others);
+  assert.match(others, /^note: 1 other rdarts run is already running on this machine; this run uses 2 threads on 2 CPUs/);
+  assert.match(others, /\nhelp: .*RDARTS_THREADS=1 for 2 runs at once, or run the searches one after another/);
+  assert.match(busyNote({ ...quiet, otherRuns: 3, machineCpus: 16, cpus: 16, threads: 16 })!, /3 other rdarts runs are.*RDARTS_THREADS=4 for 4 runs/s);
+  const loaded = busyNote({ ...quiet, load1: 2.3 });
+  assert.ok(loaded);
+  assert.match(loaded, /^note: this machine is already busy \(1-minute load 2\.3 on 2 CPUs\)/);
+  assert.ok(loaded.endsWith('\n'));
+  // a Slurm job with 4 of 64 CPUs: other jobs' load on the node is not ours to worry about
+  assert.equal(busyNote({ otherRuns: 0, load1: 30, machineCpus: 64, cpus: 4, threads: 4 }), undefined);
+});
