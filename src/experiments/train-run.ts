@@ -16,7 +16,7 @@ import { EvalNetwork, formatGenotypeRepr, genotypeFromJSON } from '../nas/index.
 import { loadSafetensors, saveSafetensors, type Tensor } from '../torch/index.js';
 import { CheckpointError, ConfigError } from '../errors.js';
 import { validateEvalConfig, type EvalConfig, type EvalOrigins } from '../search/eval-config.js';
-import { EvalTrainer, evaluateEvalNetwork, type EvalEvent, type EvalTrainResult, type EvalSplitMetrics } from '../search/eval-trainer.js';
+import { EvalTrainer, evaluateEvalNetwork, fromDartsKeys, type EvalEvent, type EvalTrainResult, type EvalSplitMetrics } from '../search/eval-trainer.js';
 import { RunDir } from './run-dir.js';
 import { loadLatestCheckpoint } from './checkpoint.js';
 import { RunFolderRecorder } from './run-recorder.js';
@@ -163,7 +163,7 @@ export function loadTrainedNetwork(dir: string): { model: EvalNetwork; config: E
     let tensors: Map<string, Tensor>;
     let from: string;
     if (existsSync(modelPath)) {
-      tensors = loadSafetensors(modelPath).tensors;
+      tensors = fromDartsKeys(model, loadSafetensors(modelPath).tensors);
       from = MODEL_FILE;
     } else {
       const ck = loadLatestCheckpoint<unknown>(runDir.checkpointsDir);

@@ -17,7 +17,7 @@ import {
   F, SGD, Tensor, clipGradNorm, cosineAnnealingLr, getRngState, grad, manualSeed, noGrad, setRngState, tensor, tidy, libtorchVersion,
   type Device,
 } from '../torch/index.js';
-import { EvalNetwork, formatGenotypeRepr, genotypeFromJSON, genotypeToJSON, resolveSpace, type Genotype } from '../nas/index.js';
+import { Conv7x1_1x7, EvalNetwork, formatGenotypeRepr, genotypeFromJSON, genotypeToJSON, resolveSpace, type Genotype } from '../nas/index.js';
 import { BatchLoader, makeBatch, trainValSplit, datasetFingerprint, type ImageDataset, type ArrayBatch, type BatchLoaderState } from '../data/index.js';
 import { Rng, type RngState } from '../util/rng.js';
 import { CheckpointError, ConfigError, DivergenceError } from '../errors.js';
@@ -306,7 +306,7 @@ export class EvalTrainer {
    * `auxiliary_head.*`, `classifier.*`), batch-norm buffers included: what `model.safetensors` holds.
    */
   exportState(): Map<string, Tensor> {
-    return this.model.stateDict();
+    return toDartsKeys(this.model, this.model.stateDict());
   }
 
   // ------------------------------------------------------------------ checkpoints
@@ -424,6 +424,35 @@ export function evaluateEvalNetwork(
   }
   if (count === 0) throw new ConfigError('the evaluation split is empty', 'use more images, or a train portion below 1');
   return { loss: lossSum / count, acc: correct / count, images: count };
+}
+
+/**
+ * Module prefixes whose key differs from DARTS' NetworkCIFAR: DARTS builds conv_7x1_1x7 as a bare
+ * nn.Sequential (`_ops.K.1.weight`), ours wraps it in a module with an `op` child (`_ops.K.op.1.weight`).
+ * Every other key is already DARTS' own.
+ */
+function renamedPrefixes(model: EvalNetwork): Array<[ours: string, darts: string]> {
+  const out: Array<[string, string]> = [];
+  model.cells.items.forEach((cell, i) => {
+    cell.ops.items.forEach((op, k) => {
+      if (op instanceof Conv7x1_1x7) out.push([`cells.${i}._ops.${k}.op.`, `cells.${i}._ops.${k}.`]);
+    });
+  });
+  return out;
+}
+
+/** The network's state dict under DARTS' keys (same tensors, not copies). */
+export function toDartsKeys(model: EvalNetwork, sd: Map<string, Tensor>): Map<string, Tensor> {
+  const ren = renamedPrefixes(model);
+  if (!ren.length) return sd;
+  return new Map([...sd].map(([k, t]) => [ren.reduce((key, [a, b]) => (key.startsWith(a) ? b + key.slice(a.length) : key), k), t]));
+}
+
+/** A state dict under DARTS' keys renamed to this network's keys (inverse of toDartsKeys). */
+export function fromDartsKeys(model: EvalNetwork, sd: Map<string, Tensor>): Map<string, Tensor> {
+  const ren = renamedPrefixes(model);
+  if (!ren.length) return sd;
+  return new Map([...sd].map(([k, t]) => [ren.reduce((key, [a, b]) => (key.startsWith(b) && !key.startsWith(a) ? a + key.slice(b.length) : key), k), t]));
 }
 
 function checkSameShape(train: ImageDataset, test: ImageDataset): void {
