@@ -23,7 +23,7 @@ import { evaluateSupernet } from './evaluate.js';
 import type { SearchConfig } from './config.js';
 import type { EpochContext, EpochStartControls, EvalResult, EvalWeights, PluginDecision, SearchEndContext, SearchPlugin } from './plugin.js';
 import type { RunRecorder } from './recorder.js';
-import type { LossAcc, MetricsLine, SearchResultRecord } from './run-lines.js';
+import type { EpochLogLine, LossAcc, MetricsLine, SearchResultRecord } from './run-lines.js';
 import { SearchPosition, TrainerCheckpoints, type TrainerState } from './trainer-state.js';
 
 export type SearchEvent =
@@ -231,7 +231,7 @@ export class SearchTrainer {
   }
 
 
-  private context(epoch: number, log: (l: Record<string, unknown> & { kind: string }) => void): EpochContext {
+  private context(epoch: number, log: (l: EpochLogLine) => void): EpochContext {
     return {
       epoch,
       epochs: this.epochs,
@@ -266,7 +266,7 @@ export class SearchTrainer {
       const lr = this.lrAt(epoch);
       this.wOpt.lr = lr;
       const controls: EpochStartControls = { dropPath: 0, cutoutProb: 0 };
-      const ctx = this.context(epoch, (l) => this.log({ ...l, epoch, iteration: pos.iteration } as MetricsLine));
+      const ctx = this.context(epoch, (l) => this.log({ ...l, epoch, iteration: pos.iteration }));
       for (const p of this.plugins) p.onEpochStart?.(ctx, controls);
       this.model.dropPathProb = controls.dropPath;
       this.model.train();
@@ -337,7 +337,7 @@ export class SearchTrainer {
       batchSize: this.cfg.batchSize,
       validationIndices: this.valIndices,
       evaluate: (weights, batches) => this.evaluate(weights, batches),
-      log: (l) => this.log({ ...l, iteration: pos.iteration } as MetricsLine),
+      log: (l) => this.log({ ...l, iteration: pos.iteration }),
       note: (message) => this.emit({ type: 'note', message }),
     };
     for (const p of this.plugins) {
