@@ -190,6 +190,8 @@ export interface TestOptions {
   dataDir?: string;
   subset?: number;
   batchSize?: number;
+  /** the test images, pre-loaded (then dataset/dataDir/subset are ignored) */
+  test?: ImageDataset;
 }
 
 export interface TestResult extends EvalSplitMetrics {
@@ -204,7 +206,8 @@ export interface TestResult extends EvalSplitMetrics {
 export async function testTrainedRun(dir: string, o: TestOptions = {}): Promise<TestResult> {
   const { config, saved } = readTrainConfig(dir);
   const dataset = (o.dataset ?? config.dataset) as EvalConfig['dataset'];
-  const test = await loadTestData({ ...config, dataset, dataDir: o.dataDir ?? (o.dataset && o.dataset !== config.dataset ? null : config.dataDir) }, o.subset ?? null);
+  const sameData = !o.dataset || o.dataset === config.dataset;
+  const test = o.test ?? (await loadTestData({ ...config, dataset, dataDir: o.dataDir ?? (sameData ? config.dataDir : null) }, o.subset ?? (sameData ? config.testSubset : null)));
   const numClasses = Number(saved.numClasses);
   const inChannels = Number(saved.inChannels);
   if (test.numClasses !== numClasses) {

@@ -1,5 +1,6 @@
 /** The evaluation commands (issue 8), registered together so index.ts needs one entry. */
 import * as train from './train.js';
 import * as test from './test.js';
+import * as select from './select.js';
 
-export const commands = [train, test];
+export const commands = [train, test, select];
