@@ -14,20 +14,15 @@ import { AvgPool2d, BatchNorm2d, Conv2d, F, Identity, Layer, Linear, Module, Mod
 import { ConfigError, ShapeError } from '../errors.js';
 import { assertGenotypeFitsSpace, genotypeSteps, type Gene, type Genotype } from './genotype.js';
 import { dropPath } from './drop-path.js';
+import { macroLayout, resolveNetworkSize, type NetworkSize } from './macro.js';
 import { OPS, cellPreprocessors } from './ops.js';
 import type { SearchSpace } from './spaces.js';
 
-export interface EvalNetworkConfig {
+/** An evaluation network: the genotype and the network size (macro settings). */
+export interface EvalNetworkConfig extends NetworkSize {
   genotype: Genotype;
-  /** Initial channels (36 in DARTS' CIFAR-10 evaluation). */
-  C: number;
-  /** Number of cells (20 in DARTS' CIFAR-10 evaluation). */
-  layers: number;
-  numClasses: number;
   /** Build the auxiliary head (weight 0.4 in the loss). Default false. */
   auxiliary?: boolean;
-  inChannels?: number;
-  stemMultiplier?: number;
   /** If given, the genotype is checked against this space first. */
   space?: SearchSpace;
 }
@@ -145,12 +140,8 @@ export class EvalNetwork extends Module {
 
   constructor(cfg: EvalNetworkConfig) {
     super();
-    const { genotype, C, layers, numClasses } = cfg;
-    const inChannels = cfg.inChannels ?? 3;
-    const stemMultiplier = cfg.stemMultiplier ?? 3;
-    for (const [k, v] of Object.entries({ C, layers, numClasses, inChannels, stemMultiplier })) {
-      if (!Number.isInteger(v) || v < 1) throw new ConfigError(`evaluation network: ${k} must be a positive integer, got ${v}`, 'check the network size settings');
-    }
+    const { genotype } = cfg;
+    const { C, layers, numClasses, inChannels, stemMultiplier } = resolveNetworkSize(cfg, 'evaluation network');
     if (cfg.space) assertGenotypeFitsSpace(genotype, cfg.space);
     if (genotype.normal.length !== genotype.reduce.length || genotype.normal.length % 2 !== 0 || genotype.normal.length === 0) {
       throw new ConfigError(`evaluation network: the genotype needs two genes per node in both cells (got ${genotype.normal.length} and ${genotype.reduce.length})`);
@@ -163,34 +154,28 @@ export class EvalNetwork extends Module {
     this.auxiliary = cfg.auxiliary ?? false;
     const steps = genotypeSteps(genotype);
 
-    const cStem = stemMultiplier * C;
+    const macro = macroLayout({
+      C,
+      layers,
+      stemMultiplier,
+      multiplier: { normal: genotype.normalConcat.length, reduce: genotype.reduceConcat.length },
+    });
+    const cStem = macro.stemChannels;
     this.stem = this.registerModule('stem', new Sequential(new Conv2d(inChannels, cStem, 3, { padding: 1, bias: false }), new BatchNorm2d(cStem)));
-    let cPP = cStem;
-    let cP = cStem;
-    let cCur = C;
-    let reductionPrev = false;
-    const reductions = new Set([Math.floor(layers / 3), Math.floor((2 * layers) / 3)]);
-    this.auxiliaryCell = Math.floor((2 * layers) / 3);
-    let cAux = 0;
+    this.auxiliaryCell = macro.auxiliaryCell;
     const cells: EvalCell[] = [];
-    for (let i = 0; i < layers; i++) {
-      const reduction = reductions.has(i);
-      if (reduction) cCur *= 2;
-      const genes = reduction ? genotype.reduce : genotype.normal;
-      const concat = reduction ? genotype.reduceConcat : genotype.normalConcat;
+    for (const c of macro.cells) {
+      const genes = c.reduction ? genotype.reduce : genotype.normal;
+      const concat = c.reduction ? genotype.reduceConcat : genotype.normalConcat;
       for (const j of concat) {
         if (!Number.isInteger(j) || j < 0 || j >= steps + 2) throw new ConfigError(`evaluation network: concat index ${j} is outside 0..${steps + 1}`);
       }
-      const cell = new EvalCell(genes, concat, cPP, cP, cCur, reduction, reductionPrev);
-      cells.push(cell);
-      reductionPrev = reduction;
-      cPP = cP;
-      cP = cell.multiplier * cCur;
-      if (i === this.auxiliaryCell) cAux = cP;
+      cells.push(new EvalCell(genes, concat, c.Cpp, c.Cp, c.C, c.reduction, c.reductionPrev));
     }
+    const cAux = macro.cells[this.auxiliaryCell]?.Cout ?? 0;
     this.cells = this.registerModule('cells', new ModuleList(cells));
     this.auxiliaryHead = this.auxiliary ? this.registerModule('auxiliary_head', new AuxiliaryHead(cAux, numClasses)) : null;
-    this.classifier = this.registerModule('classifier', new Linear(cP, numClasses));
+    this.classifier = this.registerModule('classifier', new Linear(macro.outChannels, numClasses));
   }
 
   /** Logits, plus auxiliary logits in train mode when the auxiliary head is enabled. */

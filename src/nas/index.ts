@@ -16,6 +16,7 @@ export * from './genotype-json.js';
 export * from './repr.js';
 export * from './published.js';
 export * from './diagram.js';
+export * from './macro.js';
 export * from './param-count.js';
 export * from './ops.js';
 export * from './drop-path.js';

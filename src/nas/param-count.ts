@@ -9,6 +9,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type { PrimitiveName } from './primitives.js';
+import { macroLayout, resolveNetworkSize, type NetworkSize } from './macro.js';
 import { edgeSource, type SearchSpace } from './spaces.js';
 
 /** Parameters of a BatchNorm2d over C channels. */
@@ -66,19 +67,6 @@ export function opParameters(op: PrimitiveName, C: number, stride: 1 | 2 | numbe
   }
 }
 
-export interface SearchNetworkSize {
-  /** Initial channels (16 in the paper's search). */
-  C: number;
-  /** Number of cells (8 in the paper's search). */
-  layers: number;
-  /** Output classes (10 for CIFAR-10). */
-  numClasses: number;
-  /** Image channels, default 3. */
-  inChannels?: number;
-  /** Stem width = stemMultiplier·C, default 3. */
-  stemMultiplier?: number;
-}
-
 export interface SearchParameterBreakdown {
   stem: number;
   /** Per cell: preprocessing + all mixed edges. */
@@ -88,44 +76,27 @@ export interface SearchParameterBreakdown {
 }
 
 /** Per-part parameter count of the search supernet (spec §2.4 macro). */
-export function searchParameterBreakdown(space: SearchSpace, size: SearchNetworkSize): SearchParameterBreakdown {
-  const { C, layers, numClasses } = size;
-  const inChannels = size.inChannels ?? 3;
-  const stemMultiplier = size.stemMultiplier ?? 3;
-  for (const [k, v] of Object.entries({ C, layers, numClasses, inChannels, stemMultiplier })) {
-    if (!Number.isInteger(v) || v < 1) throw new ConfigError(`parameter count: ${k} must be a positive integer, got ${v}`, `check the network size settings`);
-  }
-  const multiplier = space.steps; // the cell output concatenates all intermediate nodes
-  const cStem = stemMultiplier * C;
-  const stem = reluConvBnParameters(inChannels, cStem, 3, true); // conv 3×3 + BN(affine=True); no ReLU, same count
-  let cPP = cStem;
-  let cP = cStem;
-  let cCur = C;
-  let reductionPrev = false;
-  const reductions = new Set([Math.floor(layers / 3), Math.floor((2 * layers) / 3)]);
-  const cells: SearchParameterBreakdown['cells'] = [];
-  for (let i = 0; i < layers; i++) {
-    const reduction = reductions.has(i);
-    if (reduction) cCur *= 2;
+export function searchParameterBreakdown(space: SearchSpace, size: NetworkSize): SearchParameterBreakdown {
+  const { C, layers, numClasses, inChannels, stemMultiplier } = resolveNetworkSize(size, 'parameter count');
+  // the cell output concatenates all intermediate nodes
+  const macro = macroLayout({ C, layers, stemMultiplier, multiplier: space.steps });
+  const stem = reluConvBnParameters(inChannels, macro.stemChannels, 3, true); // conv 3×3 + BN(affine=True); no ReLU, same count
+  const cells = macro.cells.map((c) => {
     const preprocess =
-      (reductionPrev ? factorizedReduceParameters(cPP, cCur) : reluConvBnParameters(cPP, cCur, 1)) + reluConvBnParameters(cP, cCur, 1);
-    const ops = reduction ? space.reduce : space.normal;
+      (c.reductionPrev ? factorizedReduceParameters(c.Cpp, c.C) : reluConvBnParameters(c.Cpp, c.C, 1)) + reluConvBnParameters(c.Cp, c.C, 1);
     let edges = 0;
-    ops.forEach((list, e) => {
-      const stride = reduction && edgeSource(e).source < 2 ? 2 : 1;
-      for (const op of list) edges += opParameters(op, cCur, stride);
+    (c.reduction ? space.reduce : space.normal).forEach((list, e) => {
+      const stride = c.reduction && edgeSource(e).source < 2 ? 2 : 1;
+      for (const op of list) edges += opParameters(op, c.C, stride);
     });
-    cells.push({ index: i, reduction, C: cCur, preprocess, edges });
-    reductionPrev = reduction;
-    cPP = cP;
-    cP = multiplier * cCur;
-  }
-  const classifier = cP * numClasses + numClasses;
+    return { index: c.index, reduction: c.reduction, C: c.C, preprocess, edges };
+  });
+  const classifier = macro.outChannels * numClasses + numClasses;
   const total = stem + classifier + cells.reduce((a, c) => a + c.preprocess + c.edges, 0);
   return { stem, cells, classifier, total };
 }
 
 /** Total parameters of the search supernet (α excluded). S1, CIFAR-10, 8 cells, C=16 → 405,146. */
-export function countSearchParameters(space: SearchSpace, size: SearchNetworkSize): number {
+export function countSearchParameters(space: SearchSpace, size: NetworkSize): number {
   return searchParameterBreakdown(space, size).total;
 }

@@ -39,20 +39,13 @@ import { deriveGenotype, genotypeToOneHot, softmaxRows } from './derive.js';
 import type { Genotype } from './genotype.js';
 import type { PrimitiveName } from './primitives.js';
 import { dropPath } from './drop-path.js';
+import { macroLayout, resolveNetworkSize, type NetworkSize } from './macro.js';
 import { cellPreprocessors, searchOp } from './ops.js';
 import { alphaShape, edgeSource, numEdges, type CellType, type SearchSpace } from './spaces.js';
 
-export interface SupernetConfig {
+/** A supernet: the space and the network size (macro settings). */
+export interface SupernetConfig extends NetworkSize {
   space: SearchSpace;
-  /** Initial channels (16 in the paper's search). */
-  C: number;
-  /** Number of cells (8 in the paper's search). */
-  layers: number;
-  numClasses: number;
-  /** Image channels, default 3 (Fashion-MNIST: 1). */
-  inChannels?: number;
-  /** Stem width = stemMultiplier·C, default 3. */
-  stemMultiplier?: number;
 }
 
 /** Architecture weights, one [edges, maxOps] tensor per cell type. */
@@ -148,12 +141,6 @@ export class SearchCell extends Module {
   }
 }
 
-function checkPositiveInt(name: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new ConfigError(`supernet: ${name} must be a positive integer, got ${String(v)}`, 'check the network size settings');
-  }
-}
-
 /**
  * The search supernet (spec §2.4): stem conv 3×3 → 3C + BN(affine), `layers` search cells with
  * reductions at ⌊layers/3⌋ and ⌊2·layers/3⌋ (channels doubling there), global average pool and
@@ -186,10 +173,8 @@ export class Network extends Module {
 
   constructor(cfg: SupernetConfig) {
     super();
-    const { space, C, layers, numClasses } = cfg;
-    const inChannels = cfg.inChannels ?? 3;
-    const stemMultiplier = cfg.stemMultiplier ?? 3;
-    for (const [k, v] of Object.entries({ C, layers, numClasses, inChannels, stemMultiplier })) checkPositiveInt(k, v);
+    const { space } = cfg;
+    const { C, layers, numClasses, inChannels, stemMultiplier } = resolveNetworkSize(cfg, 'supernet');
     const k = numEdges(space.steps);
     for (const cell of ['normal', 'reduce'] as const) {
       if (space[cell].length !== k) {
@@ -208,29 +193,18 @@ export class Network extends Module {
     this.steps = space.steps;
     this.numEdges = k;
 
-    const cStem = stemMultiplier * C;
+    const macro = macroLayout({ C, layers, stemMultiplier, multiplier: space.steps });
+    const cStem = macro.stemChannels;
     this.stem = this.registerModule(
       'stem',
       new Sequential(new Conv2d(inChannels, cStem, 3, { padding: 1, bias: false }), new BatchNorm2d(cStem, { affine: true })),
     );
-    let cPP = cStem;
-    let cP = cStem;
-    let cCur = C;
-    let reductionPrev = false;
-    const reductions = new Set([Math.floor(layers / 3), Math.floor((2 * layers) / 3)]);
-    const cells: SearchCell[] = [];
-    for (let i = 0; i < layers; i++) {
-      const reduction = reductions.has(i);
-      if (reduction) cCur *= 2;
-      const cell = new SearchCell(reduction ? space.reduce : space.normal, space.steps, cPP, cP, cCur, reduction, reductionPrev);
-      cells.push(cell);
-      reductionPrev = reduction;
-      cPP = cP;
-      cP = cell.multiplier * cCur;
-    }
+    const cells = macro.cells.map(
+      (c) => new SearchCell(c.reduction ? space.reduce : space.normal, space.steps, c.Cpp, c.Cp, c.C, c.reduction, c.reductionPrev),
+    );
     this.cells = this.registerModule('cells', new ModuleList(cells));
     this.registerModule('global_pooling', new AdaptiveAvgPool2d(1));
-    this.classifier = this.registerModule('classifier', new Linear(cP, numClasses));
+    this.classifier = this.registerModule('classifier', new Linear(macro.outChannels, numClasses));
 
     const shape = alphaShape(space);
     this.opsPerEdge = { normal: shape.normal.opsPerEdge, reduce: shape.reduce.opsPerEdge };

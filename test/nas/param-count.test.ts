@@ -9,6 +9,8 @@ import {
   factorizedReduceParameters,
   getSpace,
   listSpaces,
+  macroLayout,
+  reductionCells,
   opParameters,
   searchParameterBreakdown,
   spaceFromObject,
@@ -140,4 +142,31 @@ test('the built supernet has exactly the analytic count: paper size (8 cells, C=
     }
   }
   assert.equal(countSearchParameters(ragged, PAPER), 319_162);
+});
+
+test('macro layout: reduction cells, channel plan per cell, auxiliary cell', () => {
+  assert.deepEqual(reductionCells(8), [2, 5]);
+  assert.deepEqual(reductionCells(20), [6, 13]);
+  assert.deepEqual(reductionCells(1), [0]);
+  assert.deepEqual(reductionCells(2), [0, 1]);
+  const m = macroLayout({ C: 16, layers: 8, stemMultiplier: 3, multiplier: 4 });
+  assert.equal(m.stemChannels, 48);
+  assert.deepEqual(
+    m.cells.map((c) => [c.Cpp, c.Cp, c.C, c.Cout, c.reduction, c.reductionPrev]),
+    [
+      [48, 48, 16, 64, false, false],
+      [48, 64, 16, 64, false, false],
+      [64, 64, 32, 128, true, false],
+      [64, 128, 32, 128, false, true],
+      [128, 128, 32, 128, false, false],
+      [128, 128, 64, 256, true, false],
+      [128, 256, 64, 256, false, true],
+      [256, 256, 64, 256, false, false],
+    ],
+  );
+  assert.equal(m.outChannels, 256);
+  assert.equal(m.auxiliaryCell, 5);
+  // per-cell-type multipliers (an evaluation genotype whose reduce cell concatenates 3 states)
+  const e = macroLayout({ C: 4, layers: 3, stemMultiplier: 3, multiplier: { normal: 4, reduce: 3 } });
+  assert.deepEqual(e.cells.map((c) => c.Cout), [16, 24, 48]);
 });

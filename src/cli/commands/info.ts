@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { DATASET_NAMES, DATASET_SHAPES, type DatasetName } from '../../data/dataset.js';
 import { alphaShape, alphaSizes, loadSpaceFile, resolveSpace, type SearchSpace } from '../../nas/spaces.js';
+import { reductionCells } from '../../nas/macro.js';
 import { countSearchParameters } from '../../nas/param-count.js';
 import { printEvalNetworkInfo } from './eval-info.js';
 
@@ -66,7 +67,7 @@ export function register(program: Command): void {
       const edges = a.normal.edges;
       const maxOps = Math.max(a.normal.maxOps, a.reduce.maxOps);
       const ragged = !(a.normal.uniform && a.reduce.uniform && a.normal.maxOps === a.reduce.maxOps);
-      const reductions = [...new Set([Math.floor(layers / 3), Math.floor((2 * layers) / 3)])];
+      const reductions = reductionCells(layers);
 
       if (opts.json) {
         const out: Record<string, unknown> = {
