@@ -20,5 +20,6 @@ export * from './macro.js';
 export * from './param-count.js';
 export * from './ops.js';
 export * from './drop-path.js';
+export * from './alpha.js';
 export * from './supernet.js';
 export * from './eval-network.js';

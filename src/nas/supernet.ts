@@ -1,57 +1,27 @@
 /**
  * The DARTS search supernet (paper-spec §2.1, §2.2, §2.4): MixedOp, SearchCell and Network.
  *
- * α layout: two leaf tensors `alphaNormal` and `alphaReduce`, each [edges, maxOps], one row per
- * edge in the edge order of spec §2.1, columns in the edge's op-list order. For the shipped spaces
- * every edge has the same op count, so there is no padding. For a ragged user space, rows are
- * padded to maxOps; padded entries are held at 0 and masked to −∞ inside the softmax, so they get
- * weight 0 and gradient 0. α is not a module parameter (`weightParameters()` never contains it).
- *
- * Flat order (Hessian, spec §5.1): normal first, then reduce; edge-major; op within edge; valid
- * (non-padded) entries only. `flatAlphaIndex()` lists it, `archVector` / `archFromVector` convert.
+ * α (`alphaNormal`, `alphaReduce`) is held beside the modules by an `Alphas` (alpha.ts: layout,
+ * padding masks for ragged spaces, the flat order of the Hessian); it is not a module parameter
+ * (`weightParameters()` never contains it). The Network's α methods delegate to it.
  *
  * Module keys follow the PyTorch DARTS search model: `stem.0.weight`, `cells.3.preprocess0.op.1.weight`,
  * `cells.3._ops.5._ops.1.op.1.weight`, `classifier.weight`.
  */
-import {
-  AdaptiveAvgPool2d,
-  BatchNorm2d,
-  Conv2d,
-  F,
-  Layer,
-  Linear,
-  Module,
-  ModuleList,
-  Sequential,
-  Tensor,
-  cat,
-  keep,
-  noGrad,
-  randn,
-  tensor,
-  tidy,
-  zeros,
-  type DType,
-  type Device,
-} from '../torch/index.js';
+import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, F, Layer, Linear, Module, ModuleList, Sequential, Tensor, cat, tidy, type DType, type Device } from '../torch/index.js';
 import { ConfigError, ShapeError } from '../errors.js';
-import { deriveGenotype, genotypeToOneHot, softmaxRows } from './derive.js';
+import { Alphas, type AlphaValues, type ArchWeights, type FlatAlphaEntry } from './alpha.js';
+import { deriveGenotype, genotypeToOneHot } from './derive.js';
 import type { Genotype } from './genotype.js';
 import type { PrimitiveName } from './primitives.js';
 import { dropPath } from './drop-path.js';
 import { macroLayout, resolveNetworkSize, type NetworkSize } from './macro.js';
 import { cellPreprocessors, searchOp } from './ops.js';
-import { alphaShape, edgeSource, numEdges, type CellType, type SearchSpace } from './spaces.js';
+import { edgeSource, numEdges, type SearchSpace } from './spaces.js';
 
 /** A supernet: the space and the network size (macro settings). */
 export interface SupernetConfig extends NetworkSize {
   space: SearchSpace;
-}
-
-/** Architecture weights, one [edges, maxOps] tensor per cell type. */
-export interface ArchWeights {
-  normal: Tensor;
-  reduce: Tensor;
 }
 
 export interface ForwardOptions {
@@ -60,19 +30,6 @@ export interface ForwardOptions {
    * weights from a genotype (RS-ws, discretisation drop). Default: `archWeights()` (softmax of α).
    */
   weights?: ArchWeights;
-}
-
-/** One entry of the flat α order. */
-export interface FlatAlphaEntry {
-  cell: CellType;
-  edge: number;
-  /** Column within the edge (= position in the edge's op list). */
-  op: number;
-  name: PrimitiveName;
-  /** Row-major position in that cell type's [edges, maxOps] tensor. */
-  position: number;
-  /** Position in concat(flatten(alphaNormal), flatten(alphaReduce)) (padding included). */
-  paddedPosition: number;
 }
 
 /** Σ_o w_o · o(x) over one edge's candidate ops (spec §2.2). Children `_ops.0`, `_ops.1`, … */
@@ -165,11 +122,8 @@ export class Network extends Module {
   readonly opsPerEdge: { normal: number[]; reduce: number[] };
   /** α columns (padded row length), per cell type. */
   readonly maxOps: { normal: number; reduce: number };
-  private _alphaNormal: Tensor;
-  private _alphaReduce: Tensor;
-  /** −∞ at padded α entries, 0 elsewhere; null when the cell type's rows are uniform. */
-  private _maskNormal: Tensor | null;
-  private _maskReduce: Tensor | null;
+  /** α and its layout. */
+  readonly alphas: Alphas;
 
   constructor(cfg: SupernetConfig) {
     super();
@@ -206,62 +160,24 @@ export class Network extends Module {
     this.registerModule('global_pooling', new AdaptiveAvgPool2d(1));
     this.classifier = this.registerModule('classifier', new Linear(macro.outChannels, numClasses));
 
-    const shape = alphaShape(space);
-    this.opsPerEdge = { normal: shape.normal.opsPerEdge, reduce: shape.reduce.opsPerEdge };
-    this.maxOps = { normal: shape.normal.maxOps, reduce: shape.reduce.maxOps };
-    this._alphaNormal = this.initAlpha('normal');
-    this._alphaReduce = this.initAlpha('reduce');
-    this._maskNormal = this.makeMask('normal', 'float32');
-    this._maskReduce = this.makeMask('reduce', 'float32');
+    // α after the weights, so a seed gives the same weights and α as before the split
+    this.alphas = new Alphas(space);
+    this.opsPerEdge = this.alphas.opsPerEdge;
+    this.maxOps = this.alphas.maxOps;
   }
 
-  // ------------------------------------------------------------------ α
-
-  /** 1e-3·N(0,1) on valid entries, 0 on padding; a kept leaf with requiresGrad. */
-  private initAlpha(cell: CellType): Tensor {
-    const rows = this.opsPerEdge[cell];
-    const m = this.maxOps[cell];
-    const a = noGrad(() =>
-      tidy(() => {
-        const t = randn([rows.length, m]).mul(1e-3);
-        const valid = this.validMask(cell);
-        if (!valid) return t.detach();
-        const vals = Float32Array.from(t.toNumbers(), (v, i) => (valid[i] ? v : 0)); // exact +0 at padding
-        return tensor(vals, [rows.length, m]);
-      }),
-    );
-    keep(a);
-    a.requiresGrad = true;
-    return a;
-  }
-
-  /** 1 at valid entries, 0 at padding (row-major), or null for uniform rows. */
-  private validMask(cell: CellType): Float32Array | null {
-    const rows = this.opsPerEdge[cell];
-    const m = this.maxOps[cell];
-    if (rows.every((n) => n === m)) return null;
-    const out = new Float32Array(rows.length * m);
-    rows.forEach((n, e) => out.fill(1, e * m, e * m + n));
-    return out;
-  }
-
-  private makeMask(cell: CellType, dtype: DType): Tensor | null {
-    const valid = this.validMask(cell);
-    if (!valid) return null;
-    const t = noGrad(() => tensor(valid.map((v) => (v ? 0 : -Infinity)), [valid.length / this.maxOps[cell], this.maxOps[cell]], { dtype }));
-    return keep(t);
-  }
+  // ------------------------------------------------------------------ α (delegated to `alphas`)
 
   get alphaNormal(): Tensor {
-    return this._alphaNormal;
+    return this.alphas.normal;
   }
   get alphaReduce(): Tensor {
-    return this._alphaReduce;
+    return this.alphas.reduce;
   }
 
   /** [alphaNormal, alphaReduce]: the upper-level variables (never among `weightParameters()`). */
   archParameters(): Tensor[] {
-    return [this._alphaNormal, this._alphaReduce];
+    return this.alphas.parameters();
   }
 
   /** The supernet weights w (all module parameters; α is not one). */
@@ -271,31 +187,22 @@ export class Network extends Module {
 
   /** Number of valid α entries (both cell types): the Hessian is this square. */
   numArchParameters(): number {
-    const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
-    return sum(this.opsPerEdge.normal) + sum(this.opsPerEdge.reduce);
+    return this.alphas.count();
   }
 
   /** Row softmax of α, padded entries masked out (weight 0, gradient 0). Differentiable in α. */
   archWeights(): ArchWeights {
-    const sm = (a: Tensor, mask: Tensor | null) => tidy(() => F.softmax(mask ? a.add(mask) : a, -1));
-    return { normal: sm(this._alphaNormal, this._maskNormal), reduce: sm(this._alphaReduce, this._maskReduce) };
-  }
-
-  private rows(t: Tensor, cell: CellType): number[][] {
-    const flat = t.toNumbers();
-    const m = this.maxOps[cell];
-    return this.opsPerEdge[cell].map((n, e) => flat.slice(e * m, e * m + n));
+    return this.alphas.weights();
   }
 
   /** Raw α, one row per edge with that edge's op count (the layout of `alphaShape(space)`). */
-  alphaValues(): { normal: number[][]; reduce: number[][] } {
-    return { normal: this.rows(this._alphaNormal, 'normal'), reduce: this.rows(this._alphaReduce, 'reduce') };
+  alphaValues(): AlphaValues {
+    return this.alphas.values();
   }
 
   /** softmax(α) per edge, same ragged layout as `alphaValues()`. */
-  softmaxValues(): { normal: number[][]; reduce: number[][] } {
-    const a = this.alphaValues();
-    return { normal: softmaxRows(a.normal), reduce: softmaxRows(a.reduce) };
+  softmaxValues(): AlphaValues {
+    return this.alphas.softmaxValues();
   }
 
   /** The discrete cell derived from α (spec §2.5). */
@@ -304,51 +211,17 @@ export class Network extends Module {
     return deriveGenotype(a.normal, a.reduce, this.space);
   }
 
-  /** Padded [edges, maxOps] values of a ragged per-edge layout; throws ShapeError on a mismatch. */
-  private padded(values: number[][], cell: CellType, what: string): Float64Array {
-    const rows = this.opsPerEdge[cell];
-    const m = this.maxOps[cell];
-    if (!Array.isArray(values) || values.length !== rows.length) {
-      throw new ShapeError(`${what}: ${cell} has ${Array.isArray(values) ? values.length : 'no'} rows, space '${this.space.name}' has ${rows.length} edges`, 'give one row per edge, in edge order');
-    }
-    const out = new Float64Array(rows.length * m);
-    values.forEach((row, e) => {
-      if (!Array.isArray(row) || row.length !== rows[e]) {
-        throw new ShapeError(`${what}: ${cell} row ${e} has ${Array.isArray(row) ? row.length : 'no'} entries, edge ${e} has ${rows[e]} ops`, 'use the layout of alphaShape(space)');
-      }
-      row.forEach((v, k) => {
-        if (typeof v !== 'number' || Number.isNaN(v)) throw new ShapeError(`${what}: ${cell}[${e}][${k}] is ${String(v)}`);
-        out[e * m + k] = v;
-      });
-    });
-    return out;
-  }
-
   /** Overwrite α in place (per cell type, one row per edge with that edge's op count). */
-  setAlphas(values: { normal: number[][]; reduce: number[][] }): void {
-    const n = this.padded(values.normal, 'normal', 'setAlphas');
-    const r = this.padded(values.reduce, 'reduce', 'setAlphas');
-    noGrad(() =>
-      tidy(() => {
-        this._alphaNormal.copy_(tensor(n, [this.numEdges, this.maxOps.normal]).to(this._alphaNormal.dtype));
-        this._alphaReduce.copy_(tensor(r, [this.numEdges, this.maxOps.reduce]).to(this._alphaReduce.dtype));
-      }),
-    );
+  setAlphas(values: AlphaValues): void {
+    this.alphas.set(values, 'setAlphas');
   }
 
   /**
    * Edge-weight tensors from per-edge values (ragged layout, e.g. `genotypeToOneHot`), padded with
    * zeros, in α's dtype/device; for `forward(x, {weights})`. Created in the caller's scope.
    */
-  weightsFromValues(values: { normal: number[][]; reduce: number[][] }): ArchWeights {
-    const dtype = this._alphaNormal.dtype;
-    const device = this._alphaNormal.device as Device;
-    const n = this.padded(values.normal, 'normal', 'weightsFromValues');
-    const r = this.padded(values.reduce, 'reduce', 'weightsFromValues');
-    return {
-      normal: tensor(n, [this.numEdges, this.maxOps.normal], { dtype, device }),
-      reduce: tensor(r, [this.numEdges, this.maxOps.reduce], { dtype, device }),
-    };
+  weightsFromValues(values: AlphaValues): ArchWeights {
+    return this.alphas.weightsFromValues(values, 'weightsFromValues');
   }
 
   /** One-hot edge weights of a genotype of this space (for the discrete forward). */
@@ -358,27 +231,7 @@ export class Network extends Module {
 
   /** The flat α order of spec §5.1: normal then reduce, edge-major, op within edge, valid entries only. */
   flatAlphaIndex(): FlatAlphaEntry[] {
-    const out: FlatAlphaEntry[] = [];
-    let base = 0;
-    for (const cell of ['normal', 'reduce'] as const) {
-      const m = this.maxOps[cell];
-      this.space[cell].forEach((names, e) => {
-        names.forEach((name, op) => out.push({ cell, edge: e, op, name, position: e * m + op, paddedPosition: base + e * m + op }));
-      });
-      base += this.numEdges * m;
-    }
-    return out;
-  }
-
-  private flatIndexTensor(): Tensor {
-    return tensor(
-      this.flatAlphaIndex().map((x) => x.paddedPosition),
-      { dtype: 'int64', device: this._alphaNormal.device as Device },
-    );
-  }
-
-  private isUniform(): boolean {
-    return this._maskNormal === null && this._maskReduce === null;
+    return this.alphas.flatIndex();
   }
 
   /**
@@ -386,56 +239,22 @@ export class Network extends Module {
    * order of `flatAlphaIndex()` (valid entries only). Differentiable.
    */
   archVector(pair: ArchWeights | Tensor[]): Tensor {
-    const [a, b] = Array.isArray(pair) ? pair : [pair.normal, pair.reduce];
-    if (!a || !b) throw new ShapeError('archVector: expected two tensors (normal, reduce)');
-    return tidy(() => {
-      const flat = cat([a.reshape(-1), b.reshape(-1)], 0);
-      return this.isUniform() ? flat : flat.indexSelect(0, this.flatIndexTensor());
-    });
+    return this.alphas.vector(pair);
   }
 
   /** Inverse of `archVector`: [normal, reduce] tensors shaped like α (0 at padding). Differentiable. */
   archFromVector(v: Tensor): [Tensor, Tensor] {
-    const n = this.numArchParameters();
-    if (v.ndim !== 1 || v.shape[0] !== n) throw new ShapeError(`archFromVector: expected a vector of ${n} entries, got shape [${v.shape.join(', ')}]`);
-    return tidy(() => {
-      const sizeN = this.numEdges * this.maxOps.normal;
-      const sizeR = this.numEdges * this.maxOps.reduce;
-      let full: Tensor;
-      if (this.isUniform()) {
-        full = v;
-      } else {
-        // gather from [v, 0]: padded positions read the appended zero
-        const src = new Array<number>(sizeN + sizeR).fill(n);
-        this.flatAlphaIndex().forEach((x, i) => (src[x.paddedPosition] = i));
-        const ext = cat([v, zeros([1], { dtype: v.dtype, device: v.device as Device })], 0);
-        full = ext.indexSelect(0, tensor(src, { dtype: 'int64', device: v.device as Device }));
-      }
-      return [full.narrow(0, 0, sizeN).reshape(this.numEdges, this.maxOps.normal), full.narrow(0, sizeN, sizeR).reshape(this.numEdges, this.maxOps.reduce)];
-    });
+    return this.alphas.fromVector(v);
   }
 
   // ------------------------------------------------------------------ forward
-
-  private checkWeights(w: ArchWeights): void {
-    for (const cell of ['normal', 'reduce'] as const) {
-      const t = w[cell];
-      const want = [this.numEdges, this.maxOps[cell]];
-      if (!(t instanceof Tensor) || t.shape.join(',') !== want.join(',')) {
-        throw new ShapeError(
-          `forward: ${cell} weights have shape [${t instanceof Tensor ? t.shape.join(', ') : '?'}], expected [${want.join(', ')}]`,
-          'pass one row per edge, padded to the longest op list (see weightsFromValues)',
-        );
-      }
-    }
-  }
 
   /** Logits [N, numClasses]. Default edge weights: softmax(α); `o.weights` are used as given. */
   forward(x: Tensor, o: ForwardOptions = {}): Tensor {
     if (x.ndim !== 4 || x.shape[1] !== this.inChannels) {
       throw new ShapeError(`supernet forward: expected input [N, ${this.inChannels}, H, W], got [${x.shape.join(', ')}]`, 'check the dataset and the inChannels setting');
     }
-    if (o.weights) this.checkWeights(o.weights);
+    if (o.weights) this.alphas.checkWeights(o.weights, 'forward');
     return tidy(() => {
       const w = o.weights ?? this.archWeights();
       const p = this.training ? this.dropPathProb : 0;
@@ -461,23 +280,13 @@ export class Network extends Module {
   /** Module.to plus α and the padding masks (α stays a kept leaf with requiresGrad). */
   override to(target: DType | Device): this {
     super.to(target);
-    const move = (t: Tensor): Tensor => {
-      const m = keep(noGrad(() => t.to(target).detach()));
-      t.dispose();
-      return m;
-    };
-    this._alphaNormal = move(this._alphaNormal);
-    this._alphaReduce = move(this._alphaReduce);
-    this._alphaNormal.requiresGrad = true;
-    this._alphaReduce.requiresGrad = true;
-    if (this._maskNormal) this._maskNormal = move(this._maskNormal);
-    if (this._maskReduce) this._maskReduce = move(this._maskReduce);
+    this.alphas.to(target);
     return this;
   }
 
   /** Free parameters, buffers, α and masks. */
   override dispose(): void {
     super.dispose();
-    for (const t of [this._alphaNormal, this._alphaReduce, this._maskNormal, this._maskReduce]) t?.dispose();
+    this.alphas.dispose();
   }
 }

@@ -5,7 +5,8 @@
  * A plug-in's state goes into every checkpoint, so resume and rollback restore it.
  */
 import type { Genotype } from '../nas/genotype.js';
-import type { ArchWeights, Network } from '../nas/supernet.js';
+import type { ArchWeights } from '../nas/alpha.js';
+import type { Network } from '../nas/supernet.js';
 import type { Batch } from './architect.js';
 import type { EndLogLine, EpochLogLine, HessianMeasurement } from './run-lines.js';
 

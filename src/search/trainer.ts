@@ -9,7 +9,8 @@ import {
   F, SGD, Tensor, clipGradNorm, cosineAnnealingLr, grad, manualSeed, noGrad, tensor, tidy, libtorchVersion,
   type Device,
 } from '../torch/index.js';
-import { Network, type ArchWeights } from '../nas/supernet.js';
+import type { ArchWeights } from '../nas/alpha.js';
+import { Network } from '../nas/supernet.js';
 import { resolveSpace, spaceToObject, type SearchSpace } from '../nas/spaces.js';
 import type { Genotype } from '../nas/genotype.js';
 import { genotypeToJSON } from '../nas/genotype-json.js';
