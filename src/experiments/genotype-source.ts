@@ -22,6 +22,8 @@ export interface ResolvedGenotype {
   source: string;
   /** the space the cell was searched in, when the source says (a run's config, a results_arch key) */
   space: string | null;
+  /** the search method that found it, when the source says (a run's config.json) */
+  method: string | null;
 }
 
 const HINT = 'give a published name (DARTS_V1, DARTS_V2), a DARTS repr, genotype JSON, a search run folder, a genotype/result JSON file, or results_arch.yaml#<space>_<dataset>/<dp>_<l2>/<seed>';
@@ -30,9 +32,9 @@ export function resolveGenotypeSource(spec: string): ResolvedGenotype {
   const s = spec.trim();
   if (!s) throw new GenotypeError('the genotype is empty', HINT);
   const upper = s.toUpperCase();
-  if ([...listPublishedGenotypes(), 'DARTS'].includes(upper)) return { genotype: getPublishedGenotype(s), source: `published ${upper === 'DARTS' ? 'DARTS_V2' : upper}`, space: null };
-  if (s.startsWith('Genotype(')) return { genotype: parseGenotypeRepr(s, 'the --genotype repr'), source: 'repr', space: null };
-  if (s.startsWith('{')) return { genotype: genotypeFromJSON(s, 'the --genotype JSON'), source: 'JSON', space: null };
+  if ([...listPublishedGenotypes(), 'DARTS'].includes(upper)) return { genotype: getPublishedGenotype(s), source: `published ${upper === 'DARTS' ? 'DARTS_V2' : upper}`, space: null, method: null };
+  if (s.startsWith('Genotype(')) return { genotype: parseGenotypeRepr(s, 'the --genotype repr'), source: 'repr', space: null, method: null };
+  if (s.startsWith('{')) return { genotype: genotypeFromJSON(s, 'the --genotype JSON'), source: 'JSON', space: null, method: null };
   const hash = s.lastIndexOf('#');
   if (hash > 0 && /\.ya?ml$/i.test(s.slice(0, hash))) return fromResultsArch(s.slice(0, hash), s.slice(hash + 1));
   if (!existsSync(s)) throw new GenotypeError(`'${spec}' is neither a published genotype name, a repr, JSON, nor an existing file or folder`, HINT);
@@ -57,17 +59,19 @@ function fromRunFolder(dir: string): ResolvedGenotype {
   if (!result.genotype) throw new GenotypeError(`${resultPath} has no 'genotype' field`, 'pass the folder of a finished single search (grids and RS-ws runs list their pick in result.json too)');
   const genotype = genotypeFromJSON(result.genotype, resultPath);
   let space: string | null = null;
+  let method: string | null = null;
   const cfgPath = join(abs, 'config.json');
   if (existsSync(cfgPath)) {
     const cfg = readJson(cfgPath);
     if (typeof cfg.space === 'string' && !cfg.spaceFile && hasSpace(cfg.space)) space = cfg.space;
+    if (typeof cfg.method === 'string') method = cfg.method;
   }
-  return { genotype, source: `run ${dir} (result.json)`, space };
+  return { genotype, source: `run ${dir} (result.json)`, space, method };
 }
 
 function fromFile(path: string): ResolvedGenotype {
   const text = readFileSync(path, 'utf8').trim();
-  if (text.startsWith('Genotype(')) return { genotype: parseGenotypeRepr(text, path), source: `file ${path} (repr)`, space: null };
+  if (text.startsWith('Genotype(')) return { genotype: parseGenotypeRepr(text, path), source: `file ${path} (repr)`, space: null, method: null };
   if (/\.ya?ml$/i.test(path)) throw new GenotypeError(`${path} is a YAML file; name the entry to train`, 'write PATH#<space>_<dataset>/<dp>_<l2>/<seed>, e.g. results_arch.yaml#s1_cifar10/0.0_0.0003/1');
   let obj: Record<string, unknown>;
   try {
@@ -77,9 +81,9 @@ function fromFile(path: string): ResolvedGenotype {
   }
   if (obj && typeof obj === 'object' && 'genotype' in obj) {
     if (obj.kind === 'train') throw new GenotypeError(`${path} is the result of a training run`, 'pass the genotype of a search');
-    return { genotype: genotypeFromJSON(obj.genotype, `${path} (genotype)`), source: `file ${path} (genotype field)`, space: null };
+    return { genotype: genotypeFromJSON(obj.genotype, `${path} (genotype)`), source: `file ${path} (genotype field)`, space: null, method: null };
   }
-  return { genotype: genotypeFromJSON(obj, path), source: `file ${path}`, space: null };
+  return { genotype: genotypeFromJSON(obj, path), source: `file ${path}`, space: null, method: null };
 }
 
 function fromResultsArch(path: string, key: string): ResolvedGenotype {
@@ -110,7 +114,7 @@ function fromResultsArch(path: string, key: string): ResolvedGenotype {
   const m = /^(s\d|darts)_/i.exec(parts[0] ?? '');
   // the reference calls the original DARTS space s5
   const named = m ? (m[1]!.toLowerCase() === 's5' ? 'darts' : m[1]!.toLowerCase()) : null;
-  return { genotype, source: `${path}#${key}`, space: named && hasSpace(named) ? named : null };
+  return { genotype, source: `${path}#${key}`, space: named && hasSpace(named) ? named : null, method: null };
 }
 
 function readJson(path: string): Record<string, unknown> {

@@ -31,6 +31,7 @@ import type { ImageDataset } from '../data/index.js';
 import { resolveGenotypeSource, type ResolvedGenotype } from './genotype-source.js';
 import { loadTrainData, readTrainResult, resumeTraining, runTraining, testTrainedRun } from './train-run.js';
 import { RunDir } from './run-dir.js';
+import { withRunLock } from './lock.js';
 
 export interface SelectCandidate extends ResolvedGenotype {
   name: string;
@@ -83,6 +84,10 @@ export interface SelectResult {
   n: number;
   finalDir: string;
   root: string;
+  /** the dataset of the trainings, the winner's search space and the candidates' search method (null when unknown or mixed) */
+  dataset: string;
+  space: string | null;
+  method: string | null;
 }
 
 const TIE_BREAK = 'lowest validation error; ties: lower validation loss, then the candidate given first';
@@ -91,8 +96,9 @@ const TIE_BREAK = 'lowest validation error; ties: lower validation loss, then th
 export function expandCandidates(sources: string[]): SelectCandidate[] {
   const out: SelectCandidate[] = [];
   const used = new Set<string>();
-  const add = (dir: string, prefix = ''): void => {
+  const add = (dir: string, prefix = '', method: string | null = null): void => {
     const g = resolveGenotypeSource(dir);
+    if (method) g.method = method;
     let name = (prefix + basename(resolve(dir))).replace(/[^A-Za-z0-9._-]/g, '_');
     for (let k = 2; used.has(name); k++) name = `${prefix}${basename(resolve(dir))}-${k}`;
     used.add(name);
@@ -107,7 +113,7 @@ export function expandCandidates(sources: string[]): SelectCandidate[] {
       if (!runs.length) throw new CheckpointError(`${gridPath} lists no members`, 'run the grid first (`rdarts search --method rdarts-l2 …`)');
       for (const r of runs) {
         if (r.status !== 'finished') throw new CheckpointError(`grid member ${String(r.name)} of ${s} has not finished (status ${String(r.status)})`, 'finish the grid first: run the same `rdarts search` command again');
-        add(join(s, String(r.dir)), `${basename(resolve(s))}.`);
+        add(join(s, String(r.dir)), `${basename(resolve(s))}.`, typeof grid.method === 'string' ? grid.method : null);
       }
     } else {
       add(s);
@@ -144,13 +150,17 @@ export function pickWinner(c: Array<{ validError: number; validLoss: number }>):
   return best;
 }
 
-/** Run (or continue) a selection in `o.out`. */
+/** Run (or continue) a selection in `o.out`, holding the folder's lock (experiments/lock.ts). */
 export async function runSelection(o: SelectOptions): Promise<SelectResult> {
+  return withRunLock(o.out, { what: 'select' }, () => selectLocked(o));
+}
+
+async function selectLocked(o: SelectOptions): Promise<SelectResult> {
   const root = resolve(o.out);
   const candidates = expandCandidates(o.candidates);
   const origins = new Map<EvalConfig, EvalOrigins>();
   const configFor = (c: SelectCandidate, preset: 'short' | 'paper', extra: DeepPartial<EvalSettings> | undefined): EvalConfig => {
-    const overrides = { ...(c.space ? { space: c.space } : {}), ...(o.common?.overrides ?? {}), ...(extra ?? {}) } as DeepPartial<EvalSettings>;
+    const overrides = { ...(c.space ? { space: c.space } : {}), ...(c.method ? { searchMethod: c.method } : {}), ...(o.common?.overrides ?? {}), ...(extra ?? {}) } as DeepPartial<EvalSettings>;
     const r = resolveEvalConfig(
       { genotype: genotypeToJSON(c.genotype) as EvalConfig['genotype'], source: c.source },
       { preset, ...(o.common?.file ? { file: o.common.file } : {}), overrides, overridesLabel: 'select' },
@@ -226,6 +236,9 @@ export async function runSelection(o: SelectOptions): Promise<SelectResult> {
     n: outcomes.length,
     finalDir,
     root,
+    dataset: winner.full.dataset,
+    space: winner.c.space,
+    method: new Set(candidates.map((c) => c.method)).size === 1 ? candidates[0]!.method : null,
   };
   writeFileAtomic(join(root, 'result.json'), JSON.stringify(result, null, 2) + '\n');
   writeFileAtomic(selectPath, JSON.stringify({ ...plan, status: 'finished', selected: winner.c.name }, null, 2) + '\n');

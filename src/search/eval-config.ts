@@ -44,6 +44,8 @@ export const EvalConfigSchema = z
     genotypeSource: z.string(),
     /** if set, the genotype must fit this search space (a shipped name) */
     space: z.string().min(1).nullable(),
+    /** the search method that found the cell, when known (for `rdarts table`) */
+    searchMethod: z.string().min(1).nullable(),
     dataset: z.enum(EVAL_DATASETS),
     dataDir: z.string().nullable(),
     download: z.boolean(),
@@ -91,6 +93,7 @@ export type EvalSettings = Omit<EvalConfig, 'genotype' | 'genotypeSource' | 'lay
 
 export const DEFAULT_EVAL_SETTINGS: EvalSettings = {
   space: null,
+  searchMethod: null,
   dataset: 'cifar10',
   dataDir: null,
   download: false,

@@ -2,5 +2,6 @@
 import * as train from './train.js';
 import * as test from './test.js';
 import * as select from './select.js';
+import * as table from './table.js';
 
-export const commands = [train, test, select];
+export const commands = [train, test, select, table];

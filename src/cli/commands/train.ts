@@ -211,12 +211,14 @@ export function register(program: Command): void {
       const g = resolveGenotypeSource(f.genotype);
       const overrides = trainFlagsToOverrides(f);
       if (overrides.space === undefined && g.space) overrides.space = g.space;
+      if (g.method) overrides.searchMethod = g.method;
       const file = f.config ? { fields: readConfigFile(f.config), path: f.config } : undefined;
       const { config, origins } = resolveEvalConfig(
         { genotype: { normal: g.genotype.normal, normalConcat: g.genotype.normalConcat, reduce: g.genotype.reduce, reduceConcat: g.genotype.reduceConcat }, source: g.source },
         { ...(f.preset ? { preset: f.preset } : {}), ...(file ? { file } : {}), overrides },
       );
       if (f.space === undefined && g.space && origins.space === 'flag') origins.space = `the genotype's source (${g.source})`;
+      if (g.method && origins.searchMethod === 'flag') origins.searchMethod = `the genotype's source (${g.source})`;
       const out = f.out ?? defaultOut(config.dataset, config.seed);
       printTrainResult(await runTraining(config, origins, { out, onEvent }), f.json);
     });
