@@ -60,7 +60,7 @@ fi
 # ---- 3. native addon
 ADDON=native/build/Release/rdarts_torch.node
 NATIVE_STAMP=native/build/.rdarts-build-stamp
-want="libtorch=${LIBTORCH:-debian} abi=${LIBTORCH_CXX11_ABI:-1} $(cat native/binding.gyp native/src/*.cc | sha256sum | cut -c1-16)"
+want="libtorch=${LIBTORCH:-debian} abi=${LIBTORCH_CXX11_ABI:-1} $(cat native/binding.gyp native/src/*.cc native/src/*.inc | sha256sum | cut -c1-16)"
 if [ ! -f "$ADDON" ] || [ ! -f "$NATIVE_STAMP" ] || [ "$(cat "$NATIVE_STAMP")" != "$want" ]; then
   log "building the libtorch addon (${LIBTORCH:-Debian libtorch}; about 30 s)"
   npx node-gyp rebuild --directory native --nodedir=/usr --loglevel=error >/tmp/rdarts-native-build.log 2>&1 || {

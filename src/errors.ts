@@ -36,9 +36,19 @@ export class ShapeError extends RdartsError {
   override readonly exitCode = 5;
 }
 
-/** An error raised inside libtorch (message carried over verbatim). */
+/**
+ * An error raised by libtorch or the native addon (bad arguments, shape or dtype mismatches
+ * inside an op, a tensor used after dispose). The message starts with the public op's name
+ * ("exp: …", "add_: …", "conv2d: …") followed by libtorch's own message.
+ */
 export class TorchError extends RdartsError {
   override readonly exitCode = 6;
+  /** The public op that failed, when known (e.g. "exp"). */
+  readonly op: string | undefined;
+  constructor(message: string, hint?: string, op?: string) {
+    super(message, hint);
+    this.op = op;
+  }
 }
 
 /** A genotype string or file cannot be parsed or does not fit its space. */

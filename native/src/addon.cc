@@ -1,7 +1,8 @@
 // robust-darts native addon: a thin N-API layer over libtorch.
 //
 // It only marshals tensor handles and arguments, dispatches into libtorch, and turns C++
-// exceptions into JS errors that carry libtorch's message and the op's name. Everything
+// exceptions into JS errors (TorchError) that carry libtorch's message and the public op's
+// name. The common op families are generated (see ops.generated.inc). Everything
 // with meaning (modules, optimisers, scopes) lives in TypeScript (src/torch).
 //
 // A tensor handle is a number naming a slot that owns one reference to an at::Tensor;
@@ -54,31 +55,42 @@ std::string FirstLines(const std::string& s) {
 
 using Fn = Napi::Value (*)(const Napi::CallbackInfo&);
 
-// Every export runs inside Guard: C++ exceptions become JS errors named after the op
-// (the op name is the function's data pointer), with libtorch's own message.
+// Native errors are made as instances of the JS class registered with setErrorClass (the
+// library's TorchError: new TorchError(message, hint, op)); before that, plain Errors.
+[[noreturn]] void ThrowOpError(Napi::Env env, const char* op, const std::string& what, bool argument) {
+  std::string msg = std::string(op) + ": " + what;
+  auto* cls = env.GetInstanceData<Napi::FunctionReference>();
+  if (cls && !cls->IsEmpty()) {
+    throw Napi::Error(env, cls->New({Napi::String::New(env, msg), env.Undefined(), Napi::String::New(env, op)}));
+  }
+  Napi::Error err = argument ? Napi::TypeError::New(env, msg) : Napi::Error::New(env, msg);
+  err.Set("op", Napi::String::New(env, op));
+  throw err;
+}
+
+// Every export runs inside Guard: C++ exceptions become JS errors named after the public op
+// (the export's data pointer), with libtorch's own message.
 template <Fn F>
 Napi::Value Guard(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   const char* op = static_cast<const char*>(info.Data());
   try {
     return F(info);
   } catch (const Napi::Error&) {
     throw;
   } catch (const c10::Error& e) {
-    Napi::Error err = Napi::Error::New(env, std::string(op) + ": " + FirstLines(e.what_without_backtrace()));
-    err.Set("torch", Napi::Boolean::New(env, true));
-    err.Set("op", Napi::String::New(env, op));
-    throw err;
+    ThrowOpError(info.Env(), op, FirstLines(e.what_without_backtrace()), false);
   } catch (const ArgError& e) {
-    Napi::Error err = Napi::TypeError::New(env, std::string(op) + ": " + e.what());
-    err.Set("op", Napi::String::New(env, op));
-    throw err;
+    ThrowOpError(info.Env(), op, e.what(), true);
   } catch (const std::exception& e) {
-    Napi::Error err = Napi::Error::New(env, std::string(op) + ": " + FirstLines(e.what()));
-    err.Set("torch", Napi::Boolean::New(env, true));
-    err.Set("op", Napi::String::New(env, op));
-    throw err;
+    ThrowOpError(info.Env(), op, FirstLines(e.what()), false);
   }
+}
+
+// setErrorClass(cls): the class native errors are made of (kept for the addon's lifetime).
+Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
+  if (!info[0].IsFunction()) throw ArgError("expected a class");
+  info.Env().SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(info[0].As<Napi::Function>())));
+  return info.Env().Undefined();
 }
 
 // ---------------------------------------------------------------- handles
@@ -420,19 +432,18 @@ Napi::Value Item(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), t.item<double>());
 }
 
-// create(kind, shape, dtype, device, value)
-Napi::Value Create(const Napi::CallbackInfo& info) {
-  std::string kind = Str(info[0], "kind");
-  auto shape = Ints(info[1], "shape");
-  auto o = Opts(info[2], info[3]);
+// zeros / ones / empty / full / randn / rand (shape, dtype, device[, value]): the export's name says which
+Napi::Value CreateAs(const Napi::CallbackInfo& info) {
+  const std::string kind = static_cast<const char*>(info.Data());
+  auto shape = Ints(info[0], "shape");
+  auto o = Opts(info[1], info[2]);
   at::Tensor t;
   if (kind == "zeros") t = at::zeros(shape, o);
   else if (kind == "ones") t = at::ones(shape, o);
   else if (kind == "empty") t = at::empty(shape, o);
-  else if (kind == "full") t = at::full(shape, ScalarOf(info[4]), o);
+  else if (kind == "full") t = at::full(shape, ScalarOf(info[3]), o);
   else if (kind == "randn") t = at::randn(shape, o);
-  else if (kind == "rand") t = at::rand(shape, o);
-  else throw ArgError("unknown kind " + kind);
+  else t = at::rand(shape, o);
   return Wrap(info.Env(), t);
 }
 
@@ -457,164 +468,27 @@ Napi::Value Normal(const Napi::CallbackInfo& info) {
   return Wrap(info.Env(), t);
 }
 
-// in-place random fills: uniform_(h, a, b), normal_(h, mean, std)
-Napi::Value FillRandom(const Napi::CallbackInfo& info) {
+// in-place random fills, named by the export: uniform_(h, from, to), normal_(h, mean, std)
+Napi::Value FillRandomAs(const Napi::CallbackInfo& info) {
   auto& t = T(info[0]);
-  std::string kind = Str(info[1], "kind");
   at::NoGradGuard ng;
-  if (kind == "uniform") t.uniform_(Num(info[2], "from"), Num(info[3], "to"));
-  else if (kind == "normal") t.normal_(Num(info[2], "mean"), Num(info[3], "std"));
-  else throw ArgError("unknown kind " + kind);
+  if (std::strcmp(static_cast<const char*>(info.Data()), "uniform_") == 0) t.uniform_(Num(info[1], "from"), Num(info[2], "to"));
+  else t.normal_(Num(info[1], "mean"), Num(info[2], "std"));
   return info.Env().Undefined();
 }
 
-// ---------------------------------------------------------------- element-wise
+// ---------------------------------------------------------------- generated ops
+//
+// The element-wise, in-place and reduction families are generated from native/ops.json by
+// scripts/gen-ops.mjs: one function per op, exported (by ExportGeneratedOps) under its public name.
 
-enum Unary {
-  U_NEG, U_EXP, U_LOG, U_SQRT, U_ABS, U_RELU, U_TANH, U_SIGMOID, U_SQUARE, U_RSQRT, U_SIGN,
-  U_FLOOR, U_CEIL, U_ROUND, U_ISNAN, U_ISFINITE, U_LOGICAL_NOT, U_CLONE, U_DETACH, U_CONTIGUOUS,
-  U_ZEROS_LIKE, U_ONES_LIKE, U_RANDN_LIKE, U_RAND_LIKE, U_RECIPROCAL, U_COS, U_SIN, U_LOG1P, U_EMPTY_LIKE,
-};
+// EXPORT(name, fn): export fn as `name`; its errors carry `name` (the function's data pointer).
+#define EXPORT(name, fn) \
+  exports.Set(name, Napi::Function::New<Guard<fn>>(env, name, const_cast<void*>(static_cast<const void*>(name))))
 
-Napi::Value UnaryOp(const Napi::CallbackInfo& info) {
-  auto& x = T(info[0]);
-  at::Tensor r;
-  switch (Int(info[1], "op")) {
-    case U_NEG: r = x.neg(); break;
-    case U_EXP: r = x.exp(); break;
-    case U_LOG: r = x.log(); break;
-    case U_SQRT: r = x.sqrt(); break;
-    case U_ABS: r = x.abs(); break;
-    case U_RELU: r = at::relu(x); break;
-    case U_TANH: r = x.tanh(); break;
-    case U_SIGMOID: r = x.sigmoid(); break;
-    case U_SQUARE: r = x.square(); break;
-    case U_RSQRT: r = x.rsqrt(); break;
-    case U_SIGN: r = x.sign(); break;
-    case U_FLOOR: r = x.floor(); break;
-    case U_CEIL: r = x.ceil(); break;
-    case U_ROUND: r = x.round(); break;
-    case U_ISNAN: r = x.isnan(); break;
-    case U_ISFINITE: r = x.isfinite(); break;
-    case U_LOGICAL_NOT: r = x.logical_not(); break;
-    case U_CLONE: r = x.clone(); break;
-    case U_DETACH: r = x.detach(); break;
-    case U_CONTIGUOUS: r = x.contiguous(); break;
-    case U_ZEROS_LIKE: r = at::zeros_like(x); break;
-    case U_ONES_LIKE: r = at::ones_like(x); break;
-    case U_RANDN_LIKE: r = at::randn_like(x); break;
-    case U_RAND_LIKE: r = at::rand_like(x); break;
-    case U_RECIPROCAL: r = x.reciprocal(); break;
-    case U_COS: r = x.cos(); break;
-    case U_SIN: r = x.sin(); break;
-    case U_LOG1P: r = x.log1p(); break;
-    case U_EMPTY_LIKE: r = at::empty_like(x); break;
-    default: throw ArgError("unknown op");
-  }
-  return Wrap(info.Env(), r);
-}
+#include "ops.generated.inc"
 
-enum Binary {
-  B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_EQ, B_NE, B_LT, B_LE, B_GT, B_GE, B_MAXIMUM, B_MINIMUM,
-  B_MATMUL, B_RSUB, B_LOGICAL_AND, B_LOGICAL_OR, B_FMOD,
-};
-
-// binary(a, b (tensor|number), op, alpha, bIsScalar)
-Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
-  auto& a = T(info[0], "left operand");
-  int64_t op = Int(info[2], "op");
-  bool scalar = Flag(info[4]);
-  at::Tensor r;
-  if (scalar) {
-    at::Scalar s = ScalarOf(info[1]);
-    switch (op) {
-      case B_ADD: r = at::add(a, s, info[3].IsNumber() ? ScalarOf(info[3]) : at::Scalar(1)); break;
-      case B_SUB: r = at::sub(a, s, info[3].IsNumber() ? ScalarOf(info[3]) : at::Scalar(1)); break;
-      case B_MUL: r = at::mul(a, s); break;
-      case B_DIV: r = at::div(a, s); break;
-      case B_POW: r = at::pow(a, s); break;
-      case B_EQ: r = at::eq(a, s); break;
-      case B_NE: r = at::ne(a, s); break;
-      case B_LT: r = at::lt(a, s); break;
-      case B_LE: r = at::le(a, s); break;
-      case B_GT: r = at::gt(a, s); break;
-      case B_GE: r = at::ge(a, s); break;
-      case B_MAXIMUM: r = at::clamp_min(a, s); break;
-      case B_MINIMUM: r = at::clamp_max(a, s); break;
-      case B_RSUB: r = at::rsub(a, s); break;
-      case B_FMOD: r = at::fmod(a, s); break;
-      default: throw ArgError("this op needs a tensor on the right");
-    }
-  } else {
-    auto& b = T(info[1], "right operand");
-    switch (op) {
-      case B_ADD: r = at::add(a, b, info[3].IsNumber() ? ScalarOf(info[3]) : at::Scalar(1)); break;
-      case B_SUB: r = at::sub(a, b, info[3].IsNumber() ? ScalarOf(info[3]) : at::Scalar(1)); break;
-      case B_MUL: r = at::mul(a, b); break;
-      case B_DIV: r = at::div(a, b); break;
-      case B_POW: r = at::pow(a, b); break;
-      case B_EQ: r = at::eq(a, b); break;
-      case B_NE: r = at::ne(a, b); break;
-      case B_LT: r = at::lt(a, b); break;
-      case B_LE: r = at::le(a, b); break;
-      case B_GT: r = at::gt(a, b); break;
-      case B_GE: r = at::ge(a, b); break;
-      case B_MAXIMUM: r = at::maximum(a, b); break;
-      case B_MINIMUM: r = at::minimum(a, b); break;
-      case B_MATMUL: r = at::matmul(a, b); break;
-      case B_RSUB: r = at::sub(b, a); break;
-      case B_LOGICAL_AND: r = at::logical_and(a, b); break;
-      case B_LOGICAL_OR: r = at::logical_or(a, b); break;
-      case B_FMOD: r = at::fmod(a, b); break;
-      default: throw ArgError("unknown op");
-    }
-  }
-  return Wrap(info.Env(), r);
-}
-
-enum Inplace { I_ADD, I_SUB, I_MUL, I_DIV, I_COPY, I_ZERO, I_FILL, I_ADDCMUL, I_ADDCDIV, I_CLAMP };
-
-// inplace(a, b (tensor|number|null), op, alpha, c, bIsScalar) -> undefined; mutates a
-Napi::Value InplaceOp(const Napi::CallbackInfo& info) {
-  auto& a = T(info[0], "target");
-  int64_t op = Int(info[2], "op");
-  at::Scalar alpha = info[3].IsNumber() ? ScalarOf(info[3]) : at::Scalar(1);
-  switch (op) {
-    case I_ZERO: a.zero_(); break;
-    case I_FILL: a.fill_(ScalarOf(info[1])); break;
-    case I_CLAMP: {
-      c10::optional<at::Scalar> lo, hi;
-      if (info[1].IsNumber()) lo = ScalarOf(info[1]);
-      if (info[3].IsNumber()) hi = ScalarOf(info[3]);
-      a.clamp_(lo, hi);
-      break;
-    }
-    case I_ADDCMUL: a.addcmul_(T(info[1]), T(info[4]), alpha); break;
-    case I_ADDCDIV: a.addcdiv_(T(info[1]), T(info[4]), alpha); break;
-    case I_COPY: a.copy_(T(info[1], "source")); break;
-    default:
-      if (Flag(info[5])) {
-        at::Scalar s = ScalarOf(info[1]);
-        switch (op) {
-          case I_ADD: a.add_(s, alpha); break;
-          case I_SUB: a.sub_(s, alpha); break;
-          case I_MUL: a.mul_(s); break;
-          case I_DIV: a.div_(s); break;
-          default: throw ArgError("unknown op");
-        }
-      } else {
-        auto& b = T(info[1], "operand");
-        switch (op) {
-          case I_ADD: a.add_(b, alpha); break;
-          case I_SUB: a.sub_(b, alpha); break;
-          case I_MUL: a.mul_(b); break;
-          case I_DIV: a.div_(b); break;
-          default: throw ArgError("unknown op");
-        }
-      }
-  }
-  return info.Env().Undefined();
-}
+// ---------------------------------------------------------------- element-wise (hand-written)
 
 // where(cond, a, b, aIsScalar, bIsScalar)
 Napi::Value Where(const Napi::CallbackInfo& info) {
@@ -633,50 +507,16 @@ Napi::Value Clamp(const Napi::CallbackInfo& info) {
   return Wrap(info.Env(), at::clamp(T(info[0]), lo, hi));
 }
 
-// ---------------------------------------------------------------- reductions
-
-enum Reduce { R_SUM, R_MEAN, R_AMAX, R_AMIN, R_PROD, R_ANY, R_ALL, R_STD, R_VAR };
-
-// reduce(h, op, dims|null, keepdim)
-Napi::Value ReduceOp(const Napi::CallbackInfo& info) {
-  auto& x = T(info[0]);
-  int64_t op = Int(info[1], "op");
-  bool all = info[2].IsNull() || info[2].IsUndefined();
-  bool keep = Bool(info[3]);
-  std::vector<int64_t> dims = all ? std::vector<int64_t>{} : Ints(info[2], "dims");
-  at::Tensor r;
-  switch (op) {
-    case R_SUM: r = all ? x.sum() : x.sum(dims, keep); break;
-    case R_MEAN: r = all ? x.mean() : x.mean(dims, keep); break;
-    case R_AMAX: r = all ? x.max() : at::amax(x, dims, keep); break;
-    case R_AMIN: r = all ? x.min() : at::amin(x, dims, keep); break;
-    case R_PROD:
-      if (all) r = x.prod();
-      else {
-        if (dims.size() != 1) throw ArgError("exactly one dim");
-        r = x.prod(dims[0], keep);
-      }
-      break;
-    case R_ANY:
-      if (all) r = x.any();
-      else {
-        if (dims.size() != 1) throw ArgError("exactly one dim");
-        r = x.any(dims[0], keep);
-      }
-      break;
-    case R_ALL:
-      if (all) r = x.all();
-      else {
-        if (dims.size() != 1) throw ArgError("exactly one dim");
-        r = x.all(dims[0], keep);
-      }
-      break;
-    case R_STD: r = all ? x.std() : x.std(dims, true, keep); break;
-    case R_VAR: r = all ? x.var() : x.var(dims, true, keep); break;
-    default: throw ArgError("unknown op");
-  }
-  return Wrap(info.Env(), r);
+// clamp_(h, lo|null, hi|null): mutates h
+Napi::Value ClampInplace(const Napi::CallbackInfo& info) {
+  c10::optional<at::Scalar> lo, hi;
+  if (info[1].IsNumber()) lo = ScalarOf(info[1]);
+  if (info[2].IsNumber()) hi = ScalarOf(info[2]);
+  T(info[0], "target").clamp_(lo, hi);
+  return info.Env().Undefined();
 }
+
+// ---------------------------------------------------------------- reductions (hand-written)
 
 // norm(h, p, dims|null, keepdim)
 Napi::Value Norm(const Napi::CallbackInfo& info) {
@@ -954,10 +794,11 @@ Napi::Value BenchAdd(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), std::chrono::duration<double, std::micro>(t1 - t0).count() / static_cast<double>(n));
 }
 
-#define EXPORT(name, fn) \
-  exports.Set(name, Napi::Function::New<Guard<fn>>(env, name, const_cast<void*>(static_cast<const void*>(name))))
+// an export whose errors name a different public op
+#define EXPORT_AS(name, op, fn) exports.Set(name, Napi::Function::New<Guard<fn>>(env, name, const_cast<void*>(static_cast<const void*>(op))))
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  EXPORT("setErrorClass", SetErrorClass);
   EXPORT("dispose", Dispose);
   EXPORT("isDisposed", IsDisposed);
   EXPORT("liveCount", LiveCount);
@@ -968,25 +809,31 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT("requiresGrad", RequiresGrad);
   EXPORT("isLeaf", IsLeaf);
   EXPORT("setRequiresGrad", SetRequiresGrad);
-  EXPORT("fromArray", FromArray);
+  EXPORT_AS("fromArray", "tensor", FromArray);
   EXPORT("fromBytes", FromBytes);
   EXPORT("toBytes", ToBytes);
   EXPORT("toArray", ToArray);
   EXPORT("item", Item);
-  EXPORT("create", Create);
   EXPORT("arange", Arange);
   EXPORT("bernoulli", Bernoulli);
   EXPORT("normal", Normal);
-  EXPORT("fillRandom", FillRandom);
-  EXPORT("unary", UnaryOp);
-  EXPORT("binary", BinaryOp);
-  EXPORT("inplace", InplaceOp);
+  EXPORT("zeros", CreateAs);
+  EXPORT("ones", CreateAs);
+  EXPORT("empty", CreateAs);
+  EXPORT("full", CreateAs);
+  EXPORT("randn", CreateAs);
+  EXPORT("rand", CreateAs);
+  EXPORT("uniform_", FillRandomAs);
+  EXPORT("normal_", FillRandomAs);
+  ExportGeneratedOps(env, exports);
+  EXPORT("clamp_", ClampInplace);
   EXPORT("where", Where);
   EXPORT("clamp", Clamp);
-  EXPORT("reduce", ReduceOp);
   EXPORT("norm", Norm);
   EXPORT("maxDim", MaxDim);
+  EXPORT("minDim", MaxDim);
   EXPORT("argmax", Argmax);
+  EXPORT("argmin", Argmax);
   EXPORT("topk", Topk);
   EXPORT("sort", Sort);
   EXPORT("view", View);

@@ -3,6 +3,9 @@
  * TypeScript. It knows nothing of architecture search and can be used on its own.
  */
 export * from './tensor.js';
+export { tidy, keep, liveTensors, disposeAll } from './scopes.js';
+export * from './factories.js';
+export * from './functions.js';
 export * from './autograd.js';
 export * as F from './functional.js';
 export * from './runtime.js';

@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TorchError } from '../errors.js';
+import type { GeneratedNativeOps } from './native-ops.generated.js';
 import { readEnv, setEnvDefault } from '../util/env.js';
 
 /** An opaque handle to one reference of a libtorch tensor. */
@@ -10,8 +12,12 @@ type H = Handle;
 type Num = number;
 type MaybeH = H | null;
 
-/** The raw addon surface (see native/src/addon.cc). Not part of the public API. */
-export interface NativeAddon {
+/**
+ * The raw addon surface (see native/src/addon.cc; the element-wise, in-place and reduction ops
+ * are generated from native/ops.json). Not part of the public API.
+ */
+export interface NativeAddon extends GeneratedNativeOps<H> {
+  setErrorClass(cls: new (message: string, hint: undefined, op: string) => Error): void;
   dispose(h: H): void;
   isDisposed(h: H): boolean;
   liveCount(): number;
@@ -27,20 +33,25 @@ export interface NativeAddon {
   toBytes(h: H): Buffer;
   toArray(h: H): Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
   item(h: H): number | boolean;
-  create(kind: string, shape: number[], dtype: string | null, device: string | null, value?: number | boolean): H;
+  zeros(shape: number[], dtype: string | null, device: string | null): H;
+  ones(shape: number[], dtype: string | null, device: string | null): H;
+  empty(shape: number[], dtype: string | null, device: string | null): H;
+  full(shape: number[], dtype: string | null, device: string | null, value: number | boolean): H;
+  randn(shape: number[], dtype: string | null, device: string | null): H;
+  rand(shape: number[], dtype: string | null, device: string | null): H;
   arange(start: Num, end: Num, step: Num, dtype: string | null, device: string | null): H;
   bernoulli(h: H, p: number | null): H;
   normal(mean: Num, std: Num, shape: number[], dtype: string | null, device: string | null): H;
-  fillRandom(h: H, kind: string, a: Num, b: Num): void;
-  unary(h: H, op: Num): H;
-  binary(a: H, b: H | number, op: Num, alpha: number | null, bIsScalar: boolean): H;
-  inplace(a: H, b: H | number | null, op: Num, alpha: number | null, c: MaybeH, bIsScalar: boolean): void;
+  uniform_(h: H, from: Num, to: Num): void;
+  normal_(h: H, mean: Num, std: Num): void;
   where(c: H, a: H | number, b: H | number, aIsScalar: boolean, bIsScalar: boolean): H;
   clamp(h: H, lo: number | null, hi: number | null): H;
-  reduce(h: H, op: Num, dims: number[] | null, keepdim: boolean): H;
+  clamp_(h: H, lo: number | null, hi: number | null): void;
   norm(h: H, p: Num, dims: number[] | null, keepdim: boolean): H;
-  maxDim(h: H, dim: Num, keepdim: boolean, isMin: boolean): [H, H];
-  argmax(h: H, dim: number | null, keepdim: boolean, isMin: boolean): H;
+  maxDim(h: H, dim: Num, keepdim: boolean, isMin: false): [H, H];
+  minDim(h: H, dim: Num, keepdim: boolean, isMin: true): [H, H];
+  argmax(h: H, dim: number | null, keepdim: boolean, isMin: false): H;
+  argmin(h: H, dim: number | null, keepdim: boolean, isMin: true): H;
   topk(h: H, k: Num, dim: Num, largest: boolean, sorted: boolean): [H, H];
   sort(h: H, dim: Num, descending: boolean): [H, H];
   view(h: H, shape: number[]): H;
@@ -144,3 +155,5 @@ function setOpenMpDefaults(): void {
 
 setOpenMpDefaults();
 export const native: NativeAddon = load();
+// native errors are TorchErrors named after the public op
+native.setErrorClass(TorchError);

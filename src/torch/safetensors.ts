@@ -4,7 +4,8 @@
  * raw little-endian tensor bytes. Files written here load in Python's safetensors/torch and back.
  */
 import { readFileSync } from 'node:fs';
-import { Tensor, fromBytes, type DType } from './tensor.js';
+import { Tensor, type DType } from './tensor.js';
+import { fromBytes } from './factories.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { CheckpointError } from '../errors.js';
 

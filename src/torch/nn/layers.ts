@@ -1,4 +1,5 @@
-import { Tensor, empty, ones, zeros, tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
+import { empty, ones, zeros, tensor } from '../factories.js';
 import * as F from '../functional.js';
 import { noGrad } from '../autograd.js';
 import { Layer } from './module.js';

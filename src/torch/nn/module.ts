@@ -1,4 +1,5 @@
-import { Tensor, keep, type DType, type Device } from '../tensor.js';
+import { Tensor, type DType, type Device } from '../tensor.js';
+import { keep } from '../scopes.js';
 import { noGrad } from '../autograd.js';
 import { CheckpointError, ConfigError } from '../../errors.js';
 

@@ -1,4 +1,5 @@
-import { Tensor, keep } from '../tensor.js';
+import { Tensor } from '../tensor.js';
+import { keep } from '../scopes.js';
 import { noGrad } from '../autograd.js';
 import { ConfigError } from '../../errors.js';
 
