@@ -253,7 +253,7 @@ export class EvalTrainer {
           this.log({ kind: 'diverged', epoch, step: s, loss: String(r.loss), lr });
           throw new DivergenceError(
             `the training loss became ${r.loss} at epoch ${epoch}, step ${s} (lr ${lr.toPrecision(3)})`,
-            `the run stopped; the last good checkpoint (epoch ${epoch - 1}) is kept. Lower --lr or raise --grad-clip, then resume or start anew`,
+            `${epoch > 0 ? `the run stopped; the last good checkpoint (epoch ${epoch - 1}) is kept` : 'the run stopped in its first epoch, before any checkpoint'}. Lower --lr or raise --grad-clip, then start anew (a resume repeats the same steps)`,
           );
         }
         lossSum += r.loss * r.n;
