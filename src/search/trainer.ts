@@ -24,7 +24,7 @@ import { evaluateSupernet } from './evaluate.js';
 import type { SearchConfig } from './config.js';
 import type { EpochContext, EpochStartControls, EvalResult, EvalWeights, PluginDecision, SearchEndContext, SearchPlugin } from './plugin.js';
 import type { RunRecorder } from './recorder.js';
-import type { EpochLogLine, LossAcc, MetricsLine, SearchResultRecord } from './run-lines.js';
+import type { EpochLogLine, GenotypeLine, LossAcc, MetricsLine, SearchResultRecord } from './run-lines.js';
 import { SearchPosition, TrainerCheckpoints, type TrainerState } from './trainer-state.js';
 
 export type SearchEvent =
@@ -300,14 +300,15 @@ export class SearchTrainer {
       const seconds = (performance.now() - t0) / 1000;
       this.log({ kind: 'epoch', epoch, iteration: pos.iteration, lr, l2: this.l2, dropPath: controls.dropPath, cutoutProb: controls.cutoutProb, train, valid, seconds });
       const soft = this.model.softmaxValues();
-      this.recorder?.appendGenotype({
+      const genotypeLine: GenotypeLine = {
         epoch,
         iteration: pos.iteration,
         genotype: genotypeToJSON(genotype),
         repr: formatGenotypeRepr(genotype),
         alphas: soft,
         ops: { normal: this.space.normal, reduce: this.space.reduce },
-      });
+      };
+      this.recorder?.appendGenotype(genotypeLine);
       this.emit({ type: 'epoch', epoch, iteration: pos.iteration, train, valid, seconds, genotype: formatGenotypeRepr(genotype) });
       let decision: PluginDecision | void = undefined;
       for (const p of this.plugins) {
