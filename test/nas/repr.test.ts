@@ -21,7 +21,7 @@ import {
 import { resultsArchGenotypes } from './fixtures.js';
 import { robustDartsLogsDir } from '../helpers/fixtures.js';
 
-// arch_1 of s1-cifar10-dp0.0-l2_3e-4, inline so this check runs even without the fixture folder.
+// arch_1 of s1-cifar10-dp0.0-l2_3e-4 (test/fixtures), inline; the arch_1..3 test checks it against the file.
 const ARCH_1 =
   "Genotype(normal=[('skip_connect', 1), ('dil_conv_3x3', 0), ('skip_connect', 2), ('skip_connect', 0), ('skip_connect', 0), ('skip_connect', 2), ('skip_connect', 2), ('skip_connect', 1)], normal_concat=range(2, 6), reduce=[('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 0), ('max_pool_3x3', 0), ('max_pool_3x3', 1)], reduce_concat=range(2, 6))";
 
