@@ -4,7 +4,7 @@
  */
 import { GenotypeError, ShapeError } from '../errors.js';
 import type { PrimitiveName } from './primitives.js';
-import { edgeIndex, numEdges, type CellType, type SearchSpace } from './spaces.js';
+import { edgeIndex, geneEdge, nodeSources, numEdges, type CellType, type SearchSpace } from './spaces.js';
 import { assertGenotypeFitsSpace, defaultConcat, type Gene, type Genotype } from './genotype.js';
 
 /** Row-wise numerically stable softmax. */
@@ -59,7 +59,7 @@ export function deriveCellGenes(alpha: number[][], ops: PrimitiveName[][], steps
   const genes: Gene[] = [];
   for (let node = 0; node < steps; node++) {
     const strength: Array<{ source: number; edge: number; s: number }> = [];
-    for (let j = 0; j < node + 2; j++) {
+    for (let j = 0; j < nodeSources(node); j++) {
       const e = edgeIndex(node, j);
       let s = -Infinity;
       ops[e]!.forEach((op, k) => {
@@ -117,7 +117,7 @@ export function genotypeToOneHot(g: Genotype, space: SearchSpace): { normal: num
   const make = (cell: CellType): number[][] => {
     const rows = space[cell].map((ops) => ops.map(() => 0));
     g[cell].forEach(([op, j], i) => {
-      const e = edgeIndex(Math.floor(i / 2), j);
+      const e = geneEdge(i, j);
       rows[e]![space[cell][e]!.indexOf(op)] = 1;
     });
     return rows;

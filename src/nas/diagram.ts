@@ -6,7 +6,7 @@
  */
 import { Graphviz } from '@hpcc-js/wasm-graphviz';
 import type { Genotype } from './genotype.js';
-import type { CellType } from './spaces.js';
+import { geneNode, type CellType } from './spaces.js';
 
 function nodeId(state: number): string {
   return state === 0 ? 'c_km2' : state === 1 ? 'c_km1' : `n${state - 2}`;
@@ -33,7 +33,7 @@ export function genotypeToDot(g: Genotype, cellType: CellType): string {
   for (let i = 0; i < steps; i++) lines.push(`  n${i} [label="${i}", fillcolor=lightblue];`);
   lines.push('  c_k [label="c_{k}", fillcolor=palegoldenrod];');
   genes.forEach(([op, j], idx) => {
-    const node = Math.floor(idx / 2);
+    const node = geneNode(idx);
     lines.push(`  ${nodeId(j)} -> n${node} [label=${quote(op)}, fillcolor=gray];`);
   });
   for (const s of concat) lines.push(`  ${nodeId(s)} -> c_k [fillcolor=gray];`);

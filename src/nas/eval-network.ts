@@ -16,7 +16,7 @@ import { assertGenotypeFitsSpace, genotypeSteps, type Gene, type Genotype } from
 import { dropPath } from './drop-path.js';
 import { macroLayout, resolveNetworkSize, type NetworkSize } from './macro.js';
 import { OPS, cellPreprocessors } from './ops.js';
-import type { SearchSpace } from './spaces.js';
+import { sourceStride, type SearchSpace } from './spaces.js';
 
 /** An evaluation network: the genotype and the network size (macro settings). */
 export interface EvalNetworkConfig extends NetworkSize {
@@ -53,7 +53,7 @@ export class EvalCell extends Module {
     this.indices = genes.map(([, j]) => j);
     this.concat = [...concat];
     this.multiplier = concat.length;
-    const ops = genes.map(([name, j]) => OPS[name](C, reduction && j < 2 ? 2 : 1, true));
+    const ops = genes.map(([name, j]) => OPS[name](C, sourceStride(j, reduction), true));
     this.ops = this.registerModule('_ops', new ModuleList(ops));
   }
 

@@ -12,7 +12,7 @@
  */
 import { GenotypeError } from '../errors.js';
 import { isPrimitiveName, knownOpsText, type PrimitiveName } from './primitives.js';
-import { edgeIndex, sourceName, type CellType, type SearchSpace } from './spaces.js';
+import { edgeIndex, geneNode, nodeSources, sourceName, type CellType, type SearchSpace } from './spaces.js';
 
 export type Gene = [PrimitiveName, number];
 
@@ -56,14 +56,14 @@ export function validateGenes(value: unknown, cell: CellType, where: Locate, gen
     );
   }
   return value.map((gene, i): Gene => {
-    const node = Math.floor(i / 2);
+    const node = geneNode(i);
     const at = `${where(`${cell}[${i}]`)} (node ${node})${geneLoc ? geneLoc(i) : ''}`;
     if (!Array.isArray(gene) || gene.length !== 2) throw new GenotypeError(`${at}: a gene must be a pair [op, source]`, 'write e.g. ["sep_conv_3x3", 0]');
     const [op, src] = gene as [unknown, unknown];
     if (!isPrimitiveName(op)) {
       throw new GenotypeError(`${at}: unknown op ${typeof op === 'string' ? `'${op}'` : String(op)}; known ops: ${knownOpsText()}`, 'fix the op name');
     }
-    if (typeof src !== 'number' || !Number.isInteger(src) || src < 0 || src >= node + 2) {
+    if (typeof src !== 'number' || !Number.isInteger(src) || src < 0 || src >= nodeSources(node)) {
       throw new GenotypeError(
         `${at}: source ${String(src)} is out of range; node ${node} can take inputs 0, 1 and nodes before it (sources 0..${node + 1})`,
         'sources are 0, 1 for the cell inputs and j ≥ 2 for intermediate node j−2',
@@ -116,8 +116,8 @@ export function genotypeSpaceProblems(g: Genotype, space: SearchSpace): string[]
   }
   for (const cell of ['normal', 'reduce'] as const) {
     g[cell].forEach(([op, j], i) => {
-      const node = Math.floor(i / 2);
-      if (j < 0 || j >= node + 2) {
+      const node = geneNode(i);
+      if (j < 0 || j >= nodeSources(node)) {
         problems.push(`${cell}[${i}] (node ${node}): source ${j} out of range 0..${node + 1}`);
         return;
       }

@@ -10,7 +10,7 @@
 import { ConfigError } from '../errors.js';
 import type { PrimitiveName } from './primitives.js';
 import { macroLayout, resolveNetworkSize, type NetworkSize } from './macro.js';
-import { edgeSource, type SearchSpace } from './spaces.js';
+import { edgeStride, type SearchSpace } from './spaces.js';
 
 /** Parameters of a BatchNorm2d over C channels. */
 function bn(C: number, affine: boolean): number {
@@ -86,8 +86,7 @@ export function searchParameterBreakdown(space: SearchSpace, size: NetworkSize):
       (c.reductionPrev ? factorizedReduceParameters(c.Cpp, c.C) : reluConvBnParameters(c.Cpp, c.C, 1)) + reluConvBnParameters(c.Cp, c.C, 1);
     let edges = 0;
     (c.reduction ? space.reduce : space.normal).forEach((list, e) => {
-      const stride = c.reduction && edgeSource(e).source < 2 ? 2 : 1;
-      for (const op of list) edges += opParameters(op, c.C, stride);
+      for (const op of list) edges += opParameters(op, c.C, edgeStride(e, c.reduction));
     });
     return { index: c.index, reduction: c.reduction, C: c.C, preprocess, edges };
   });

@@ -50,7 +50,7 @@ export function numEdges(steps = 4): number {
  */
 export function edgeIndex(node: number, source: number): number {
   if (!Number.isInteger(node) || node < 0) throw new RangeError(`edgeIndex: node must be an integer >= 0, got ${node}`);
-  if (!Number.isInteger(source) || source < 0 || source >= node + 2) {
+  if (!Number.isInteger(source) || source < 0 || source >= nodeSources(node)) {
     throw new RangeError(`edgeIndex: node ${node} has sources 0..${node + 1}, got ${source}`);
   }
   return (node * (node + 3)) / 2 + source;
@@ -61,11 +61,36 @@ export function edgeSource(edge: number): { node: number; source: number } {
   if (!Number.isInteger(edge) || edge < 0) throw new RangeError(`edgeSource: edge must be an integer >= 0, got ${edge}`);
   let node = 0;
   let start = 0;
-  while (edge >= start + node + 2) {
-    start += node + 2;
+  while (edge >= start + nodeSources(node)) {
+    start += nodeSources(node);
     node += 1;
   }
   return { node, source: edge - start };
+}
+
+/** Number of local sources of intermediate node `node`: the two cell inputs and the nodes before it. */
+export function nodeSources(node: number): number {
+  return node + 2;
+}
+
+/** Intermediate node of the gene at position `gene` of a cell's gene list (two genes per node). */
+export function geneNode(gene: number): number {
+  return Math.floor(gene / 2);
+}
+
+/** Edge of the gene at position `gene` that reads local source `source`. */
+export function geneEdge(gene: number, source: number): number {
+  return edgeIndex(geneNode(gene), source);
+}
+
+/** Stride of an op reading local source `source`: 2 from the cell inputs of a reduction cell, else 1. */
+export function sourceStride(source: number, reduction: boolean): 1 | 2 {
+  return reduction && source < 2 ? 2 : 1;
+}
+
+/** Stride of the ops on edge `edge` (see `sourceStride`). */
+export function edgeStride(edge: number, reduction: boolean): 1 | 2 {
+  return sourceStride(edgeSource(edge).source, reduction);
 }
 
 /** Name of a local source index: "input 0", "input 1", "node 0", … */

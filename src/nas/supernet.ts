@@ -17,7 +17,7 @@ import type { PrimitiveName } from './primitives.js';
 import { dropPath } from './drop-path.js';
 import { macroLayout, resolveNetworkSize, type NetworkSize } from './macro.js';
 import { cellPreprocessors, searchOp } from './ops.js';
-import { edgeSource, numEdges, type SearchSpace } from './spaces.js';
+import { edgeStride, numEdges, type SearchSpace } from './spaces.js';
 
 /** A supernet: the space and the network size (macro settings). */
 export interface SupernetConfig extends NetworkSize {
@@ -74,7 +74,7 @@ export class SearchCell extends Module {
     const [p0, p1] = cellPreprocessors(Cpp, Cp, C, reductionPrev, false);
     this.preprocess0 = this.registerModule('preprocess0', p0);
     this.preprocess1 = this.registerModule('preprocess1', p1);
-    const mixed = ops.map((names, e) => new MixedOp(names, C, reduction && edgeSource(e).source < 2 ? 2 : 1));
+    const mixed = ops.map((names, e) => new MixedOp(names, C, edgeStride(e, reduction)));
     this.edges = this.registerModule('_ops', new ModuleList(mixed));
   }
 

@@ -12,14 +12,19 @@ import {
   edgeIndex,
   edgeLabel,
   edgeSource,
+  edgeStride,
+  geneEdge,
+  geneNode,
   getSpace,
   hasSpace,
   listSpaces,
   loadSpaceFile,
+  nodeSources,
   numEdges,
   parseSpaceText,
   resolveSpace,
   spaceFromObject,
+  sourceStride,
   spaceToObject,
 } from '../../src/nas/index.js';
 
@@ -50,6 +55,22 @@ test('edge indexing follows spec §2.1 and is invertible', () => {
   assert.equal(edgeLabel(1), 'edge 1 (node 0 <- input 1)');
   assert.throws(() => edgeIndex(1, 3), RangeError);
   assert.throws(() => numEdges(0), ConfigError);
+});
+
+test('gene positions, node sources and strides', () => {
+  assert.deepEqual([0, 1, 2, 3, 7].map(geneNode), [0, 0, 1, 1, 3]);
+  assert.equal(geneEdge(5, 2), edgeIndex(2, 2));
+  assert.equal(geneEdge(7, 4), 13);
+  assert.deepEqual([0, 1, 3].map(nodeSources), [2, 3, 5]);
+  assert.equal(Array.from({ length: 4 }, (_, n) => nodeSources(n)).reduce((a, b) => a + b, 0), numEdges(4));
+  assert.equal(sourceStride(0, true), 2);
+  assert.equal(sourceStride(1, true), 2);
+  assert.equal(sourceStride(2, true), 1);
+  assert.equal(sourceStride(0, false), 1);
+  // reduction cell of 4 nodes: edges from the two inputs (8 of 14) have stride 2
+  const strides = Array.from({ length: 14 }, (_, e) => edgeStride(e, true));
+  assert.deepEqual(strides, [2, 2, 2, 2, 1, 2, 2, 1, 1, 2, 2, 1, 1, 1]);
+  assert.ok(Array.from({ length: 14 }, (_, e) => edgeStride(e, false)).every((x) => x === 1));
 });
 
 test('registry: names, case-insensitive, s5 refused with a note', () => {

@@ -14,6 +14,7 @@
  */
 import { ConfigError } from '../../errors.js';
 import type { Rng } from '../../util/rng.js';
+import { edgeIndex, numEdges } from '../../nas/spaces.js';
 
 /** The structure of a search space this sampler needs: per cell type, one op list per edge. */
 export interface SearchSpaceLike {
@@ -49,13 +50,7 @@ export interface SampledArchitecture {
   reduce: SampledCell;
 }
 
-export function edgeIndex(node: number, from: number): number {
-  return (node * (node + 3)) / 2 + from;
-}
-
-export function numEdges(steps: number): number {
-  return (steps * (steps + 3)) / 2;
-}
+export { edgeIndex, numEdges };
 
 function checkCell(ops: string[][], steps: number, name: string): void {
   const m = numEdges(steps);
