@@ -11,7 +11,8 @@
 //
 // Plain Node, no dependencies. Each kind (see "$kinds" in ops.json) fixes the arguments on both
 // sides; an op line only names the op, its kind and, where the default does not fit, its libtorch
-// expression. Ops that need hand-written marshalling (conv2d, grad, shape ops, ...) stay in addon.cc.
+// expression. The `method` kind takes typed arguments ("dim: int", "index: Tensor", "end: int = -1").
+// Ops that need hand-written marshalling (conv2d, grad, slice, variadic shapes, ...) stay in addon.cc.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -169,7 +170,45 @@ const KINDS = {
   },
 };
 
-const KEYS = new Set(['name', 'kind', 'cpp', 'cppScalar', 'cppAll', 'alpha', 'doc']);
+// ---- typed arguments of the `method` kind: "name: type" or "name: type = default"
+const ARG_TYPES = {
+  int: { cc: (n, i) => `int64_t ${n} = Int(info[${i}], "${n}");`, native: 'number', ts: 'number' },
+  'int?': {
+    cc: (n, i) => `c10::optional<int64_t> ${n};\n  if (info[${i}].IsNumber()) ${n} = Int(info[${i}], "${n}");`,
+    native: 'number | null',
+    ts: 'number',
+  },
+  'int[]': { cc: (n, i) => `std::vector<int64_t> ${n} = Ints(info[${i}], "${n}");`, native: 'number[]', ts: 'number[]' },
+  float: { cc: (n, i) => `double ${n} = Num(info[${i}], "${n}");`, native: 'number', ts: 'number' },
+  scalar: { cc: (n, i) => `at::Scalar ${n} = ScalarOf(info[${i}]);`, native: 'number', ts: 'number' },
+  bool: { cc: (n, i) => `bool ${n} = Bool(info[${i}]);`, native: 'boolean', ts: 'boolean' },
+  Tensor: { cc: (n, i) => `auto& ${n} = T(info[${i}], "${n}");`, native: 'H', ts: 'T' },
+};
+
+function parseArgs(o) {
+  return (o.args ?? []).map((spec) => {
+    const m = /^([a-z][A-Za-z0-9]*): (int\?|int\[\]|int|float|scalar|bool|Tensor)(?: = (-?[0-9.]+|true|false))?$/.exec(spec);
+    if (!m) throw new Error(`${SPEC}: op ${JSON.stringify(o.name)}: cannot parse argument ${JSON.stringify(spec)} (expected "name: type[ = default]", types: ${Object.keys(ARG_TYPES).join(', ')})`);
+    return { name: m[1], type: m[2], def: m[3] };
+  });
+}
+
+KINDS.method = {
+  cc: (o) => [
+    `  auto& x = T(info[0]);`,
+    ...parseArgs(o).map((a, i) => '  ' + ARG_TYPES[a.type].cc(a.name, i + 1)),
+    `  return Wrap(info.Env(), ${o.cpp});`,
+  ],
+  native: (o) => `(x: H${parseArgs(o).map((a) => `, ${a.name}: ${ARG_TYPES[a.type].native}`).join('')}): H`,
+  method: (o) => {
+    const args = parseArgs(o);
+    const params = args.map((a) => (a.def !== undefined ? `${a.name} = ${a.def}` : a.type === 'int?' ? `${a.name}?: number` : `${a.name}: ${ARG_TYPES[a.type].ts}`));
+    const pass = args.map((a) => (a.type === 'Tensor' ? `${a.name}.handle` : a.type === 'int?' ? `${a.name} ?? null` : a.name));
+    return [`${o.name}(${params.join(', ')}): T {`, `  return this._wrap(op_${o.name}(this.handle${pass.map((p) => ', ' + p).join('')}));`, `}`];
+  },
+};
+
+const KEYS = new Set(['name', 'kind', 'cpp', 'cppScalar', 'cppAll', 'alpha', 'args', 'doc']);
 
 /** Validate the allow-list: known kinds and keys, unique names that are identifiers in both languages. */
 export function validate(spec) {
@@ -183,6 +222,9 @@ export function validate(spec) {
     for (const k of Object.keys(o)) if (!KEYS.has(k)) throw new Error(`${where}: unknown key ${JSON.stringify(k)}`);
     if (o.kind.startsWith('inplace') !== o.name.endsWith('_')) throw new Error(`${where}: in-place ops, and only they, end in _`);
     if (o.alpha && o.kind !== 'binary' && o.kind !== 'inplace') throw new Error(`${where}: alpha only applies to binary and inplace ops`);
+    if ((o.args !== undefined) !== (o.kind === 'method')) throw new Error(`${where}: args are given for, and only for, the method kind`);
+    if (o.kind === 'method' && typeof o.cpp !== 'string') throw new Error(`${where}: a method needs its cpp expression`);
+    if (o.kind === 'method') parseArgs(o);
   }
 }
 
@@ -218,7 +260,8 @@ function genOpsTs(spec) {
   out.push(
     '',
     '/**',
-    ' * The Tensor methods generated from native/ops.json: element-wise, in-place and reduction ops.',
+    ' * The Tensor methods generated from native/ops.json: element-wise, in-place, reduction and simple',
+    ' * shape ops.',
     ' * `Tensor` extends this class; `T` is `Tensor`. Errors are `TorchError`s named after the method.',
     ' */',
     'export abstract class TensorOps<T extends TensorOps<T>> {',

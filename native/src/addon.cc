@@ -558,12 +558,6 @@ Napi::Value View(const Napi::CallbackInfo& info) { return Wrap(info.Env(), T(inf
 Napi::Value Reshape(const Napi::CallbackInfo& info) { return Wrap(info.Env(), T(info[0]).reshape(Ints(info[1], "shape"))); }
 Napi::Value Permute(const Napi::CallbackInfo& info) { return Wrap(info.Env(), T(info[0]).permute(Ints(info[1], "dims"))); }
 Napi::Value Expand(const Napi::CallbackInfo& info) { return Wrap(info.Env(), T(info[0]).expand(Ints(info[1], "shape"))); }
-Napi::Value Transpose(const Napi::CallbackInfo& info) {
-  return Wrap(info.Env(), T(info[0]).transpose(Int(info[1], "dim0"), Int(info[2], "dim1")));
-}
-Napi::Value Narrow(const Napi::CallbackInfo& info) {
-  return Wrap(info.Env(), T(info[0]).narrow(Int(info[1], "dim"), Int(info[2], "start"), Int(info[3], "length")));
-}
 // slice(h, dim, start|null, end|null, step)
 Napi::Value Slice(const Napi::CallbackInfo& info) {
   c10::optional<int64_t> start, end;
@@ -573,36 +567,12 @@ Napi::Value Slice(const Napi::CallbackInfo& info) {
   if (step <= 0) throw ArgError("step must be positive");
   return Wrap(info.Env(), T(info[0]).slice(Int(info[1], "dim"), start, end, step));
 }
-Napi::Value Select(const Napi::CallbackInfo& info) {
-  return Wrap(info.Env(), T(info[0]).select(Int(info[1], "dim"), Int(info[2], "index")));
-}
-Napi::Value IndexSelect(const Napi::CallbackInfo& info) {
-  return Wrap(info.Env(), at::index_select(T(info[0]), Int(info[1], "dim"), T(info[2], "index")));
-}
-Napi::Value Gather(const Napi::CallbackInfo& info) {
-  return Wrap(info.Env(), at::gather(T(info[0]), Int(info[1], "dim"), T(info[2], "index")));
-}
 Napi::Value Cat(const Napi::CallbackInfo& info) {
   return Wrap(info.Env(), at::cat(TensorList(info[0], "cat"), Int(info[1], "dim")));
 }
 Napi::Value Stack(const Napi::CallbackInfo& info) {
   return Wrap(info.Env(), at::stack(TensorList(info[0], "stack"), Int(info[1], "dim")));
 }
-Napi::Value Squeeze(const Napi::CallbackInfo& info) {
-  if (info[1].IsNumber()) return Wrap(info.Env(), T(info[0]).squeeze(Int(info[1], "dim")));
-  return Wrap(info.Env(), T(info[0]).squeeze());
-}
-Napi::Value Unsqueeze(const Napi::CallbackInfo& info) {
-  return Wrap(info.Env(), T(info[0]).unsqueeze(Int(info[1], "dim")));
-}
-Napi::Value Flatten(const Napi::CallbackInfo& info) {
-  return Wrap(info.Env(), T(info[0]).flatten(Int(info[1], "start"), Int(info[2], "end")));
-}
-Napi::Value Pad(const Napi::CallbackInfo& info) {
-  // constant padding: pad = [left, right, top, bottom, ...] (last dim first, as PyTorch)
-  return Wrap(info.Env(), at::constant_pad_nd(T(info[0]), Ints(info[1], "pad"), ScalarOf(info[2])));
-}
-Napi::Value Flip(const Napi::CallbackInfo& info) { return Wrap(info.Env(), T(info[0]).flip(Ints(info[1], "dims"))); }
 Napi::Value OneHot(const Napi::CallbackInfo& info) {
   return Wrap(info.Env(), at::one_hot(T(info[0]), Int(info[1], "numClasses")));
 }
@@ -840,19 +810,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT("reshape", Reshape);
   EXPORT("permute", Permute);
   EXPORT("expand", Expand);
-  EXPORT("transpose", Transpose);
-  EXPORT("narrow", Narrow);
   EXPORT("slice", Slice);
-  EXPORT("select", Select);
-  EXPORT("indexSelect", IndexSelect);
-  EXPORT("gather", Gather);
   EXPORT("cat", Cat);
   EXPORT("stack", Stack);
-  EXPORT("squeeze", Squeeze);
-  EXPORT("unsqueeze", Unsqueeze);
-  EXPORT("flatten", Flatten);
-  EXPORT("pad", Pad);
-  EXPORT("flip", Flip);
   EXPORT("oneHot", OneHot);
   EXPORT("to", To);
   EXPORT("getGrad", GetGrad);

@@ -67,4 +67,14 @@ export interface GeneratedNativeOps<H> {
   prod(x: H, dim: number | null, keepdim: boolean): H;
   any(x: H, dim: number | null, keepdim: boolean): H;
   all(x: H, dim: number | null, keepdim: boolean): H;
+  transpose(x: H, dim0: number, dim1: number): H;
+  narrow(x: H, dim: number, start: number, length: number): H;
+  select(x: H, dim: number, index: number): H;
+  indexSelect(x: H, dim: number, index: H): H;
+  gather(x: H, dim: number, index: H): H;
+  squeeze(x: H, dim: number | null): H;
+  unsqueeze(x: H, dim: number): H;
+  flatten(x: H, start: number, end: number): H;
+  pad(x: H, pad: number[], value: number): H;
+  flip(x: H, dims: number[]): H;
 }

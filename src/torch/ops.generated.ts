@@ -67,9 +67,20 @@ const op_var = native.var;
 const op_prod = native.prod;
 const op_any = native.any;
 const op_all = native.all;
+const op_transpose = native.transpose;
+const op_narrow = native.narrow;
+const op_select = native.select;
+const op_indexSelect = native.indexSelect;
+const op_gather = native.gather;
+const op_squeeze = native.squeeze;
+const op_unsqueeze = native.unsqueeze;
+const op_flatten = native.flatten;
+const op_pad = native.pad;
+const op_flip = native.flip;
 
 /**
- * The Tensor methods generated from native/ops.json: element-wise, in-place and reduction ops.
+ * The Tensor methods generated from native/ops.json: element-wise, in-place, reduction and simple
+ * shape ops.
  * `Tensor` extends this class; `T` is `Tensor`. Errors are `TorchError`s named after the method.
  */
 export abstract class TensorOps<T extends TensorOps<T>> {
@@ -346,5 +357,38 @@ export abstract class TensorOps<T extends TensorOps<T>> {
   }
   all(dim?: number, keepdim = false): T {
     return this._wrap(op_all(this.handle, dim ?? null, keepdim));
+  }
+
+  // ---- method
+  transpose(dim0: number, dim1: number): T {
+    return this._wrap(op_transpose(this.handle, dim0, dim1));
+  }
+  narrow(dim: number, start: number, length: number): T {
+    return this._wrap(op_narrow(this.handle, dim, start, length));
+  }
+  select(dim: number, index: number): T {
+    return this._wrap(op_select(this.handle, dim, index));
+  }
+  indexSelect(dim: number, index: T): T {
+    return this._wrap(op_indexSelect(this.handle, dim, index.handle));
+  }
+  gather(dim: number, index: T): T {
+    return this._wrap(op_gather(this.handle, dim, index.handle));
+  }
+  squeeze(dim?: number): T {
+    return this._wrap(op_squeeze(this.handle, dim ?? null));
+  }
+  unsqueeze(dim: number): T {
+    return this._wrap(op_unsqueeze(this.handle, dim));
+  }
+  flatten(start = 0, end = -1): T {
+    return this._wrap(op_flatten(this.handle, start, end));
+  }
+  /** Constant padding, PyTorch's F.pad order: [left, right, top, bottom, ...]. */
+  pad(pad: number[], value = 0): T {
+    return this._wrap(op_pad(this.handle, pad, value));
+  }
+  flip(dims: number[]): T {
+    return this._wrap(op_flip(this.handle, dims));
   }
 }

@@ -1,4 +1,4 @@
-/** The Tensor class: a handle to one libtorch tensor, with its info, data, autograd, shape and indexing methods. */
+/** The Tensor class: a handle to one libtorch tensor, with its info, data, autograd, view and indexing methods (the op families are generated: ops.generated.ts). */
 import { native, type Handle } from './native.js';
 import { ShapeError, TorchError } from '../errors.js';
 import { TensorOps } from './ops.generated.js';
@@ -196,7 +196,7 @@ export class Tensor extends TensorOps<Tensor> implements ScopeMember {
     return new Tensor(native.norm(this.handle, p, d, keepdim));
   }
 
-  // ---- shapes
+  // ---- shapes (transpose, narrow, select, squeeze, flatten, pad, ... are generated: ops.generated.ts)
   view(...shape: number[] | [number[]]): Tensor {
     return new Tensor(native.view(this.handle, flatShape(shape)));
   }
@@ -209,21 +209,12 @@ export class Tensor extends TensorOps<Tensor> implements ScopeMember {
   expand(...shape: number[] | [number[]]): Tensor {
     return new Tensor(native.expand(this.handle, flatShape(shape)));
   }
-  transpose(d0: number, d1: number): Tensor {
-    return new Tensor(native.transpose(this.handle, d0, d1));
-  }
   t(): Tensor {
     return this.transpose(0, 1);
-  }
-  narrow(dim: number, start: number, length: number): Tensor {
-    return new Tensor(native.narrow(this.handle, dim, start, length));
   }
   /** Python's x[..., start:end:step] along one dimension. */
   slice(dim: number, start: number | null = null, end: number | null = null, step = 1): Tensor {
     return new Tensor(native.slice(this.handle, dim, start, end, step));
-  }
-  select(dim: number, index: number): Tensor {
-    return new Tensor(native.select(this.handle, dim, index));
   }
   /**
    * Python-style indexing, one part per leading dimension: `x.index(':', ':', '1:', '1:')` is
@@ -252,28 +243,6 @@ export class Tensor extends TensorOps<Tensor> implements ScopeMember {
     }
     for (const t of made) t.dispose();
     return cur === this ? this.view(this.shape) : cur;
-  }
-  indexSelect(dim: number, index: Tensor): Tensor {
-    return new Tensor(native.indexSelect(this.handle, dim, index.handle));
-  }
-  gather(dim: number, index: Tensor): Tensor {
-    return new Tensor(native.gather(this.handle, dim, index.handle));
-  }
-  squeeze(dim?: number): Tensor {
-    return new Tensor(native.squeeze(this.handle, dim ?? null));
-  }
-  unsqueeze(dim: number): Tensor {
-    return new Tensor(native.unsqueeze(this.handle, dim));
-  }
-  flatten(start = 0, end = -1): Tensor {
-    return new Tensor(native.flatten(this.handle, start, end));
-  }
-  /** Constant padding, PyTorch's F.pad order: [left, right, top, bottom, ...]. */
-  pad(pad: number[], value = 0): Tensor {
-    return new Tensor(native.pad(this.handle, pad, value));
-  }
-  flip(dims: number[]): Tensor {
-    return new Tensor(native.flip(this.handle, dims));
   }
 }
 

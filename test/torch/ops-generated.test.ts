@@ -12,6 +12,8 @@ import { TorchError } from '../../src/errors.js';
 interface OpLine {
   name: string;
   kind: string;
+  args?: string[];
+  cpp?: string;
 }
 const spec = JSON.parse(readFileSync(join(repoRoot, 'native', 'ops.json'), 'utf8')) as { ops: OpLine[] };
 
@@ -43,7 +45,8 @@ test('adding a unary, binary, in-place or reduction op is one allow-list line', 
       { name: 'hypot', kind: 'binary-tensor' },
       { name: 'lerp_', kind: 'inplace-ternary' },
       { name: 'nansum', kind: 'reduction' },
-    ];
+      { name: 'diagonal', kind: 'method', args: ['offset: int = 0', 'dim1: int = 0', 'dim2: int = 1'], cpp: 'x.diagonal(offset, dim1, dim2)' },
+    ] as OpLine[];
     const specFile = join(tmp.path, 'ops.json');
     writeFileSync(specFile, JSON.stringify({ ...spec, ops: [...spec.ops, ...extra] }));
     const out = join(tmp.path, 'out');
@@ -63,6 +66,8 @@ test('adding a unary, binary, in-place or reduction op is one allow-list line', 
     assert.match(ts, /hypot\(other: T\): T \{/);
     assert.match(ts, /lerp_\(t1: T, t2: T, value = 1\): this \{/);
     assert.match(ts, /nansum\(dims\?: number \| number\[\], keepdim = false\): T \{/);
+    assert.match(cc, /int64_t offset = Int\(info\[1\], "offset"\);\n {2}int64_t dim1 = Int\(info\[2\], "dim1"\);/);
+    assert.match(ts, /diagonal\(offset = 0, dim1 = 0, dim2 = 1\): T \{\n {4}return this\._wrap\(op_diagonal\(this\.handle, offset, dim1, dim2\)\);/);
     // a bad line is refused with the reason
     writeFileSync(specFile, JSON.stringify({ ...spec, ops: [...spec.ops, { name: 'exp', kind: 'unary' }] }));
     const bad = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'gen-ops.mjs'), '--spec', specFile, '--out', out], { encoding: 'utf8' });
@@ -94,6 +99,8 @@ test('native errors are TorchErrors (exit code 6) named after the public op, for
     ['sum', () => tensor([1, 2]).sum(5)],
     ['prod', () => tensor([1, 2]).prod(3)],
     ['max', () => tensor([1, 2]).max([0, 4])],
+    ['transpose', () => tensor([1, 2]).transpose(0, 3)],
+    ['pad', () => tensor([1, 2]).pad([1, 1, 1])],
     ['zeros', () => zeros([-1])],
     ['tensor', () => tensor(new Float32Array(3), [2, 2])],
   ];
