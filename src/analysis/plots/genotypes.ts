@@ -1,5 +1,5 @@
 /** The genotype over epochs: the op kept on each edge after each recorded epoch. */
-import { edgeIndex } from '../../nas/spaces.js';
+import { geneEdge } from '../../nas/spaces.js';
 import { BASE_CONFIG, VEGA_LITE_SCHEMA, edgeText, type TopLevelSpec } from './style.js';
 
 export interface GenotypeAtEpoch {
@@ -18,7 +18,7 @@ export function genotypeEvolutionSpec(steps: GenotypeAtEpoch[]): TopLevelSpec {
     const when = multi && s.iteration > 0 ? `${s.epoch} (it ${s.iteration})` : `${s.epoch}`;
     for (const cell of cellTypes) {
       (s.cells[cell] ?? []).forEach(([op, source], i) => {
-        const edge = edgeIndex(Math.floor(i / 2), source);
+        const edge = geneEdge(i, source);
         values.push({ cell, order, when, edge: edgeText(edge), edgeIndex: edge, op });
       });
     }

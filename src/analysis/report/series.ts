@@ -5,7 +5,7 @@
  */
 import type { Genotype } from '../../nas/genotype.js';
 import { formatGenotypeRepr } from '../../nas/repr.js';
-import { edgeIndex } from '../../nas/spaces.js';
+import { geneEdge } from '../../nas/spaces.js';
 import type { AlphaEdge, CurveEpoch, EigenPoint, GenotypeAtEpoch, Spectrum } from '../plots/index.js';
 import { edgeText, isDiscarded, type Rollback } from '../plots/style.js';
 import { mean } from '../stats.js';
@@ -83,7 +83,7 @@ export function alphaEdges(rec: GenotypeRecord, cell: 'normal' | 'reduce'): Alph
   const chosen = new Map<number, string>();
   genes.forEach(([op, src], i) => {
     try {
-      chosen.set(edgeIndex(Math.floor(i / 2), src), op);
+      chosen.set(geneEdge(i, src), op);
     } catch {
       // a source out of range was already rejected by genotypeFromJSON
     }
