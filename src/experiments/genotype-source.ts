@@ -24,6 +24,8 @@ export interface ResolvedGenotype {
   space: string | null;
   /** the search method that found it, when the source says (a run's config.json) */
   method: string | null;
+  /** the search run folder it came from (absolute), when it did */
+  runDir?: string | null;
 }
 
 const HINT = 'give a published name (DARTS_V1, DARTS_V2), a DARTS repr, genotype JSON, a search run folder, a genotype/result JSON file, or results_arch.yaml#<space>_<dataset>/<dp>_<l2>/<seed>';
@@ -66,7 +68,7 @@ function fromRunFolder(dir: string): ResolvedGenotype {
     if (typeof cfg.space === 'string' && !cfg.spaceFile && hasSpace(cfg.space)) space = cfg.space;
     if (typeof cfg.method === 'string') method = cfg.method;
   }
-  return { genotype, source: `run ${dir} (result.json)`, space, method };
+  return { genotype, source: `run ${dir} (result.json)`, space, method, runDir: abs };
 }
 
 function fromFile(path: string): ResolvedGenotype {

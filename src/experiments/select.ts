@@ -160,7 +160,7 @@ async function selectLocked(o: SelectOptions): Promise<SelectResult> {
   const candidates = expandCandidates(o.candidates);
   const origins = new Map<EvalConfig, EvalOrigins>();
   const configFor = (c: SelectCandidate, preset: 'short' | 'paper', extra: DeepPartial<EvalSettings> | undefined): EvalConfig => {
-    const overrides = { ...(c.space ? { space: c.space } : {}), ...(c.method ? { searchMethod: c.method } : {}), ...(o.common?.overrides ?? {}), ...(extra ?? {}) } as DeepPartial<EvalSettings>;
+    const overrides = { ...(c.space ? { space: c.space } : {}), ...(c.method ? { searchMethod: c.method } : {}), searchRun: c.dir, ...(o.common?.overrides ?? {}), ...(extra ?? {}) } as DeepPartial<EvalSettings>;
     const r = resolveEvalConfig(
       { genotype: genotypeToJSON(c.genotype) as EvalConfig['genotype'], source: c.source },
       { preset, ...(o.common?.file ? { file: o.common.file } : {}), overrides, overridesLabel: 'select' },

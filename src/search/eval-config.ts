@@ -46,6 +46,8 @@ export const EvalConfigSchema = z
     space: z.string().min(1).nullable(),
     /** the search method that found the cell, when known (for `rdarts table`) */
     searchMethod: z.string().min(1).nullable(),
+    /** the search run folder the cell came from, when it did (for \`rdarts analyze --trained\`) */
+    searchRun: z.string().min(1).nullable(),
     dataset: z.enum(EVAL_DATASETS),
     dataDir: z.string().nullable(),
     download: z.boolean(),
@@ -94,6 +96,7 @@ export type EvalSettings = Omit<EvalConfig, 'genotype' | 'genotypeSource' | 'lay
 export const DEFAULT_EVAL_SETTINGS: EvalSettings = {
   space: null,
   searchMethod: null,
+  searchRun: null,
   dataset: 'cifar10',
   dataDir: null,
   download: false,

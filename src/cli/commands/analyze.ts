@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Analysis } from '../../analysis/report/analyze.js';
 import { analyzeRuns } from '../../experiments/reports.js';
+import { analyzeTrained, reportTrained } from './analyze-trained.js';
 
 const f = (v: number | null, digits = 4): string => (v === null || !Number.isFinite(v) ? '—' : v.toPrecision(digits));
 const pct = (v: number | null): string => (v === null ? '—' : (100 * v).toFixed(2));
@@ -32,13 +33,17 @@ export function register(program: Command): void {
     .description('per-run λ_max (mean/final), validation error and discretisation drop, with Pearson/Spearman correlations across runs')
     .argument('<run-dir...>', 'run folders written by `rdarts search` (a grid folder stands for its searches)')
     .option('--json', 'print the analysis as JSON')
-    .action((dirs: string[], opts: { json?: boolean }) => {
+    .option('--trained <dir...>', '`rdarts train`/`select` folders: also correlate with the test error of the retrained cells')
+    .option('--plots <dir>', 'with --trained: write the scatter plots (SVG) into <dir>')
+    .action(async (dirs: string[], opts: { json?: boolean; trained?: string[]; plots?: string }) => {
       const a = analyzeRuns(dirs);
+      const t = opts.trained ? analyzeTrained(a, opts.trained) : null;
       if (opts.json) {
-        process.stdout.write(JSON.stringify(a, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
+        process.stdout.write(JSON.stringify(t ? { ...a, testError: t } : a, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
         return;
       }
       process.stdout.write(formatAnalysis(a));
+      if (t) await reportTrained(t, opts.plots);
       for (const w of a.warnings) process.stderr.write(`warning: ${w}\n`);
     });
 }

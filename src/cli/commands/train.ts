@@ -212,6 +212,7 @@ export function register(program: Command): void {
       const overrides = trainFlagsToOverrides(f);
       if (overrides.space === undefined && g.space) overrides.space = g.space;
       if (g.method) overrides.searchMethod = g.method;
+      if (g.runDir) overrides.searchRun = g.runDir;
       const file = f.config ? { fields: readConfigFile(f.config), path: f.config } : undefined;
       const { config, origins } = resolveEvalConfig(
         { genotype: { normal: g.genotype.normal, normalConcat: g.genotype.normalConcat, reduce: g.genotype.reduce, reduceConcat: g.genotype.reduceConcat }, source: g.source },
@@ -219,6 +220,7 @@ export function register(program: Command): void {
       );
       if (f.space === undefined && g.space && origins.space === 'flag') origins.space = `the genotype's source (${g.source})`;
       if (g.method && origins.searchMethod === 'flag') origins.searchMethod = `the genotype's source (${g.source})`;
+      if (g.runDir && origins.searchRun === 'flag') origins.searchRun = `the genotype's source (${g.source})`;
       const out = f.out ?? defaultOut(config.dataset, config.seed);
       printTrainResult(await runTraining(config, origins, { out, onEvent }), f.json);
     });
