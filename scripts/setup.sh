@@ -53,6 +53,8 @@ fi
 STAMP=node_modules/.rdarts-lock-stamp
 if [ ! -f "$STAMP" ] || ! cmp -s package-lock.json "$STAMP"; then
   log "installing npm dependencies (npm ci)"
+  # better-sqlite3 builds from source against the system Node headers (no header download)
+  export npm_config_nodedir=/usr
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json "$STAMP"
 fi

@@ -33,6 +33,7 @@ import type { SearchEvent } from '../search/trainer.js';
 import { RUN_FILES, resultSchema } from './run-format.js';
 import { loadSearchData, resumeSearch, runSearch } from './search-run.js';
 import { isGridMethod, planGrid, type GridMember, type GridMethod, type GridPlan } from './grid-plan.js';
+import { withRunLock } from './lock.js';
 
 export { GRID_METHODS, isGridMethod, memberName, planGrid, type GridMember, type GridMethod, type GridPlan } from './grid-plan.js';
 
@@ -189,6 +190,10 @@ export function isGridRun(dir: string): boolean {
  * A different configuration in an existing grid folder is refused.
  */
 export async function runGrid(cfg: SearchConfig, out: string, o: GridRunOptions = {}): Promise<GridResult> {
+  return withRunLock(out, { what: 'grid' }, () => gridLocked(cfg, out, o));
+}
+
+async function gridLocked(cfg: SearchConfig, out: string, o: GridRunOptions): Promise<GridResult> {
   const root = new RunDir(out);
   if (root.exists()) {
     const saved = root.readConfig<Record<string, unknown>>();

@@ -13,6 +13,7 @@ import { validateConfig, type SearchConfig } from '../search/config.js';
 import { buildPlugins } from '../search/methods/index.js';
 import { SearchTrainer, type SearchEvent, type SearchResult } from '../search/trainer.js';
 import { isGridMethod } from './grid-plan.js';
+import { withRunLock } from './lock.js';
 
 export interface RunOptions {
   /** run folder; null = in memory, nothing written */
@@ -32,8 +33,12 @@ export async function loadSearchData(cfg: SearchConfig): Promise<ImageDataset> {
   });
 }
 
-/** Start a new search in `o.out` (which must not hold a run already). */
+/** Start a new search in `o.out` (which must not hold a run already), holding the folder's lock (experiments/lock.ts). */
 export async function runSearch(cfg: SearchConfig, o: RunOptions): Promise<SearchResult> {
+  return o.out && !isGridMethod(cfg.method) ? withRunLock(o.out, { what: 'search' }, () => startSearch(cfg, o)) : startSearch(cfg, o);
+}
+
+async function startSearch(cfg: SearchConfig, o: RunOptions): Promise<SearchResult> {
   if (isGridMethod(cfg.method)) {
     throw new ConfigError(`method ${cfg.method} is a grid of darts searches, not a single search`, 'run it with runGrid (src/experiments/grid.ts), as `rdarts search` does');
   }
@@ -56,8 +61,12 @@ export async function runSearch(cfg: SearchConfig, o: RunOptions): Promise<Searc
   }
 }
 
-/** Continue the run in `dir` from its newest intact checkpoint, with the configuration it was started with. */
+/** Continue the run in `dir` from its newest intact checkpoint, with the configuration it was started with (holding its lock). */
 export async function resumeSearch(dir: string, o: Omit<RunOptions, 'out'> = {}): Promise<SearchResult> {
+  return withRunLock(dir, { what: 'search' }, () => continueSearch(dir, o));
+}
+
+async function continueSearch(dir: string, o: Omit<RunOptions, 'out'>): Promise<SearchResult> {
   const runDir = new RunDir(dir);
   const saved = runDir.readConfig<Record<string, unknown>>();
   const { resolvedSpace: _s, library: _l, dataFingerprint, trainImages: _t, parameters: _p, alphas: _a, stepsPerEpoch, ...rest } = saved;

@@ -20,6 +20,7 @@ import { EvalTrainer, evaluateEvalNetwork, fromDartsKeys, type EvalEvent, type E
 import { RunDir } from './run-dir.js';
 import { loadLatestCheckpoint } from './checkpoint.js';
 import { RunFolderRecorder } from './run-recorder.js';
+import { withRunLock } from './lock.js';
 
 export const MODEL_FILE = 'model.safetensors';
 
@@ -60,8 +61,12 @@ function checkFitsDataset(cfg: EvalConfig, train: ImageDataset): void {
   if (train.numClasses < 2) throw new ConfigError(`dataset ${cfg.dataset} has ${train.numClasses} class`, 'a classifier needs at least two classes');
 }
 
-/** Train the config's cell from scratch in a new run folder `o.out` (which must not hold a run). */
+/** Train the config's cell from scratch in a new run folder `o.out` (which must not hold a run), holding the folder's lock (experiments/lock.ts). */
 export async function runTraining(cfg: EvalConfig, origins: EvalOrigins, o: TrainRunOptions): Promise<EvalTrainResult> {
+  return o.out ? withRunLock(o.out, { what: 'train' }, () => startTraining(cfg, origins, o)) : startTraining(cfg, origins, o);
+}
+
+async function startTraining(cfg: EvalConfig, origins: EvalOrigins, o: TrainRunOptions): Promise<EvalTrainResult> {
   const runDir = o.out ? new RunDir(o.out) : null;
   if (runDir?.exists()) throw new ConfigError(`${runDir.path} already holds a run (config.json exists)`, `continue it with \`rdarts train --resume ${o.out}\`, or choose another --out`);
   // everything that can fail on bad input happens before the folder is created
@@ -95,8 +100,12 @@ export function readTrainConfig(dir: string): { config: EvalConfig; saved: Recor
   return { config: validateEvalConfig(rest, join(runDir.path, 'config.json')), saved };
 }
 
-/** Continue the training in `dir` from its newest intact checkpoint, with the config it was started with. */
+/** Continue the training in `dir` from its newest intact checkpoint, with the config it was started with (holding its lock). */
 export async function resumeTraining(dir: string, o: Omit<TrainRunOptions, 'out'> = {}): Promise<EvalTrainResult> {
+  return withRunLock(dir, { what: 'train' }, () => continueTraining(dir, o));
+}
+
+async function continueTraining(dir: string, o: Omit<TrainRunOptions, 'out'>): Promise<EvalTrainResult> {
   const runDir = new RunDir(dir);
   const { config: cfg, saved } = readTrainConfig(dir);
   const data = o.data ?? (await loadTrainData(cfg));
