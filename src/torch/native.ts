@@ -4,7 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TorchError } from '../errors.js';
 import type { GeneratedNativeOps } from './native-ops.generated.js';
-import { readEnv, setEnvDefault } from '../util/env.js';
+import { readEnv } from '../util/env.js';
+import { applyOpenMpDefaults } from './openmp.js';
 
 /** An opaque handle to one reference of a libtorch tensor. */
 export type Handle = number & { readonly __tensorHandle: unique symbol };
@@ -130,20 +131,8 @@ function load(): NativeAddon {
   }
 }
 
-/**
- * OpenMP's waiting policy for libtorch's worker threads (docs/threads.md): a bounded spin before
- * sleeping. libgomp reads these variables once, when it is loaded with the addon, so they are set
- * here before loading, and only when the user has set neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT.
- */
-export const OPENMP_DEFAULTS: Readonly<Record<string, string>> = { GOMP_SPINCOUNT: '10000' };
-
-function setOpenMpDefaults(): void {
-  const env = readEnv();
-  if (env.ompWaitPolicy !== undefined || env.gompSpincount !== undefined) return;
-  for (const [name, value] of Object.entries(OPENMP_DEFAULTS)) setEnvDefault(name, value);
-}
-
-setOpenMpDefaults();
+// libgomp reads its waiting policy when the addon loads it: set the default first (docs/threads.md)
+applyOpenMpDefaults();
 export const native: NativeAddon = load();
 // native errors are TorchErrors named after the public op
 native.setErrorClass(TorchError);

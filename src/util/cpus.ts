@@ -107,10 +107,11 @@ export function busyNote(m: MachineLoad): string | undefined {
     m.otherRuns > 0
       ? `${m.otherRuns} other rdarts run${m.otherRuns === 1 ? ' is' : 's are'} already running on this machine`
       : `this machine is already busy (1-minute load ${m.load1.toFixed(1)} on ${m.machineCpus} CPUs)`;
-  const share = threadsPerWorker(m.cpus, m.otherRuns + 1);
+  // other rdarts runs: an equal share each; other load that already fills the machine: half
+  const share = threadsPerWorker(m.cpus, m.otherRuns > 0 ? m.otherRuns + 1 : 2);
   return (
     `note: ${what}; this run uses ${m.threads} thread${m.threads === 1 ? '' : 's'} on ${m.cpus} CPU${m.cpus === 1 ? '' : 's'}, ` +
-    `and runs that together want more threads than there are CPUs slow each other down far more than they gain.\n` +
+    `and runs that together want more threads than there are CPUs slow each other down far more than they gain\n` +
     `help: give each run its share, e.g. RDARTS_THREADS=${share}` +
     (m.otherRuns > 0 ? ` for ${m.otherRuns + 1} runs at once` : '') +
     `, or run the searches one after another (set RDARTS_BUSY_WARNING=0 to silence this note)\n`

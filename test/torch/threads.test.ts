@@ -13,6 +13,7 @@ import {
   threadsPerWorker,
 } from '../../src/util/cpus.js';
 import { readEnv, setEnvDefault } from '../../src/util/env.js';
+import { applyOpenMpDefaults, OPENMP_DEFAULTS } from '../../src/torch/openmp.js';
 
 test('cgroup v2 cpu.max: quota/period rounded up, at least 1; "max" is no limit', () => {
   assert.equal(parseCpuMax('max 100000\n'), undefined);
@@ -76,6 +77,14 @@ test('OpenMP defaults: set only what the user has not set', () => {
   assert.deepEqual(env, { OMP_WAIT_POLICY: 'ACTIVE', GOMP_SPINCOUNT: '10000' });
   assert.equal(readEnv(env).ompWaitPolicy, 'ACTIVE');
   assert.equal(readEnv({}).gompSpincount, undefined);
+  const fresh: NodeJS.ProcessEnv = { PATH: '/bin' };
+  applyOpenMpDefaults(fresh);
+  assert.deepEqual(fresh, { PATH: '/bin', ...OPENMP_DEFAULTS });
+  for (const mine of [{ OMP_WAIT_POLICY: 'PASSIVE' }, { GOMP_SPINCOUNT: '0' }]) {
+    const env2: NodeJS.ProcessEnv = { ...mine };
+    applyOpenMpDefaults(env2);
+    assert.deepEqual(env2, mine, 'a user setting of either variable leaves both alone');
+  }
 });
 
 test('rdarts runs are recognised from /proc/<pid>/cmdline', () => {
@@ -100,6 +109,8 @@ test('the busy note: silent on a quiet machine, once with the fix when others ru
   const loaded = busyNote({ ...quiet, load1: 2.3 });
   assert.ok(loaded);
   assert.match(loaded, /^note: this machine is already busy \(1-minute load 2\.3 on 2 CPUs\)/);
+  assert.match(loaded, /help: give each run its share, e\.g\. RDARTS_THREADS=1, or run/);
+  assert.match(busyNote({ otherRuns: 0, load1: 17.5, machineCpus: 16, cpus: 16, threads: 16 })!, /RDARTS_THREADS=8,/);
   assert.ok(loaded.endsWith('\n'));
   // a Slurm job with 4 of 64 CPUs: other jobs' load on the node is not ours to worry about
   assert.equal(busyNote({ otherRuns: 0, load1: 30, machineCpus: 64, cpus: 4, threads: 4 }), undefined);
