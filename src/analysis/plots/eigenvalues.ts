@@ -147,3 +147,77 @@ export function eigenvalueTrajectorySpec(points: EigenPoint[], rollbacks: Rollba
     ],
   } as TopLevelSpec;
 }
+
+/** One method's trajectory in a side-by-side eigenvalue figure. */
+export interface MethodTrajectory {
+  /** legend label, e.g. "DARTS-ES" */
+  label: string;
+  /** the points the final architecture went through (after rollbacks: the effective history) */
+  points: Array<{ epoch: number; maxEigenvalue: number }>;
+  /** the method's decisions, drawn as labelled rules in the method's colour */
+  marks: DecisionMark[];
+}
+
+const METHOD_COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
+
+/**
+ * λ_max over epochs for several searches (one line per method, same axes), with each method's
+ * early-stop and DARTS-ADA decisions as rules in its colour: the miniature's Figure 3-style view.
+ */
+export function eigenvalueComparisonSpec(series: MethodTrajectory[], title = 'Dominant eigenvalue λ_max of the α-Hessian, per method'): TopLevelSpec {
+  const labels = series.map((s) => s.label);
+  const colours = series.map((_, i) => METHOD_COLOURS[i % METHOD_COLOURS.length]!);
+  const points = series.flatMap((s) => s.points.map((p) => ({ method: s.label, epoch: p.epoch, maxEigenvalue: p.maxEigenvalue })));
+  const marks = series.flatMap((s) => s.marks.map((m) => ({ method: s.label, epoch: m.epoch, label: `${s.label}: ${m.label}` })));
+  // stack labels at the same epoch so they do not overlap
+  const seen = new Map<number, number>();
+  const markValues = marks.map((m) => {
+    const k = seen.get(m.epoch) ?? 0;
+    seen.set(m.epoch, k + 1);
+    return { ...m, slot: k };
+  });
+  const maxY = Math.max(0, ...points.map((p) => p.maxEigenvalue));
+  const colour = { field: 'method', type: 'nominal' as const, title: 'method', scale: { domain: labels, range: colours } };
+  const x = { field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: { tickMinStep: 1, format: 'd' } };
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: { text: title, subtitle: 'rules: early-stop stops and DARTS-ADA rollbacks, in the colour of the method that took them' },
+    width: 600,
+    height: 320,
+    config: BASE_CONFIG,
+    layer: [
+      {
+        data: { values: points },
+        mark: { type: 'line', point: true, strokeWidth: 2 },
+        encoding: {
+          x,
+          y: { field: 'maxEigenvalue', type: 'quantitative', title: 'λ_max', scale: { domain: [0, maxY * 1.15 || 1] } },
+          color: colour,
+          // the searches share a seed, so their lines coincide until a decision: dashes keep each visible
+          strokeDash: { field: 'method', type: 'nominal', scale: { domain: labels, range: labels.map((_, i) => (i === 0 ? [1, 0] : [6 - i, 2 + i])) } },
+          tooltip: [
+            { field: 'method', type: 'nominal' },
+            { field: 'epoch', type: 'quantitative' },
+            { field: 'maxEigenvalue', type: 'quantitative', format: '.4f' },
+          ],
+        },
+      },
+      {
+        data: { values: markValues },
+        mark: { type: 'rule', strokeWidth: 1.5, strokeDash: [3, 3] },
+        encoding: { x: { field: 'epoch', type: 'quantitative' }, color: colour },
+      },
+      // one text layer per slot: labels at the same epoch sit side by side
+      ...[...new Set(markValues.map((m) => m.slot))].map((slot) => ({
+        data: { values: markValues.filter((m) => m.slot === slot) },
+        mark: { type: 'text' as const, angle: 270, align: 'right' as const, baseline: 'bottom' as const, dx: -4, dy: 12 * slot, fontSize: 10 },
+        encoding: {
+          x: { field: 'epoch', type: 'quantitative' as const },
+          y: { value: 0 },
+          text: { field: 'label', type: 'nominal' as const },
+          color: colour,
+        },
+      })),
+    ],
+  } as TopLevelSpec;
+}
