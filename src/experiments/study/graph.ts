@@ -1,0 +1,257 @@
+/**
+ * A study expanded to its job graph (pure: nothing is read or written). Every job is one run
+ * folder (its `dir`, relative to the study folder) and one `rdarts` command (`argv`, run in the
+ * study folder), so any job can also be run or resumed by hand:
+ *
+ *   search  one per benchmark × method × seed: `rdarts search --config configs/<job>.json --out <dir>`
+ *           (resumed with `rdarts search --resume <dir>`). The grid methods rdarts-l2/rdarts-dp
+ *           are studies too: one darts search per grid value × seed (paper-spec §7.3), so an
+ *           executor runs them side by side, not serially in one process.
+ *   select  one per benchmark × method, after all its searches: `rdarts select <search dirs…>`
+ *           (short trainings, pick by validation, the winner's full training: paper-spec §9);
+ *           running it again continues it. A `train` phase beside `select` is the winner's full
+ *           training inside the select job (its `config.epochs` becomes `--epochs`).
+ *   train   without select: one per search, `rdarts train --genotype <search dir>` (Table 1:
+ *           each search's cell trained once); without search: the study has no cells to train.
+ *
+ * Every job's configuration is validated here by the search / training schemas, so a bad field
+ * is reported (named, with the job) before anything is launched.
+ */
+import { ConfigError } from '../../errors.js';
+import { mergeConfig, resolveConfig, type SearchConfig } from '../../search/config.js';
+import { resolveEvalConfig, type EvalConfig, type EvalSettings } from '../../search/eval-config.js';
+import { getPublishedGenotype, genotypeToJSON } from '../../nas/index.js';
+import { isGridMethod, planGrid } from '../grid-plan.js';
+import { benchmarkName, methodName, type Benchmark, type Resources, type Study, type StudyMethod } from './schema.js';
+
+export const PHASES = ['search', 'select', 'train'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface Job {
+  /** unique, also the run folder relative to the study folder: search/s1-cifar10/darts/s1 */
+  id: string;
+  phase: Phase;
+  dir: string;
+  benchmark: string;
+  space: string;
+  dataset: string;
+  method: string;
+  /** the method the searches run (the column of the paper's tables): rdarts-l2 for its darts grid members */
+  searchMethod: string;
+  /** the search seed (null for select jobs, which span seeds) */
+  seed: number | null;
+  /** grid member of rdarts-l2 / rdarts-dp: the regularisation value */
+  grid: { parameter: 'weightDecay' | 'dropPath'; value: number } | null;
+  /** jobs that must finish first */
+  deps: string[];
+  /** the config file this job reads (relative path, JSON text written by the executor), or null */
+  configFile: { path: string; content: Record<string, unknown> } | null;
+  /** arguments of `rdarts` that start the job (cwd = the study folder) */
+  argv: string[];
+  /** arguments that continue it when its folder holds an unfinished run (null: `argv` continues it) */
+  resumeArgv: string[] | null;
+  resources: Resources;
+  /** what the cost estimate needs */
+  work: JobWork;
+}
+
+/** Steps of one kind of network for the cost estimate. */
+export interface WorkItem {
+  kind: 'search' | 'train';
+  /** search: space, order; train: layers, channels — the shape of the step */
+  space: string;
+  order: 'first' | 'second' | null;
+  layers: number;
+  channels: number;
+  batchSize: number;
+  imageSize: number;
+  steps: number;
+}
+export interface JobWork {
+  items: WorkItem[];
+}
+
+export interface JobGraph {
+  study: string;
+  jobs: Job[];
+  /** job ids per phase, in order */
+  phases: Record<Phase, string[]>;
+}
+
+/** Training images per dataset (train split), for step counts. */
+export const TRAIN_IMAGES: Record<string, number> = { cifar10: 50000, cifar100: 50000, svhn: 73257, 'fashion-mnist': 60000 };
+const IMAGE_SIZE: Record<string, number> = { cifar10: 32, cifar100: 32, svhn: 32, 'fashion-mnist': 28 };
+
+export const DEFAULT_RESOURCES: Required<Resources> = { cpus: 2, gpus: 0, mem: '8G', time: '1-00:00:00' };
+
+const safe = (s: string): string => s.replace(/[^A-Za-z0-9._-]/g, '_');
+
+/** Expand a validated study; `source` names the file in error messages. */
+export function expandStudy(study: Study, source = 'study'): JobGraph {
+  const p = study.phases;
+  if (p.select && !p.search) throw new ConfigError(`${source}: phases.select needs a search phase (it selects among the searches' cells)`, 'add phases.search, or leave select out');
+  if (p.train && !p.search) throw new ConfigError(`${source}: phases.train needs a search phase (it trains the searches' cells)`, 'add phases.search');
+  if (p.train && p.select) {
+    const extra = Object.keys(p.train.config ?? {}).filter((k) => k !== 'epochs');
+    if (extra.length) throw new ConfigError(`${source}: phases.train.config.${extra[0]}: with a select phase the final training runs inside the select job, which takes only 'epochs' from phases.train`, 'set training fields in phases.select.config');
+    if (p.train.resources) throw new ConfigError(`${source}: phases.train.resources: with a select phase the final training runs inside the select job`, 'set phases.select.resources');
+  }
+  const jobs: Job[] = [];
+  const phases: Record<Phase, string[]> = { search: [], select: [], train: [] };
+  const add = (j: Job): void => {
+    jobs.push(j);
+    phases[j.phase].push(j.id);
+  };
+  const res = (ph: Phase): Resources => ({ ...DEFAULT_RESOURCES, ...(study.resources ?? {}), ...(p[ph]?.resources ?? {}) });
+
+  for (const b of study.benchmarks) {
+    for (const m of study.methods) {
+      const mname = methodName(m);
+      const searches = p.search ? searchJobs(study, b, m, source, res('search')) : [];
+      searches.forEach(add);
+      if (p.select && searches.length) add(selectJob(study, b, m, searches, source, res('select')));
+      else if (p.train) for (const s of searches) add(trainJob(study, b, mname, s, source, res('train')));
+    }
+  }
+  return { study: study.name, jobs, phases };
+}
+
+function benchmarkFields(b: Benchmark): Record<string, unknown> {
+  return { space: b.space, dataset: b.dataset, ...(b.dataDir ? { dataDir: b.dataDir } : {}), ...(b.subset ? { subset: b.subset } : {}) };
+}
+
+function searchJobs(study: Study, b: Benchmark, m: StudyMethod, source: string, resources: Resources): Job[] {
+  const bname = benchmarkName(b);
+  const mname = methodName(m);
+  const method = typeof m === 'string' ? m : m.method;
+  const seeds = (typeof m === 'string' ? undefined : m.seeds) ?? study.seeds;
+  const methodConfig = typeof m === 'string' ? undefined : m.config;
+  const out: Job[] = [];
+  for (const seed of seeds) {
+    const label = `${source}: phases.search.config${methodConfig ? ` with methods[${mname}].config` : ''} (job search/${bname}/${mname}/s${seed})`;
+    const merged = mergeConfig({} as Record<string, unknown>, study.phases.search?.config ?? {}, methodConfig ?? {}, { ...benchmarkFields(b), method, seed });
+    const cfg = resolveConfig(merged, undefined, label);
+    const members: Array<{ cfg: SearchConfig; name: string; grid: Job['grid'] }> = isGridMethod(method)
+      ? planGrid(cfg, '.').members.map((g) => ({ cfg: g.config, name: `${g.name}-s${seed}`, grid: { parameter: g.parameter, value: g.value } }))
+      : [{ cfg, name: `s${seed}`, grid: null }];
+    for (const g of members) {
+      const id = `search/${bname}/${mname}/${g.name}`;
+      const configPath = `configs/${safe(id.replace(/\//g, '__'))}.json`;
+      out.push({
+        id,
+        phase: 'search',
+        dir: id,
+        benchmark: bname,
+        space: b.space,
+        dataset: b.dataset,
+        method: mname,
+        searchMethod: method,
+        seed,
+        grid: g.grid,
+        deps: [],
+        configFile: { path: configPath, content: g.cfg as unknown as Record<string, unknown> },
+        argv: ['search', '--config', configPath, '--out', id, '--quiet'],
+        resumeArgv: ['search', '--resume', id, '--quiet'],
+        resources,
+        work: { items: [searchWork(g.cfg)] },
+      });
+    }
+  }
+  return out;
+}
+
+function searchWork(c: SearchConfig): WorkItem {
+  const images = c.subset ?? (c.dataset === 'synthetic' ? c.synthetic.n : TRAIN_IMAGES[c.dataset]!);
+  const perEpoch = Math.max(1, Math.floor((images * c.trainPortion) / c.batchSize));
+  const steps = c.method === 'rs-ws' && c.rsws.steps ? c.rsws.steps : c.epochs * Math.min(perEpoch, c.stepsPerEpoch ?? Infinity);
+  return { kind: 'search', space: c.space, order: c.method === 'rs-ws' ? 'first' : c.order, layers: c.layers, channels: c.channels, batchSize: c.batchSize, imageSize: c.dataset === 'synthetic' ? c.synthetic.size : IMAGE_SIZE[c.dataset]!, steps };
+}
+
+const PLACEHOLDER = { genotype: genotypeToJSON(getPublishedGenotype('DARTS_V2')) as EvalConfig['genotype'], source: 'study plan (placeholder cell)' };
+
+function evalConfig(fields: Record<string, unknown>, preset: 'paper' | 'short', label: string, extra: Record<string, unknown> = {}): EvalConfig {
+  return resolveEvalConfig(PLACEHOLDER, { preset, file: { fields, path: label }, overrides: extra as never }).config;
+}
+
+function trainWork(c: EvalConfig): WorkItem {
+  const images = c.subset ?? (c.dataset === 'synthetic' ? c.synthetic.n : TRAIN_IMAGES[c.dataset]!);
+  const used = c.evaluation === 'validation' ? Math.floor(images * c.trainPortion) : images;
+  const perEpoch = Math.max(1, Math.ceil(used / c.batchSize));
+  return { kind: 'train', space: 'eval', order: null, layers: c.layers, channels: c.channels, batchSize: c.batchSize, imageSize: c.dataset === 'synthetic' ? c.synthetic.size : IMAGE_SIZE[c.dataset]!, steps: c.epochs * Math.min(perEpoch, c.stepsPerEpoch ?? Infinity) };
+}
+
+function selectJob(study: Study, b: Benchmark, m: StudyMethod, searches: Job[], source: string, resources: Resources): Job {
+  const bname = benchmarkName(b);
+  const mname = methodName(m);
+  const s = study.phases.select!;
+  const id = `select/${bname}/${mname}`;
+  const fields = mergeConfig({} as Record<string, unknown>, s.config ?? {}, benchmarkFields(b));
+  const label = `${source}: phases.select.config (job ${id})`;
+  const epochs = s.epochs ?? (study.phases.train?.config?.epochs as number | undefined);
+  const short = evalConfig(fields, 'short', label, { ...(s.shortEpochs ? { epochs: s.shortEpochs } : {}), ...(s.trainPortion ? { trainPortion: s.trainPortion } : {}) });
+  const full = evalConfig(fields, 'paper', label, epochs ? { epochs } : {});
+  const configPath = `configs/${safe(id.replace(/\//g, '__'))}.json`;
+  const argv = ['select', ...searches.map((j) => j.dir), '--config', configPath, '--out', id, '--quiet'];
+  if (s.shortEpochs) argv.push('--short-epochs', String(s.shortEpochs));
+  if (epochs) argv.push('--epochs', String(epochs));
+  if (s.trainPortion) argv.push('--train-portion', String(s.trainPortion));
+  return {
+    id,
+    phase: 'select',
+    dir: id,
+    benchmark: bname,
+    space: b.space,
+    dataset: b.dataset,
+    method: mname,
+    searchMethod: searches[0]!.searchMethod,
+    seed: null,
+    grid: null,
+    deps: searches.map((j) => j.id),
+    configFile: { path: configPath, content: fields },
+    argv,
+    resumeArgv: null,
+    resources,
+    work: { items: [{ ...trainWork(short), steps: trainWork(short).steps * searches.length }, trainWork(full)] },
+  };
+}
+
+function trainJob(study: Study, b: Benchmark, mname: string, search: Job, source: string, resources: Resources): Job {
+  const bname = benchmarkName(b);
+  const id = `train/${bname}/${mname}/${search.id.split('/').pop()!}`;
+  const fields = mergeConfig({} as Record<string, unknown>, study.phases.train?.config ?? {}, benchmarkFields(b)) as Partial<EvalSettings> & Record<string, unknown>;
+  const cfg = evalConfig(fields, 'paper', `${source}: phases.train.config (job ${id})`);
+  const configPath = `configs/${safe(id.replace(/\//g, '__'))}.json`;
+  return {
+    id,
+    phase: 'train',
+    dir: id,
+    benchmark: bname,
+    space: b.space,
+    dataset: b.dataset,
+    method: mname,
+    searchMethod: search.searchMethod,
+    seed: search.seed,
+    grid: search.grid,
+    deps: [search.id],
+    configFile: { path: configPath, content: fields },
+    argv: ['train', '--genotype', search.dir, '--config', configPath, '--out', id, '--quiet'],
+    resumeArgv: ['train', '--resume', id, '--quiet'],
+    resources,
+    work: { items: [trainWork(cfg)] },
+  };
+}
+
+/** Jobs in an order that respects dependencies (the graph's own order already does). */
+export function topoOrder(g: JobGraph): Job[] {
+  const byId = new Map(g.jobs.map((j) => [j.id, j]));
+  const seen = new Set<string>();
+  const out: Job[] = [];
+  const visit = (j: Job): void => {
+    if (seen.has(j.id)) return;
+    seen.add(j.id);
+    for (const d of j.deps) visit(byId.get(d)!);
+    out.push(j);
+  };
+  g.jobs.forEach(visit);
+  return out;
+}
