@@ -53,7 +53,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { policies: ['libgomp-default', 'passive', 'spin-1e4', 'spin-1e5', 'spin-1e6'], concurrency: [1, 2, 4], reps: 1, configB: true, quick: false, proxy: false, threads: undefined };
+  const a: Args = { policies: ['libgomp-default', 'passive', 'spin-1e3', 'spin-1e4', 'spin-1e5', 'spin-1e6'], concurrency: [1, 2, 4], reps: 1, configB: true, quick: false, proxy: false, threads: undefined };
   let policiesGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i]!;
