@@ -10,6 +10,8 @@ import {
   saveSafetensors, loadSafetensors, serializeSafetensors, parseSafetensors, cudaAvailable, SGD, Tensor,
 } from '../../src/torch/index.js';
 import { runPython } from '../helpers/python.js';
+import { cpuBudget, readCpuLimits } from '../../src/util/cpus.js';
+import { readEnv } from '../../src/util/env.js';
 import { makeTempDir } from '../helpers/tmp.js';
 
 test('creation, dtypes and data round trips', () => {
@@ -149,7 +151,7 @@ test("intra-op threads default to the number of cores (not libtorch-on-Debian's 
     return Number(r.stdout.trim());
   };
   const { RDARTS_THREADS: _drop, ...rest } = process.env;
-  assert.equal(run(rest), cpus().length);
+  assert.equal(run(rest), cpuBudget(readCpuLimits(readEnv(rest)))); // the CPUs this process may use (docs/threads.md); = cpus().length on an unrestricted machine
   assert.equal(run({ ...rest, RDARTS_THREADS: '1' }), 1);
 });
 

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import {
   busyNote,
   cgroupV1CpuPath,
@@ -114,4 +116,17 @@ test('the busy note: silent on a quiet machine, once with the fix when others ru
   assert.ok(loaded.endsWith('\n'));
   // a Slurm job with 4 of 64 CPUs: other jobs' load on the node is not ours to worry about
   assert.equal(busyNote({ otherRuns: 0, load1: 30, machineCpus: 64, cpus: 4, threads: 4 }), undefined);
+});
+
+test('a process pinned to one CPU runs one intra-op thread; the OpenMP default is in its environment when libtorch loads', (t) => {
+  if (!existsSync('/usr/bin/taskset')) return t.skip('no taskset');
+  const probe = `import('${new URL('../../src/torch/runtime.js', import.meta.url).href}').then((m) => console.log(JSON.stringify([m.getNumThreads(), process.env.GOMP_SPINCOUNT ?? null, process.env.OMP_WAIT_POLICY ?? null])))`;
+  const { RDARTS_THREADS: _t, GOMP_SPINCOUNT: _g, OMP_WAIT_POLICY: _o, ...rest } = process.env;
+  const run = (env: NodeJS.ProcessEnv): unknown => {
+    const r = spawnSync('/usr/bin/taskset', ['-c', '0', process.execPath, '--input-type=module', '-e', probe], { encoding: 'utf8', env });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout.trim());
+  };
+  assert.deepEqual(run(rest), [1, OPENMP_DEFAULTS.GOMP_SPINCOUNT, null]);
+  assert.deepEqual(run({ ...rest, RDARTS_THREADS: '3', OMP_WAIT_POLICY: 'PASSIVE' }), [3, null, 'PASSIVE']);
 });
