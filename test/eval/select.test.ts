@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { genotypeToJSON, getPublishedGenotype, genotypeFromJSON, type Genotype } from '../../src/nas/index.js';
 import { expandCandidates, meanStd, pickWinner } from '../../src/experiments/select.js';
@@ -55,6 +55,23 @@ test('expandCandidates: a grid folder gives its finished members; an unfinished 
     assert.equal(c[0]!.space, 'darts');
     writeFileSync(join(grid, 'grid.json'), JSON.stringify({ method: 'rdarts-l2', runs: [{ name: 'l2_3e-4', dir: 'runs/l2_3e-4', status: 'unfinished' }] }));
     assert.throws(() => expandCandidates([grid]), /has not finished/);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('select: a candidate without result.json is an error naming it; no selection folder', { timeout: 60_000 }, async () => {
+  const dir = tempDir('sel-bad');
+  try {
+    const a = fakeSearch(join(dir.path, 'a'), getPublishedGenotype('DARTS_V2'));
+    const b = join(dir.path, 'b');
+    mkdirSync(b);
+    writeFileSync(join(b, 'config.json'), JSON.stringify({ method: 'darts', space: 'darts' }));
+    const out = join(dir.path, 'sel');
+    const r = await cli(['select', a, b, '--dataset', 'synthetic', '--out', out]);
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(r.stderr, /b has no result\.json/);
+    assert.equal(existsSync(out), false);
   } finally {
     dir.cleanup();
   }
