@@ -6,6 +6,7 @@
  *     (search folders and logs untouched) and the study completes; status and the table agree
  *     with the run folders;
  *   - a second driver on the same study is refused (the lock names the first);
+ *   - the results store written live equals the store rebuilt from the folders (reindex);
  *   - a job that keeps failing is marked failed with its log tail, its select is blocked, and
  *     the rest of the study goes on; its table cell stays missing.
  */
@@ -20,6 +21,7 @@ import { runStudyLocal, type StudyEvent } from '../../src/experiments/study/loca
 import { studyStatus } from '../../src/experiments/study/state.js';
 import { studyTable } from '../../src/experiments/study/table.js';
 import { acquireRunLock, readLockHolder, RunLockedError } from '../../src/experiments/lock.js';
+import { reindexStudy, storePath, StudyStore } from '../../src/experiments/store.js';
 import { checkpointValues, sameBits } from '../search/helpers.js';
 import { childEnv } from '../helpers/threads.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -136,6 +138,18 @@ test('tiny study on local: worker SIGKILLed → resumed bitwise; driver SIGKILLe
     const again: StudyEvent[] = [];
     await runStudyLocal(dir, readStudy(dir), { onEvent: (e) => again.push(e) });
     assert.ok(again.every((e) => e.type === 'skipped'), JSON.stringify(again));
+
+    // the store written live (by both drivers, job by job) equals the one rebuilt from the folders
+    const live = new StudyStore(storePath(dir));
+    const liveRows = live.dump();
+    live.close();
+    assert.equal((liveRows.jobs as unknown[]).length, 3);
+    assert.ok((liveRows.hessian as unknown[]).length >= 6, 'λ_max measurements missing from the store');
+    assert.equal((liveRows.evaluations as Array<{ job: string; test_error: number }>).find((e) => e.job === 'select/s3-synthetic/darts')!.test_error, selected.selectedTestError);
+    const rebuilt = reindexStudy(dir, readStudy(dir), join(tmp.path, 'rebuilt.sqlite'));
+    const re = new StudyStore(rebuilt);
+    assert.deepEqual(re.dump(), liveRows);
+    re.close();
   } finally {
     tmp.cleanup();
   }

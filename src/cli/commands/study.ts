@@ -12,6 +12,7 @@ import { PHASES } from '../../experiments/study/graph.js';
 import { runStudyLocal, type StudyEvent } from '../../experiments/study/local.js';
 import { studyStatus, summarize } from '../../experiments/study/state.js';
 import { studyTable } from '../../experiments/study/table.js';
+import { reindexStudy } from '../../experiments/store.js';
 import { tableToCsv, tableToJson, tableToMarkdown } from '../../analysis/table.js';
 import { integer, number } from './search.js';
 
@@ -71,7 +72,7 @@ function studyEventPrinter(quiet: boolean): (e: StudyEvent) => void {
 }
 
 export function register(program: Command): void {
-  const study = program.command('study').description('declarative studies: the paper\'s experiments as job graphs, run on a local worker pool (plan, run, status, table)');
+  const study = program.command('study').description('declarative studies: the paper\'s experiments as job graphs, run on a local worker pool (plan, run, status, table, reindex)');
 
   study
     .command('plan')
@@ -141,6 +142,16 @@ export function register(program: Command): void {
         if (j.logTail) lines.push(...j.logTail.split('\n').map((l) => '      ' + l));
       }
       process.stdout.write(lines.join('\n') + '\n');
+    });
+
+  study
+    .command('reindex')
+    .description('rebuild the study\'s results store (store.sqlite) from its run folders')
+    .argument('<dir>', 'study folder')
+    .action((dir: string) => {
+      const s = readStudy(dir);
+      const path = reindexStudy(resolve(dir), s);
+      process.stdout.write(`rebuilt ${path} from ${s.graph.jobs.length} job folders\n`);
     });
 
   study

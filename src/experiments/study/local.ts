@@ -19,7 +19,8 @@ import { writeFileAtomic } from '../../util/fs.js';
 import { acquireRunLock, isLocked } from '../lock.js';
 import { STUDY_FILE, type LoadedStudy } from './file.js';
 import type { Job } from './graph.js';
-import { jobFinished, jobStarted, readState, writeState, type JobRecord, type StudyState } from './state.js';
+import { jobFinished, jobStarted, readState, studyStatus, writeState, type JobRecord, type StudyState } from './state.js';
+import { indexStudy, storePath, StudyStore } from '../store.js';
 
 export const CLI_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '../../cli/main.js');
 
@@ -94,13 +95,23 @@ export async function runStudyLocal(studyDir: string, s: LoadedStudy, o: LocalOp
   const lock = acquireRunLock(dir, { what: 'study driver' });
   try {
     prepareStudyDir(dir, s);
-    return await drive(dir, s, o);
+    const store = new StudyStore(storePath(dir));
+    try {
+      indexStudy(store, dir, s);
+      const settle = (id: string): void => {
+        const st = studyStatus(dir, s.graph).find((x) => x.id === id)!;
+        store.indexJob(s.study.name, dir, s.graph.jobs.find((j) => j.id === id)!, st);
+      };
+      return await drive(dir, s, o, settle);
+    } finally {
+      store.close();
+    }
   } finally {
     lock.release();
   }
 }
 
-async function drive(dir: string, s: LoadedStudy, o: LocalOptions): Promise<StudyRunResult> {
+async function drive(dir: string, s: LoadedStudy, o: LocalOptions, settle: (id: string) => void): Promise<StudyRunResult> {
   const workers = Math.max(1, o.workers ?? 1);
   const retries = o.retries ?? 2;
   const cores = o.cores ?? availableParallelism();
@@ -166,6 +177,7 @@ async function drive(dir: string, s: LoadedStudy, o: LocalOptions): Promise<Stud
           emit({ type: 'failed', job: j.id, exit, logTail: r.logTail });
         }
         save();
+        settle(j.id);
         res();
       });
     });
@@ -179,6 +191,7 @@ async function drive(dir: string, s: LoadedStudy, o: LocalOptions): Promise<Stud
       if (bad) {
         blocked.add(j.id);
         emit({ type: 'blocked', job: j.id, by: bad });
+        settle(j.id);
       }
     }
     const open = s.graph.jobs.filter((j) => !done.has(j.id) && !failed.has(j.id) && !blocked.has(j.id));
@@ -196,6 +209,7 @@ async function drive(dir: string, s: LoadedStudy, o: LocalOptions): Promise<Stud
       if (waiting.delete(j.id) && jobFinished(dir, j)) {
         done.add(j.id);
         emit({ type: 'finished', job: j.id });
+        settle(j.id);
         continue;
       }
       const p = launch(j).finally(() => running.delete(j.id));
