@@ -114,7 +114,7 @@ export function busyNote(m: MachineLoad): string | undefined {
     `and runs that together want more threads than there are CPUs slow each other down far more than they gain\n` +
     `help: give each run its share, e.g. RDARTS_THREADS=${share}` +
     (m.otherRuns > 0 ? ` for ${m.otherRuns + 1} runs at once` : '') +
-    `, or run the searches one after another (set RDARTS_BUSY_WARNING=0 to silence this note)\n`
+    `, or let \`rdarts study run --workers n\` run them (it gives each worker its share; RDARTS_BUSY_WARNING=0 silences this note)\n`
   );
 }
 

@@ -46,3 +46,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
 export function setEnvDefault(name: string, value: string, env: NodeJS.ProcessEnv = process.env): void {
   if (env[name] === undefined || env[name] === '') env[name] = value;
 }
+
+/** A copy of this process's whole environment, for the child processes it starts. */
+export function environment(): NodeJS.ProcessEnv {
+  return { ...process.env };
+}

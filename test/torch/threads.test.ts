@@ -106,12 +106,12 @@ test('the busy note: silent on a quiet machine, once with the fix when others ru
   const others = busyNote({ ...quiet, otherRuns: 1 });
   assert.ok(others);
   assert.match(others, /^note: 1 other rdarts run is already running on this machine; this run uses 2 threads on 2 CPUs/);
-  assert.match(others, /\nhelp: .*RDARTS_THREADS=1 for 2 runs at once, or run the searches one after another/);
+  assert.match(others, /\nhelp: .*RDARTS_THREADS=1 for 2 runs at once, or let `rdarts study run --workers n` run them/);
   assert.match(busyNote({ ...quiet, otherRuns: 3, machineCpus: 16, cpus: 16, threads: 16 })!, /3 other rdarts runs are.*RDARTS_THREADS=4 for 4 runs/s);
   const loaded = busyNote({ ...quiet, load1: 2.3 });
   assert.ok(loaded);
   assert.match(loaded, /^note: this machine is already busy \(1-minute load 2\.3 on 2 CPUs\)/);
-  assert.match(loaded, /help: give each run its share, e\.g\. RDARTS_THREADS=1, or run/);
+  assert.match(loaded, /help: give each run its share, e\.g\. RDARTS_THREADS=1, or let/);
   assert.match(busyNote({ otherRuns: 0, load1: 17.5, machineCpus: 16, cpus: 16, threads: 16 })!, /RDARTS_THREADS=8,/);
   assert.ok(loaded.endsWith('\n'));
   // a Slurm job with 4 of 64 CPUs: other jobs' load on the node is not ours to worry about
