@@ -10,7 +10,8 @@
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { cpuBudget, readCpuLimits, threadsPerWorker } from '../../util/cpus.js';
+import { environment } from '../../util/env.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as toYaml } from 'yaml';
@@ -114,8 +115,8 @@ export async function runStudyLocal(studyDir: string, s: LoadedStudy, o: LocalOp
 async function drive(dir: string, s: LoadedStudy, o: LocalOptions, settle: (id: string) => void): Promise<StudyRunResult> {
   const workers = Math.max(1, o.workers ?? 1);
   const retries = o.retries ?? 2;
-  const cores = o.cores ?? availableParallelism();
-  const threads = Math.max(1, Math.floor(cores / workers));
+  const cores = o.cores ?? cpuBudget(readCpuLimits()); // the CPUs this process may use (docs/threads.md)
+  const threads = threadsPerWorker(cores, workers);
   const emit = o.onEvent ?? (() => {});
   const state: StudyState = readState(dir);
   const save = (): void => writeState(dir, state);
@@ -154,7 +155,7 @@ async function drive(dir: string, s: LoadedStudy, o: LocalOptions, settle: (id: 
       const fd = openSync(log, 'a');
       const child = spawn(process.execPath, [CLI_PATH, ...argv], {
         cwd: dir,
-        env: { ...process.env, RDARTS_THREADS: String(threads), OMP_NUM_THREADS: String(threads), RDARTS_PLAIN_PROGRESS: '1', RDARTS_BUSY_WARNING: '0', ...(o.env ?? {}) },
+        env: { ...environment(), RDARTS_THREADS: String(threads), OMP_NUM_THREADS: String(threads), RDARTS_PLAIN_PROGRESS: '1', RDARTS_BUSY_WARNING: '0', ...(o.env ?? {}) },
         stdio: ['ignore', fd, fd],
       });
       closeSync(fd);
