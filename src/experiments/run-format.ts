@@ -14,6 +14,7 @@ import { z } from 'zod';
 import type {
   AdaIgnoreLine,
   AdaRollbackLine,
+  CollapseLine,
   DartsEsGenotypeLine,
   DiscretizationLine,
   DivergedLine,
@@ -118,6 +119,8 @@ export const epochLineSchema = z.looseObject({
   cutoutProb: optNum,
   train: split,
   valid: split,
+  /** a from-scratch training measured on the test split writes `test` instead of `valid` */
+  test: split,
   seconds: optNum,
 });
 
@@ -224,6 +227,20 @@ export const discretizationLineSchema = z.looseObject({
   seconds: optNum,
 });
 
+const perCell = z.looseObject({ normal: optNum, reduce: optNum });
+
+/** The collapse monitor's indicators (search/methods/collapse-metrics.ts). */
+export const collapseLineSchema = z.looseObject({
+  kind: z.literal('collapse'),
+  epoch: epochField,
+  iteration: iterField,
+  paramFreeMass: perCell.nullable().optional(),
+  entropy: perCell.nullable().optional(),
+  skips: perCell.nullable().optional(),
+  churn: perCell.nullable().optional(),
+  accGap: optNum,
+});
+
 /** The schemas of each kind (DARTS-ADA's 'ada' lines: rollback and ignore). */
 export const METRICS_LINE_SCHEMAS = {
   epoch: [epochLineSchema],
@@ -235,6 +252,7 @@ export const METRICS_LINE_SCHEMAS = {
   diverged: [divergedLineSchema],
   'rsws-selection': [rswsSelectionLineSchema],
   discretization: [discretizationLineSchema],
+  collapse: [collapseLineSchema],
 } as const satisfies Record<MetricsKind, readonly z.ZodType[]>;
 
 export function isMetricsKind(kind: string): kind is MetricsKind {
@@ -297,6 +315,7 @@ const writtenFitsRead: {
   diverged: Fits<DivergedLine, typeof divergedLineSchema>;
   rswsSelection: Fits<RswsSelectionLine, typeof rswsSelectionLineSchema>;
   discretization: Fits<DiscretizationLine, typeof discretizationLineSchema>;
+  collapse: Fits<CollapseLine, typeof collapseLineSchema>;
   genotype: Fits<GenotypeLine, typeof genotypeLineSchema>;
   result: Fits<SearchResultRecord, typeof resultSchema>;
 } = {
@@ -310,6 +329,7 @@ const writtenFitsRead: {
   diverged: true,
   rswsSelection: true,
   discretization: true,
+  collapse: true,
   genotype: true,
   result: true,
 };

@@ -24,6 +24,7 @@ import { getSpace, hasSpace, type CellType } from '../nas/spaces.js';
 import {
   RUN_FILES,
   adaRollbackLineSchema,
+  collapseLineSchema,
   discretizationLineSchema,
   earlyStopLineSchema,
   epochLineSchema,
@@ -42,6 +43,7 @@ import {
 import type {
   AdaRollbackRecord,
   CellAlphas,
+  CollapseRecord,
   DiscretizationRecord,
   EarlyStopEvent,
   EigenvalueRecord,
@@ -51,7 +53,7 @@ import type {
   RunResult,
   SplitMetrics,
 } from '../analysis/report/records.js';
-export type { AdaRollbackRecord, CellAlphas, DiscretizationRecord, EarlyStopEvent, EigenvalueRecord, EpochRecord, GenotypeRecord, Run, RunResult, SplitMetrics };
+export type { AdaRollbackRecord, CellAlphas, CollapseRecord, DiscretizationRecord, EarlyStopEvent, EigenvalueRecord, EpochRecord, GenotypeRecord, Run, RunResult, SplitMetrics };
 
 const RUN_HINT = 'a run folder holds config.json, metrics.jsonl and genotypes.jsonl as written by `rdarts search`; fix or remove the offending line, or re-run the search';
 
@@ -93,10 +95,11 @@ interface MetricsPart {
   earlyStops: EarlyStopEvent[];
   adaEvents: AdaRollbackRecord[];
   discretizations: DiscretizationRecord[];
+  collapses: CollapseRecord[];
 }
 
 function parseMetrics(path: string, warnings: string[]): MetricsPart {
-  const part: MetricsPart = { epochs: [], hessians: [], earlyStops: [], adaEvents: [], discretizations: [] };
+  const part: MetricsPart = { epochs: [], hessians: [], earlyStops: [], adaEvents: [], discretizations: [], collapses: [] };
   const unknownKinds = new Map<string, number>();
   let rollbacks = 0;
   for (const { line, value } of readJsonLines(path, warnings)) {
@@ -117,7 +120,8 @@ function parseMetrics(path: string, warnings: string[]): MetricsPart {
           l2: o.l2 ?? null,
           dropPath: o.dropPath ?? null,
           train: split2(o.train),
-          valid: split2(o.valid),
+          valid: split2(o.valid ?? o.test),
+          evalSplit: o.valid == null && o.test != null ? 'test' : 'validation',
           seconds: o.seconds ?? null,
           line,
         });
@@ -163,6 +167,21 @@ function parseMetrics(path: string, warnings: string[]): MetricsPart {
       case 'discretization': {
         const o = parse(discretizationLineSchema);
         part.discretizations.push({ epoch: o.epoch, iteration: o.iteration ?? rollbacks, softAcc: o.softAcc ?? null, discreteAcc: o.discreteAcc ?? null, drop: o.drop ?? null, line });
+        break;
+      }
+      case 'collapse': {
+        const o = parse(collapseLineSchema);
+        const cells = (v: { normal?: number | null; reduce?: number | null } | null | undefined) => ({ normal: v?.normal ?? null, reduce: v?.reduce ?? null });
+        part.collapses.push({
+          epoch: o.epoch,
+          iteration: o.iteration ?? rollbacks,
+          paramFreeMass: cells(o.paramFreeMass),
+          entropy: cells(o.entropy),
+          skips: cells(o.skips),
+          churn: o.churn ? cells(o.churn) : null,
+          accGap: o.accGap ?? null,
+          line,
+        });
         break;
       }
       default:
@@ -291,7 +310,8 @@ export function readRun(dir: string): Run {
   const genotypesPath = join(abs, RUN_FILES.genotypes);
   let genotypes: GenotypeRecord[] = [];
   if (existsSync(genotypesPath)) genotypes = parseGenotypes(genotypesPath, config.space, warnings);
-  else warnings.push('genotypes.jsonl is missing: no α heatmaps or genotype history');
+  // a from-scratch training (kind 'train') trains one fixed cell: it has no genotype log
+  else if (config.kind !== 'train') warnings.push('genotypes.jsonl is missing: no α heatmaps or genotype history');
   const resultPath = join(abs, RUN_FILES.result);
   const result = existsSync(resultPath) ? parseResult(resultPath) : null;
   if (!result) warnings.push('result.json is missing: the run has not finished (or was interrupted)');

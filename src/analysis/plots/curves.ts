@@ -12,6 +12,8 @@ export interface CurveEpoch {
   validLoss: number | null;
   trainAcc: number | null;
   validAcc: number | null;
+  /** what the held-out curve measured (default validation) */
+  heldOut?: 'validation' | 'test';
 }
 
 function curveSpec(
@@ -23,8 +25,9 @@ function curveSpec(
   const multi = new Set(rows.map((r) => r.iteration)).size > 1;
   const values: Array<Record<string, unknown>> = [];
   for (const r of rows) {
-    for (const splitName of ['train', 'valid'] as const) {
-      const v = which === 'loss' ? (splitName === 'train' ? r.trainLoss : r.validLoss) : splitName === 'train' ? r.trainAcc : r.validAcc;
+    for (const which2 of ['train', 'valid'] as const) {
+      const splitName = which2 === 'train' ? 'train' : r.heldOut === 'test' ? 'test' : 'valid';
+      const v = which === 'loss' ? (which2 === 'train' ? r.trainLoss : r.validLoss) : which2 === 'train' ? r.trainAcc : r.validAcc;
       if (v === null || !Number.isFinite(v)) continue;
       values.push({
         epoch: r.epoch,
@@ -61,10 +64,16 @@ function curveSpec(
 
 /** Train and validation loss over epochs. */
 export function lossCurvesSpec(rows: CurveEpoch[], rollbacks: Rollback[] = []): TopLevelSpec {
-  return curveSpec(rows, rollbacks, 'loss', 'Search loss (train / validation)');
+  return curveSpec(rows, rollbacks, 'loss', curveTitle(rows, 'loss'));
+}
+
+/** "Search loss (train / validation)"; a from-scratch training on the test split: "Training loss (train / test)". */
+function curveTitle(rows: CurveEpoch[], which: 'loss' | 'acc'): string {
+  const test = rows.length > 0 && rows.every((r) => r.heldOut === 'test');
+  return `${test ? 'Training' : 'Search'} ${which === 'loss' ? 'loss' : 'accuracy'} (train / ${test ? 'test' : 'validation'})`;
 }
 
 /** Train and validation accuracy (%) over epochs. */
 export function accuracyCurvesSpec(rows: CurveEpoch[], rollbacks: Rollback[] = []): TopLevelSpec {
-  return curveSpec(rows, rollbacks, 'acc', 'Search accuracy (train / validation)');
+  return curveSpec(rows, rollbacks, 'acc', curveTitle(rows, 'acc'));
 }

@@ -19,7 +19,9 @@ export interface EpochRecord {
   l2: number | null;
   dropPath: number | null;
   train: SplitMetrics;
+  /** the held-out split measured after the epoch: `valid` holds it ('test' for a training measured on the test split) */
   valid: SplitMetrics;
+  evalSplit: 'validation' | 'test';
   seconds: number | null;
   line: number;
 }
@@ -77,6 +79,18 @@ export interface DiscretizationRecord {
   line: number;
 }
 
+/** One `collapse` line of metrics.jsonl (missing values null). */
+export interface CollapseRecord {
+  epoch: number;
+  iteration: number;
+  paramFreeMass: { normal: number | null; reduce: number | null };
+  entropy: { normal: number | null; reduce: number | null };
+  skips: { normal: number | null; reduce: number | null };
+  churn: { normal: number | null; reduce: number | null } | null;
+  accGap: number | null;
+  line: number;
+}
+
 export interface CellAlphas {
   /** Softmax weights, one row per edge. */
   weights: number[][];
@@ -115,6 +129,8 @@ export interface Run {
   earlyStops: EarlyStopEvent[];
   adaEvents: AdaRollbackRecord[];
   discretizations: DiscretizationRecord[];
+  /** the collapse monitor's lines (empty for runs without it) */
+  collapses: CollapseRecord[];
   genotypes: GenotypeRecord[];
   result: RunResult | null;
   /** Things skipped or assumed while reading (unknown kinds, a partial last line, a missing optional file). */

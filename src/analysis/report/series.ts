@@ -6,7 +6,7 @@
 import type { Genotype } from '../../nas/genotype.js';
 import { formatGenotypeRepr } from '../../nas/repr.js';
 import { geneEdge } from '../../nas/spaces.js';
-import type { AlphaEdge, CurveEpoch, EigenPoint, GenotypeAtEpoch, Spectrum } from '../plots/index.js';
+import type { AlphaEdge, CollapsePoint, CurveEpoch, EigenPoint, GenotypeAtEpoch, Spectrum } from '../plots/index.js';
 import { edgeText, isDiscarded, type Rollback } from '../plots/style.js';
 import { mean } from '../stats.js';
 import type { CellAlphas, GenotypeRecord, Run } from './records.js';
@@ -27,11 +27,25 @@ export function curveRows(run: Run): CurveEpoch[] {
     validLoss: e.valid.loss,
     trainAcc: e.train.acc,
     validAcc: e.valid.acc,
+    heldOut: e.evalSplit,
   }));
 }
 
 export function rollbacks(run: Run): Rollback[] {
   return run.adaEvents.map((a) => ({ epoch: a.epoch, toEpoch: a.toEpoch, iteration: a.iteration, previousL2: a.previousL2, newL2: a.newL2 }));
+}
+
+/** The collapse monitor's lines as the collapse figure needs them (churn summed over both cells). */
+export function collapsePoints(run: Run): CollapsePoint[] {
+  return run.collapses.map((c) => ({
+    epoch: c.epoch,
+    iteration: c.iteration,
+    paramFreeNormal: c.paramFreeMass.normal,
+    paramFreeReduce: c.paramFreeMass.reduce,
+    skipsNormal: c.skips.normal,
+    churn: c.churn && c.churn.normal !== null && c.churn.reduce !== null ? c.churn.normal + c.churn.reduce : null,
+    accGap: c.accGap,
+  }));
 }
 
 export function eigenPoints(run: Run): EigenPoint[] {
