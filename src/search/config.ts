@@ -23,6 +23,8 @@
  * | rsws.steps | null = epochs × steps per epoch | the reference hard-codes int(epochs·25000/batch) = 19,531 (§8); on CIFAR-10 (25,000 training images at portion 0.5) that is the same budget |
  * | rsws.samples / scoreBatches / topK | 1000 / 10 / 10 | randomNAS selection (§8) |
  * | analysis.discretization | end | accuracy drop after discretisation (§5.3) at the last epoch; 'hessian' = also at the Hessian epochs |
+ * | analysis.collapse | auto = on whenever λ_max is measured (not rs-ws) | ours (docs/collapse-monitor.md): costs no forward pass; 'auto' keeps runs without a Hessian monitor's lines as they were |
+ * | collapseStop | null (off); e.g. 'skips:2' | DARTS+ (Liang et al. 2019, arXiv:1909.06035) stops at ≥ 2 skip connections in the normal cell |
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
@@ -134,9 +136,20 @@ export const SearchConfigSchema = z
       .object({
         /** accuracy drop after discretisation (§5.3): never, at the last epoch, also at the Hessian epochs, or every epoch */
         discretization: z.enum(['off', 'end', 'hessian', 'every']),
+        /** the collapse monitor's line each epoch (docs/collapse-monitor.md): 'auto' = when λ_max is measured */
+        collapse: z.enum(['auto', 'on', 'off']).default('auto'),
       })
       .strict()
-      .default({ discretization: 'end' }),
+      .default({ discretization: 'end', collapse: 'auto' }),
+    /**
+     * skip-count early stop, 'skips:K' or 'skips:K:P' (normal cell with ≥ K skip connections for P
+     * epochs in a row): stops darts/darts-es, signals DARTS-ADA to roll back; null = off
+     */
+    collapseStop: z
+      .string()
+      .regex(/^skips:[1-9]\d*(:[1-9]\d*)?$/, "must be 'skips:K' or 'skips:K:P' (positive integers), e.g. 'skips:2'")
+      .nullable()
+      .default(null),
     device: z.string().regex(/^(cpu|cuda(:\d+)?)$/, "must be 'cpu', 'cuda' or 'cuda:N'"),
     /** keep this many epoch checkpoints (darts-ada keeps enough for its rollbacks regardless) */
     keepCheckpoints: int(1),
@@ -180,7 +193,8 @@ export const DEFAULT_CONFIG: SearchConfig = {
   ada: { eta: 10, l2Max: 0.03, virtualStepL2: 'raised' },
   grid: { l2: [3e-4, 9e-4, 2.7e-3, 8.1e-3], dropPath: [0, 0.2, 0.4, 0.6] },
   rsws: { steps: null, samples: 1000, scoreBatches: 10, topK: 10 },
-  analysis: { discretization: 'end' },
+  analysis: { discretization: 'end', collapse: 'auto' },
+  collapseStop: null,
   device: 'cpu',
   keepCheckpoints: 2,
 };
@@ -244,6 +258,13 @@ export function measuresHessian(c: SearchConfig): boolean {
 export function hessianEvery(c: SearchConfig): number {
   if (c.hessian.every > 0) return c.hessian.every;
   return measuresHessian(c) ? (c.earlyStop.rule === 'code' ? 2 : 1) : 0;
+}
+
+/** Whether the collapse monitor runs: 'auto' = whenever λ_max is measured; never for rs-ws (its α stays uniform). */
+export function collapseMonitorOn(c: SearchConfig): boolean {
+  if (c.method === 'rs-ws') return false;
+  const m = c.analysis.collapse;
+  return m === 'on' || (m === 'auto' && hessianEvery(c) > 0);
 }
 
 /** Whether cutout is on during search, as configured. */

@@ -39,6 +39,8 @@ export interface EpochContext {
   /** set by an early-stop rule in 'signal' mode when it fires at this epoch */
   earlyStop: { detectEpoch: number; stopEpoch: number; rule: string } | null;
   model: Network;
+  /** this epoch's training loss and accuracy (running mean over its weight steps), set before the plug-ins run */
+  train: { loss: number; acc: number } | null;
   /** this epoch's validation result with softmax(α), computed before the plug-ins run */
   valid: { loss: number; acc: number } | null;
   /** eval-mode, no-grad pass over the validation split (at most `evalBatches` batches) with these edge weights */

@@ -135,6 +135,24 @@ export type DiscretizationLine = LineBase & {
   seconds: number;
 };
 
+/** Per cell type (normal, reduce). */
+export type PerCellValues = { normal: number; reduce: number };
+
+/** The collapse monitor's indicators of one epoch (search/methods/collapse-metrics.ts). */
+export type CollapseLine = LineBase & {
+  kind: 'collapse';
+  /** mean over edges of softmax(α) on none, noise, skip_connect, max/avg pools */
+  paramFreeMass: PerCellValues;
+  /** mean over edges of the entropy of softmax(α), nats */
+  entropy: PerCellValues;
+  /** skip_connect genes of the derived cells */
+  skips: PerCellValues;
+  /** genes changed since the previous epoch's genotype (null at an iteration's first epoch) */
+  churn: PerCellValues | null;
+  /** train accuracy − validation accuracy (fractions) */
+  accGap: number | null;
+};
+
 /** Every line of metrics.jsonl. */
 export type MetricsLine =
   | EpochLine
@@ -146,7 +164,8 @@ export type MetricsLine =
   | DartsEsGenotypeLine
   | DivergedLine
   | RswsSelectionLine
-  | DiscretizationLine;
+  | DiscretizationLine
+  | CollapseLine;
 
 export type MetricsKind = MetricsLine['kind'];
 

@@ -242,6 +242,7 @@ export class SearchTrainer {
       genotype: this.pos.genotypes.get(epoch) ?? null,
       earlyStop: null,
       model: this.model,
+      train: null,
       valid: null,
       evaluate: (weights?: EvalWeights) => this.evaluate(weights),
       valBatch: () => this.batch(this.valSampler.next(), 0),
@@ -296,6 +297,7 @@ export class SearchTrainer {
       const genotype = this.model.genotype();
       pos.genotypes.set(epoch, genotype);
       ctx.genotype = genotype;
+      ctx.train = train;
       ctx.valid = valid;
       const seconds = (performance.now() - t0) / 1000;
       this.log({ kind: 'epoch', epoch, iteration: pos.iteration, lr, l2: this.l2, dropPath: controls.dropPath, cutoutProb: controls.cutoutProb, train, valid, seconds });

@@ -18,3 +18,4 @@ export * from './spectrum.js';
 export * from './alphas.js';
 export * from './genotypes.js';
 export * from './scatter.js';
+export * from './collapse.js';

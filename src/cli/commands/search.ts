@@ -54,6 +54,8 @@ export interface SearchFlags {
   rswsTopK?: number;
   discretization?: string;
   device?: string;
+  collapseMonitor?: string;
+  collapseStop?: string;
   out?: string;
   resume?: string;
   json?: boolean;
@@ -97,6 +99,8 @@ export function addSearchOptions(cmd: Command, d: SearchConfig = DEFAULT_CONFIG)
     .option('--rsws-top-k <n>', `rs-ws: best-scored architectures re-scored on the validation split (default ${d.rsws.topK})`, integer('--rsws-top-k'))
     .addOption(new Option('--discretization <when>', `measure the accuracy drop after discretisation (default ${d.analysis.discretization})`).choices(['off', 'end', 'hessian', 'every']))
     .option('--device <d>', `cpu, cuda or cuda:N (default ${d.device})`)
+    .addOption(new Option('--collapse-monitor <when>', `log the collapse indicators each epoch; auto = when λ_max is measured (default ${d.analysis.collapse})`).choices(['auto', 'on', 'off']))
+    .option('--collapse-stop <rule>', 'skip-count early stop, skips:K[:P]: stop (darts, darts-es) or roll back (darts-ada) when the normal cell has ≥ K skip connections (P epochs in a row), e.g. skips:2 as DARTS+')
     .option('--json', 'print the result as JSON on stdout')
     .option('--quiet', 'no progress display')
     .option('--log-every <n>', 'without a TTY, print a progress line every n steps', integer('--log-every'));
@@ -146,7 +150,10 @@ export function flagsToOverrides(f: SearchFlags): DeepPartial<SearchConfig> {
   if (f.rswsScoreBatches !== undefined) rsws.scoreBatches = f.rswsScoreBatches;
   if (f.rswsTopK !== undefined) rsws.topK = f.rswsTopK;
   if (Object.keys(rsws).length) o.rsws = rsws;
-  if (f.discretization !== undefined) o.analysis = { discretization: f.discretization };
+  if (f.discretization !== undefined || f.collapseMonitor !== undefined) {
+    o.analysis = { ...(f.discretization !== undefined ? { discretization: f.discretization } : {}), ...(f.collapseMonitor !== undefined ? { collapse: f.collapseMonitor } : {}) };
+  }
+  set('collapseStop', f.collapseStop);
   return o as DeepPartial<SearchConfig>;
 }
 

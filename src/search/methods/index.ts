@@ -5,6 +5,8 @@
  * - darts-ada: + Hessian monitor + early stop (signal mode) + adaptive L2 with rollbacks
  * - rdarts-l2 / rdarts-dp: a grid of darts searches over L2 / drop-path values (experiments/grid.ts)
  * - rs-ws: random search with weight sharing (rsws.ts)
+ * The collapse monitor (collapse-monitor.ts, config analysis.collapse) logs its indicators beside
+ * λ_max; the skip-count early stop (collapse-stop.ts, config collapseStop) composes like DARTS-ES.
  * Every method gets the drop-path/cutout schedule of its configuration; the DARTS-family methods
  * also the discretisation-drop monitor (config `analysis.discretization`, discretization.ts, §5.3).
  *
@@ -12,7 +14,7 @@
  * ada-controller.ts, rsws.ts ← rsws-sampler.ts, regularization.ts ← schedules.ts; the Hessian
  * monitor's maths is analysis/hessian.ts.
  */
-import { cutoutOn, hessianEvery, type SearchConfig } from '../config.js';
+import { collapseMonitorOn, cutoutOn, hessianEvery, type SearchConfig } from '../config.js';
 import type { SearchPlugin } from '../plugin.js';
 import { RegularizationSchedule } from './regularization.js';
 import { HessianMonitor } from './hessian-monitor.js';
@@ -20,6 +22,8 @@ import { EarlyStopPlugin } from './es.js';
 import { AdaPlugin } from './ada.js';
 import { DiscretizationMonitor } from './discretization.js';
 import { RsWsPlugin } from './rsws.js';
+import { CollapseMonitor } from './collapse-monitor.js';
+import { CollapseStopPlugin, parseCollapseStop } from './collapse-stop.js';
 
 export function buildPlugins(cfg: SearchConfig): SearchPlugin[] {
   const plugins: SearchPlugin[] = [new RegularizationSchedule(cfg.dropPath, cutoutOn(cfg))];
@@ -38,11 +42,16 @@ export function buildPlugins(cfg: SearchConfig): SearchPlugin[] {
       }),
     );
   }
+  if (collapseMonitorOn(cfg)) plugins.push(new CollapseMonitor());
   const es = cfg.earlyStop;
   const esOptions = { window: es.window, evFreq: every || 1, startEpoch: es.rule === 'code' ? es.startEpoch : 0, delta: es.delta, factor: es.factor, lastEpoch: cfg.epochs - 1, k: es.k, threshold: es.threshold };
   if (cfg.method === 'darts-es') plugins.push(new EarlyStopPlugin(es.rule, esOptions, 'stop'));
+  // the skip-count rule composes like the eigenvalue rule: it stops darts/darts-es, signals ADA
+  const collapseStop = cfg.collapseStop !== null && cfg.method !== 'rs-ws' ? parseCollapseStop(cfg.collapseStop, 'collapseStop') : null;
+  if (collapseStop && cfg.method !== 'darts-ada') plugins.push(new CollapseStopPlugin(collapseStop, 'stop'));
   if (cfg.method === 'darts-ada') {
     plugins.push(new EarlyStopPlugin(es.rule, esOptions, 'signal'));
+    if (collapseStop) plugins.push(new CollapseStopPlugin(collapseStop, 'signal'));
     plugins.push(new AdaPlugin({ l2Init: cfg.weightDecay, eta: cfg.ada.eta, l2Max: cfg.ada.l2Max }));
   }
   if (cfg.method === 'rs-ws') {
