@@ -13,8 +13,8 @@ import { readEnv, setEnvDefault } from '../util/env.js';
 export const OPENMP_DEFAULTS: Readonly<Record<string, string>> = { GOMP_SPINCOUNT: '10000' };
 
 /** Set OPENMP_DEFAULTS in the environment unless the user has set OMP_WAIT_POLICY or GOMP_SPINCOUNT. */
-export function applyOpenMpDefaults(env: NodeJS.ProcessEnv = process.env): void {
-  const e = readEnv(env);
+export function applyOpenMpDefaults(env?: NodeJS.ProcessEnv): void {
+  const e = readEnv(env); // undefined: this process's environment
   if (e.ompWaitPolicy !== undefined || e.gompSpincount !== undefined) return;
   for (const [name, value] of Object.entries(OPENMP_DEFAULTS)) setEnvDefault(name, value, env);
 }

@@ -129,8 +129,7 @@ function readText(path: string): string | undefined {
 }
 
 /** The cgroup CPU quota of this process, the tightest along its cgroup path (v2, else v1), in CPUs. */
-export function readCgroupQuota(root = '/sys/fs/cgroup'): number | undefined {
-  const self = readText('/proc/self/cgroup') ?? '';
+export function readCgroupQuota(root = '/sys/fs/cgroup', self = readText('/proc/self/cgroup') ?? ''): number | undefined {
   let best: number | undefined;
   const take = (n: number | undefined): void => {
     if (n !== undefined && (best === undefined || n < best)) best = n;

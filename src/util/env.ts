@@ -17,6 +17,8 @@ export interface Env {
   busyWarning: boolean;
   /** SLURM_CPUS_PER_TASK inside a Slurm job (only when SLURM_JOB_ID is set too). */
   slurmCpusPerTask: number | undefined;
+  /** This Slurm task as scontrol names it: <array job>_<task> in an array job, else SLURM_JOB_ID. */
+  slurmTask: string | undefined;
   /** The user's own OpenMP waiting settings, if any (then rdarts sets none). */
   ompWaitPolicy: string | undefined;
   gompSpincount: string | undefined;
@@ -37,6 +39,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
     debug: env.RDARTS_DEBUG === '1',
     busyWarning: env.RDARTS_BUSY_WARNING !== '0',
     slurmCpusPerTask: env.SLURM_JOB_ID ? positiveInt(env.SLURM_CPUS_PER_TASK) : undefined,
+    slurmTask: env.SLURM_ARRAY_JOB_ID ? `${env.SLURM_ARRAY_JOB_ID}_${env.SLURM_ARRAY_TASK_ID ?? ''}` : env.SLURM_JOB_ID || undefined,
     ompWaitPolicy: env.OMP_WAIT_POLICY || undefined,
     gompSpincount: env.GOMP_SPINCOUNT || undefined,
   };

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
   busyNote,
@@ -11,6 +13,7 @@ import {
   parseCfsQuota,
   parseCmdline,
   parseCpuMax,
+  readCgroupQuota,
   threadCount,
   threadsPerWorker,
 } from '../../src/util/cpus.js';
@@ -129,4 +132,35 @@ test('a process pinned to one CPU runs one intra-op thread; the OpenMP default i
   };
   assert.deepEqual(run(rest), [1, OPENMP_DEFAULTS.GOMP_SPINCOUNT, null]);
   assert.deepEqual(run({ ...rest, RDARTS_THREADS: '3', OMP_WAIT_POLICY: 'PASSIVE' }), [3, null, 'PASSIVE']);
+});
+
+test('the cgroup quota reader: the tightest cpu.max along the v2 path, or the v1 cfs files', () => {
+  const root = mkdtempSync(join(tmpdir(), 'rdarts-cgroup-'));
+  try {
+    const put = (rel: string, text: string): void => {
+      mkdirSync(join(root, rel, '..'), { recursive: true });
+      writeFileSync(join(root, rel), text);
+    };
+    put('v2/cgroup.controllers', 'cpu memory\n');
+    put('v2/job/cpu.max', '300000 100000\n');
+    put('v2/job/step/cpu.max', 'max 100000\n');
+    assert.equal(readCgroupQuota(join(root, 'v2'), '0::/job/step\n'), 3);
+    put('v2/job/step/task/cpu.max', '150000 100000\n');
+    assert.equal(readCgroupQuota(join(root, 'v2'), '0::/job/step/task\n'), 2);
+    assert.equal(readCgroupQuota(join(root, 'v2'), '0::/elsewhere\n'), undefined);
+    put('v1/cpu/cpu.cfs_quota_us', '-1\n');
+    put('v1/cpu/cpu.cfs_period_us', '100000\n');
+    assert.equal(readCgroupQuota(join(root, 'v1'), '2:cpu,cpuacct:/\n0::/\n'), undefined);
+    put('v1/cpu/docker/abc/cpu.cfs_quota_us', '50000\n');
+    put('v1/cpu/docker/abc/cpu.cfs_period_us', '100000\n');
+    assert.equal(readCgroupQuota(join(root, 'v1'), '2:cpu,cpuacct:/docker/abc\n0::/\n'), 1);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('the Slurm task name that scontrol requeue takes', () => {
+  assert.equal(readEnv({}).slurmTask, undefined);
+  assert.equal(readEnv({ SLURM_JOB_ID: '123' }).slurmTask, '123');
+  assert.equal(readEnv({ SLURM_JOB_ID: '130', SLURM_ARRAY_JOB_ID: '123', SLURM_ARRAY_TASK_ID: '7' }).slurmTask, '123_7');
 });
