@@ -99,7 +99,7 @@ export interface MachineLoad {
   threads: number;
 }
 
-/** The note a run prints when it starts on a busy machine, or undefined when the machine is not busy. */
+/** The note a run prints when it starts on a busy machine with more threads than its share; undefined otherwise. */
 export function busyNote(m: MachineLoad): string | undefined {
   const loaded = m.load1 >= m.machineCpus;
   if (m.otherRuns === 0 && !loaded) return undefined;
@@ -109,6 +109,7 @@ export function busyNote(m: MachineLoad): string | undefined {
       : `this machine is already busy (1-minute load ${m.load1.toFixed(1)} on ${m.machineCpus} CPUs)`;
   // other rdarts runs: an equal share each; other load that already fills the machine: half
   const share = threadsPerWorker(m.cpus, m.otherRuns > 0 ? m.otherRuns + 1 : 2);
+  if (m.threads <= share) return undefined; // this run already keeps to its share (e.g. RDARTS_THREADS=1)
   return (
     `note: ${what}; this run uses ${m.threads} thread${m.threads === 1 ? '' : 's'} on ${m.cpus} CPU${m.cpus === 1 ? '' : 's'}, ` +
     `and runs that together want more threads than there are CPUs slow each other down far more than they gain\n` +

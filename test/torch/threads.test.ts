@@ -117,6 +117,9 @@ test('the busy note: silent on a quiet machine, once with the fix when others ru
   assert.match(loaded, /help: give each run its share, e\.g\. RDARTS_THREADS=1, or let/);
   assert.match(busyNote({ otherRuns: 0, load1: 17.5, machineCpus: 16, cpus: 16, threads: 16 })!, /RDARTS_THREADS=8,/);
   assert.ok(loaded.endsWith('\n'));
+  // a run that already keeps to its share is not told to
+  assert.equal(busyNote({ ...quiet, otherRuns: 1, threads: 1 }), undefined);
+  assert.equal(busyNote({ ...quiet, load1: 5, threads: 1 }), undefined);
   // a Slurm job with 4 of 64 CPUs: other jobs' load on the node is not ours to worry about
   assert.equal(busyNote({ otherRuns: 0, load1: 30, machineCpus: 64, cpus: 4, threads: 4 }), undefined);
 });
