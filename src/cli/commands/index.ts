@@ -8,6 +8,7 @@ import * as report from './report.js';
 import * as analyze from './analyze.js';
 import * as evaluation from './evaluation.js';
 import * as study from './study.js';
+import * as plan from './plan.js';
 
 /** Every `rdarts` sub-command, in the order `--help` lists them. */
-export const commands: Array<{ register(program: Command): void }> = [demo, search, info, eig, esReplay, report, analyze, ...evaluation.commands, study];
+export const commands: Array<{ register(program: Command): void }> = [demo, search, info, eig, esReplay, report, analyze, ...evaluation.commands, study, plan];

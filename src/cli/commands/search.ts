@@ -8,6 +8,7 @@ import { formatGenotypeRepr } from '../../nas/repr.js';
 import type { SearchResult } from '../../search/trainer.js';
 import { isGridMethod, isGridRun, resumeGrid, runGrid, type GridResult } from '../../experiments/grid.js';
 import { noteIfBusy } from '../../util/cpus.js';
+import { formatPlan, planFromFlags } from '../plan-format.js';
 
 export const number = (flag: string) => (v: string): number => {
   const n = Number(v);
@@ -30,7 +31,7 @@ export interface SearchFlags {
   download?: boolean;
   subset?: number;
   epochs?: number;
-  batchSize?: number;
+  batchSize?: number | 'auto';
   layers?: number;
   channels?: number;
   order?: string;
@@ -53,9 +54,9 @@ export interface SearchFlags {
   rswsScoreBatches?: number;
   rswsTopK?: number;
   discretization?: string;
-  device?: string;
   collapseMonitor?: string;
   collapseStop?: string;
+  device?: string;
   out?: string;
   resume?: string;
   json?: boolean;
@@ -75,7 +76,7 @@ export function addSearchOptions(cmd: Command, d: SearchConfig = DEFAULT_CONFIG)
     .option('--download', 'download CIFAR/SVHN into --data-dir first when missing')
     .option('--subset <n>', 'use a seeded random subset of n training images', integer('--subset'))
     .option('--epochs <n>', `epochs (default ${d.epochs})`, integer('--epochs'))
-    .option('--batch-size <n>', `batch size (default ${d.batchSize})`, integer('--batch-size'))
+    .option('--batch-size <n>', `batch size, or auto = the largest that fits --memory-limit (rdarts plan, docs/planner.md) (default ${d.batchSize})`, (v: string) => (v === 'auto' ? 'auto' : integer('--batch-size')(v)))
     .option('--layers <n>', `cells in the supernet (default ${d.layers})`, integer('--layers'))
     .option('--channels <n>', `initial channels (default ${d.channels})`, integer('--channels'))
     .addOption(new Option('--order <o>', `first- or second-order architecture gradient (default ${d.order})`).choices(['first', 'second']))
@@ -98,9 +99,9 @@ export function addSearchOptions(cmd: Command, d: SearchConfig = DEFAULT_CONFIG)
     .option('--rsws-score-batches <n>', `rs-ws: validation batches per architecture score (default ${d.rsws.scoreBatches})`, integer('--rsws-score-batches'))
     .option('--rsws-top-k <n>', `rs-ws: best-scored architectures re-scored on the validation split (default ${d.rsws.topK})`, integer('--rsws-top-k'))
     .addOption(new Option('--discretization <when>', `measure the accuracy drop after discretisation (default ${d.analysis.discretization})`).choices(['off', 'end', 'hessian', 'every']))
-    .option('--device <d>', `cpu, cuda or cuda:N (default ${d.device})`)
     .addOption(new Option('--collapse-monitor <when>', `log the collapse indicators each epoch; auto = when λ_max is measured (default ${d.analysis.collapse})`).choices(['auto', 'on', 'off']))
     .option('--collapse-stop <rule>', 'skip-count early stop, skips:K[:P]: stop (darts, darts-es) or roll back (darts-ada) when the normal cell has ≥ K skip connections (P epochs in a row), e.g. skips:2 as DARTS+')
+    .option('--device <d>', `cpu, cuda or cuda:N (default ${d.device})`)
     .option('--json', 'print the result as JSON on stdout')
     .option('--quiet', 'no progress display')
     .option('--log-every <n>', 'without a TTY, print a progress line every n steps', integer('--log-every'));
@@ -119,7 +120,7 @@ export function flagsToOverrides(f: SearchFlags): DeepPartial<SearchConfig> {
   set('download', f.download);
   set('subset', f.subset);
   set('epochs', f.epochs);
-  set('batchSize', f.batchSize);
+  set('batchSize', f.batchSize === 'auto' ? undefined : f.batchSize);
   set('layers', f.layers);
   set('channels', f.channels);
   set('order', f.order);
@@ -203,9 +204,11 @@ export function register(program: Command): void {
     .command('search')
     .description('run an architecture search (DARTS and the RobustDARTS methods); writes a resumable run folder')
     .option('--out <dir>', 'run folder (default runs/<method>-<space>-<dataset>-s<seed>-<time>)')
-    .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint (its config.json is used; other flags are ignored)');
+    .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint (its config.json is used; other flags are ignored)')
+    .option('--plan', 'print what the run will cost (rdarts plan) and exit without searching')
+    .option('--memory-limit <size>', 'with --plan or --batch-size auto: memory limit, e.g. 8G (auto: default 80% of RAM)');
   addSearchOptions(cmd);
-  cmd.action(async (f: SearchFlags) => {
+  cmd.action(async (f: SearchFlags & { plan?: boolean; memoryLimit?: string }) => {
     const onEvent = searchProgress({ quiet: f.quiet ?? false, ...(f.logEvery ? { logEvery: f.logEvery } : {}) });
     noteIfBusy(); // once, on stderr, when other rdarts runs or other load already fill the CPUs (docs/threads.md)
     if (f.resume) {
@@ -213,7 +216,17 @@ export function register(program: Command): void {
       else printResult(await resumeSearch(f.resume, { onEvent }), f.json);
       return;
     }
-    const cfg = resolveConfig(f.config ? readConfigFile(f.config) : undefined, flagsToOverrides(f), f.config ?? 'flags');
+    let cfg = resolveConfig(f.config ? readConfigFile(f.config) : undefined, flagsToOverrides(f), f.config ?? 'flags');
+    if (f.plan || f.batchSize === 'auto') {
+      // the planner (docs/planner.md): a few calibration steps of this configuration
+      const p = await planFromFlags(cfg, f);
+      if (f.plan) {
+        process.stdout.write(f.json ? JSON.stringify(p) + '\n' : formatPlan(p));
+        return;
+      }
+      process.stderr.write(`--batch-size auto: ${p.config.batchSize} (predicted peak ${(p.plan.peakBytes / 2 ** 30).toFixed(2)} GiB of ${((p.plan.memoryLimitBytes ?? 0) / 2 ** 30).toFixed(2)} GiB)\n`);
+      cfg = { ...cfg, batchSize: p.config.batchSize };
+    }
     const out = f.out ?? defaultOutDir(cfg);
     if (isGridMethod(cfg.method)) {
       // a grid folder is continued by running the same command again (finished searches are skipped)
