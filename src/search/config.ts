@@ -24,6 +24,10 @@
  * | rsws.samples / scoreBatches / topK | 1000 / 10 / 10 | randomNAS selection (§8) |
  * | analysis.discretization | end | accuracy drop after discretisation (§5.3) at the last epoch; 'hessian' = also at the Hessian epochs |
  * | analysis.collapse | auto = on whenever λ_max is measured (not rs-ws) | ours (docs/collapse-monitor.md): costs no forward pass; 'auto' keeps runs without a Hessian monitor's lines as they were |
+ * | sdarts.mode | off | 'rs' / 'adv' = SDARTS-RS / SDARTS-ADV (Chen & Hsieh 2020), docs/sdarts.md |
+ * | sdarts.epsilon | 0.3 | SmoothDARTS train_search.py --epsilon_alpha default 0.3 (the maximum of the ramp) |
+ * | sdarts.epsilonStart | 0.03 | SmoothDARTS train_search.py: ε(e) = 0.03 + (ε − 0.03)·e/epochs; confopt's SDARTSPerturbator default ε = 0.03 |
+ * | sdarts.steps / randomStart | 7 / true | SmoothDARTS attacker/perturb.py Linf_PGD_alpha(steps=7, random_start=True), step size 2ε/steps; confopt the same |
  * | collapseStop | null (off); e.g. 'skips:2' | DARTS+ (Liang et al. 2019, arXiv:1909.06035) stops at ≥ 2 skip connections in the normal cell |
  */
 import { z } from 'zod';
@@ -145,6 +149,17 @@ export const SearchConfigSchema = z
      * skip-count early stop, 'skips:K' or 'skips:K:P' (normal cell with ≥ K skip connections for P
      * epochs in a row): stops darts/darts-es, signals DARTS-ADA to roll back; null = off
      */
+    /** SDARTS random smoothing / adversarial perturbation of the weight step's edge weights (docs/sdarts.md) */
+    sdarts: z
+      .object({
+        mode: z.enum(['off', 'rs', 'adv']),
+        epsilon: num(0, 1),
+        epsilonStart: num(0, 1),
+        steps: int(1),
+        randomStart: z.boolean(),
+      })
+      .strict()
+      .default({ mode: 'off', epsilon: 0.3, epsilonStart: 0.03, steps: 7, randomStart: true }),
     collapseStop: z
       .string()
       .regex(/^skips:[1-9]\d*(:[1-9]\d*)?$/, "must be 'skips:K' or 'skips:K:P' (positive integers), e.g. 'skips:2'")
@@ -194,6 +209,7 @@ export const DEFAULT_CONFIG: SearchConfig = {
   grid: { l2: [3e-4, 9e-4, 2.7e-3, 8.1e-3], dropPath: [0, 0.2, 0.4, 0.6] },
   rsws: { steps: null, samples: 1000, scoreBatches: 10, topK: 10 },
   analysis: { discretization: 'end', collapse: 'auto' },
+  sdarts: { mode: 'off', epsilon: 0.3, epsilonStart: 0.03, steps: 7, randomStart: true },
   collapseStop: null,
   device: 'cpu',
   keepCheckpoints: 2,
@@ -231,6 +247,7 @@ export function validateConfig(raw: unknown, source = 'config'): SearchConfig {
   if (r.success) {
     const c = r.data;
     if (c.lrMin > c.lr) throw new ConfigError(`${source}: lrMin (${c.lrMin}) is larger than lr (${c.lr})`, 'lrMin is the end of the cosine schedule; it must not exceed lr');
+    if (c.sdarts.mode !== 'off' && c.method === 'rs-ws') throw new ConfigError(`${source}: sdarts.mode '${c.sdarts.mode}' does not apply to rs-ws`, 'SDARTS perturbs softmax(α) in the weight step; rs-ws samples one-hot architectures instead. Use --method darts, darts-es or darts-ada');
     if (c.rsws.topK > c.rsws.samples) throw new ConfigError(`${source}: rsws.topK (${c.rsws.topK}) exceeds rsws.samples (${c.rsws.samples})`);
     return c;
   }

@@ -103,9 +103,11 @@ export interface SearchPlugin {
   onEpochEnd?(ctx: EpochContext): Promise<PluginDecision | void> | PluginDecision | void;
   /**
    * Edge weights for the next training step's forward, used as given (no softmax), created in
-   * the caller's scope; null = softmax(α). RS-ws samples a one-hot architecture here.
+   * the caller's scope; null = softmax(α). RS-ws samples a one-hot architecture here; SDARTS
+   * perturbs softmax(α) (ADV needs `batch`, the step's training batch). The architecture step
+   * never uses them.
    */
-  weightsForStep?(model: Network): ArchWeights | null;
+  weightsForStep?(model: Network, batch: Batch): ArchWeights | null;
   /** After the last epoch (or an early stop), before result.json: may replace the genotype and add result fields. */
   onSearchEnd?(ctx: SearchEndContext): Promise<SearchEndOutput | void> | SearchEndOutput | void;
   /** JSON-able state for checkpoints. */

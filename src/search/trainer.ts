@@ -185,7 +185,7 @@ export class SearchTrainer {
         this.architect.step(train, val, { lr, momentum: this.cfg.momentum, weightDecay: virtualL2, momentumBuffers: this.wOpt.momentumBuffers });
       }
       const ws = this.model.weightParameters();
-      const stepWeights = this.stepWeights();
+      const stepWeights = this.stepWeights(train);
       const logits = stepWeights ? this.model.forward(train.x, { weights: stepWeights }) : this.model.forward(train.x);
       const lossT = logitsLoss(logits, train.y);
       const loss = lossT.item();
@@ -201,9 +201,9 @@ export class SearchTrainer {
   }
 
   /** The edge weights a plug-in supplies for this training step (RS-ws), or null for softmax(α). */
-  private stepWeights(): ArchWeights | null {
+  private stepWeights(train: Batch): ArchWeights | null {
     for (const p of this.plugins) {
-      const w = p.weightsForStep?.(this.model);
+      const w = p.weightsForStep?.(this.model, train);
       if (w) return w;
     }
     return null;

@@ -56,6 +56,8 @@ export interface SearchFlags {
   discretization?: string;
   collapseMonitor?: string;
   collapseStop?: string;
+  sdarts?: string;
+  sdartsEpsilon?: number;
   device?: string;
   out?: string;
   resume?: string;
@@ -100,6 +102,8 @@ export function addSearchOptions(cmd: Command, d: SearchConfig = DEFAULT_CONFIG)
     .option('--rsws-top-k <n>', `rs-ws: best-scored architectures re-scored on the validation split (default ${d.rsws.topK})`, integer('--rsws-top-k'))
     .addOption(new Option('--discretization <when>', `measure the accuracy drop after discretisation (default ${d.analysis.discretization})`).choices(['off', 'end', 'hessian', 'every']))
     .addOption(new Option('--collapse-monitor <when>', `log the collapse indicators each epoch; auto = when λ_max is measured (default ${d.analysis.collapse})`).choices(['auto', 'on', 'off']))
+    .addOption(new Option('--sdarts <mode>', 'SDARTS: rs = random smoothing, adv = adversarial (PGD) perturbation of the weight step\'s edge weights (docs/sdarts.md); with darts, darts-es, darts-ada').choices(['off', 'rs', 'adv']))
+    .option('--sdarts-epsilon <x>', `SDARTS: ε at the end of its linear ramp (default ${d.sdarts.epsilon}, from ${d.sdarts.epsilonStart})`, number('--sdarts-epsilon'))
     .option('--collapse-stop <rule>', 'skip-count early stop, skips:K[:P]: stop (darts, darts-es) or roll back (darts-ada) when the normal cell has ≥ K skip connections (P epochs in a row), e.g. skips:2 as DARTS+')
     .option('--device <d>', `cpu, cuda or cuda:N (default ${d.device})`)
     .option('--json', 'print the result as JSON on stdout')
@@ -157,6 +161,7 @@ export function flagsToOverrides(f: SearchFlags): DeepPartial<SearchConfig> {
   set('collapseStop', f.collapseStop);
   return o as DeepPartial<SearchConfig>;
 }
+  if (f.sdarts !== undefined || f.sdartsEpsilon !== undefined) o.sdarts = { ...(f.sdarts !== undefined ? { mode: f.sdarts } : {}), ...(f.sdartsEpsilon !== undefined ? { epsilon: f.sdartsEpsilon } : {}) };
 
 export function defaultOutDir(cfg: SearchConfig): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');

@@ -5,6 +5,8 @@
  * - darts-ada: + Hessian monitor + early stop (signal mode) + adaptive L2 with rollbacks
  * - rdarts-l2 / rdarts-dp: a grid of darts searches over L2 / drop-path values (experiments/grid.ts)
  * - rs-ws: random search with weight sharing (rsws.ts)
+ * SDARTS-RS/ADV (sdarts.ts ← sdarts-perturb.ts, config sdarts.mode) perturb the weight step's
+ * edge weights and compose with darts, darts-es and darts-ada.
  * The collapse monitor (collapse-monitor.ts, config analysis.collapse) logs its indicators beside
  * λ_max; the skip-count early stop (collapse-stop.ts, config collapseStop) composes like DARTS-ES.
  * Every method gets the drop-path/cutout schedule of its configuration; the DARTS-family methods
@@ -24,6 +26,7 @@ import { DiscretizationMonitor } from './discretization.js';
 import { RsWsPlugin } from './rsws.js';
 import { CollapseMonitor } from './collapse-monitor.js';
 import { CollapseStopPlugin, parseCollapseStop } from './collapse-stop.js';
+import { SdartsPlugin } from './sdarts.js';
 
 export function buildPlugins(cfg: SearchConfig): SearchPlugin[] {
   const plugins: SearchPlugin[] = [new RegularizationSchedule(cfg.dropPath, cutoutOn(cfg))];
@@ -41,6 +44,12 @@ export function buildPlugins(cfg: SearchConfig): SearchPlugin[] {
         seed: cfg.seed,
       }),
     );
+  }
+  const sd = cfg.sdarts;
+  const sdMode = sd.mode;
+  if (sdMode !== 'off' && cfg.method !== 'rs-ws') {
+    const s = sd;
+    plugins.push(new SdartsPlugin({ mode: sdMode, epsilon: s.epsilon, epsilonStart: s.epsilonStart, steps: s.steps, randomStart: s.randomStart, seed: cfg.seed }));
   }
   if (collapseMonitorOn(cfg)) plugins.push(new CollapseMonitor());
   const es = cfg.earlyStop;
