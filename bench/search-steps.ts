@@ -9,6 +9,7 @@
  *   node dist/bench/search-steps.js --configs a,b           # add config (a) (~40 min, 19 GB peak)
  *   node dist/bench/search-steps.js --configs b --orders first --steps 5 --impls ts,py
  *   node dist/bench/search-steps.js --layers 3 --channels 4 --batch 4 --steps 1   # tiny smoke test
+ *   node dist/bench/search-steps.js --impls ts --share-relu 0   # TS with one ReLU per op (plain path), for A/B
  *
  * Configs: (a) 8 cells, C16, darts space, batch 64; (b) 5 cells, C8, darts space, batch 32.
  * --layers/--channels/--batch/--space override every selected config (layers ≥ 3, so that both
@@ -20,7 +21,7 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { F, SGD, clipGradNorm, getNumThreads, grad, libtorchVersion, manualSeed, randn, tensor, tidy, type Tensor } from '../src/torch/index.js';
-import { Network } from '../src/nas/supernet.js';
+import { Network, mixedOpOptions } from '../src/nas/supernet.js';
 import { getSpace } from '../src/nas/spaces.js';
 import { Architect } from '../src/search/architect.js';
 import { Rng } from '../src/util/rng.js';
@@ -95,6 +96,8 @@ function child(m: Map<string, string>): void {
   const warmup = int(m, 'warmup', 1, 0);
   const steps = int(m, 'steps', 3);
   const seed = int(m, 'seed', 0, 0);
+  // --share-relu 0: every conv op of a MixedOp applies its own ReLU (the plain path; default 1 = shared)
+  mixedOpOptions.shareRelu = m.get('share-relu') !== '0';
   manualSeed(seed);
   const model = new Network({ space: getSpace(m.get('space') ?? 'darts'), C, layers, numClasses: 10 });
   model.train();
@@ -185,7 +188,7 @@ function parent(m: Map<string, string>): number {
         try {
           res[impl] =
             impl === 'ts'
-              ? runChild(process.execPath, [here, '--child', ...common, '--channels', String(c.C)])
+              ? runChild(process.execPath, [here, '--child', ...common, '--channels', String(c.C), ...(m.has('share-relu') ? ['--share-relu', m.get('share-relu')!] : [])])
               : runChild('/usr/bin/python3', [pyScript, ...common, '--C', String(c.C), '--threads', String(threads)]);
           const r = res[impl]!;
           if (r.step_s.length !== steps || !r.losses.every(Number.isFinite)) throw new Error(`${impl}: incomplete result or non-finite loss`);

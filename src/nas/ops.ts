@@ -49,8 +49,29 @@ export class Noise extends Layer {
   }
 }
 
+/**
+ * An op whose first layer is a ReLU of its input (ReLUConvBN, DilConv, SepConv, Conv7x1_1x7,
+ * FactorizedReduce): `forwardAfterRelu(relu(x))` equals `forward(x)`, so a MixedOp can compute
+ * the ReLU of its edge input once for all of them (issue 10; same values, same parameters and
+ * state-dict keys — the ReLU has none).
+ */
+export interface ReluFirst {
+  forwardAfterRelu(r: Tensor): Tensor;
+}
+
+export function isReluFirst(l: Layer): l is Layer & ReluFirst {
+  return typeof (l as Partial<ReluFirst>).forwardAfterRelu === 'function';
+}
+
+/** The layers of `seq` after its first (the ReLU), applied to the already rectified input. */
+function afterRelu(seq: Sequential, r: Tensor): Tensor {
+  let cur = r;
+  for (let i = 1; i < seq.layers.length; i++) cur = seq.layers[i]!.forward(cur);
+  return cur;
+}
+
 /** ReLU → conv k×k (no bias) → BN. Children `op.0`, `op.1`, `op.2`. */
-export class ReLUConvBN extends Layer {
+export class ReLUConvBN extends Layer implements ReluFirst {
   readonly op: Sequential;
   constructor(Cin: number, Cout: number, kernel: number, stride: number, padding: number, affine: boolean) {
     super();
@@ -62,10 +83,13 @@ export class ReLUConvBN extends Layer {
   forward(x: Tensor): Tensor {
     return tidy(() => this.op.forward(x));
   }
+  forwardAfterRelu(r: Tensor): Tensor {
+    return tidy(() => afterRelu(this.op, r));
+  }
 }
 
 /** ReLU → depthwise k×k (dilated) conv → 1×1 conv → BN. Children `op.0` … `op.3`. */
-export class DilConv extends Layer {
+export class DilConv extends Layer implements ReluFirst {
   readonly op: Sequential;
   constructor(Cin: number, Cout: number, kernel: number, stride: number, padding: number, dilation: number, affine: boolean) {
     super();
@@ -82,13 +106,16 @@ export class DilConv extends Layer {
   forward(x: Tensor): Tensor {
     return tidy(() => this.op.forward(x));
   }
+  forwardAfterRelu(r: Tensor): Tensor {
+    return tidy(() => afterRelu(this.op, r));
+  }
 }
 
 /**
  * Separable conv applied twice: [ReLU → dw k×k stride s → 1×1 → BN] → [ReLU → dw k×k stride 1 →
  * 1×1 → BN]. Children `op.0` … `op.7` (as in DARTS' SepConv).
  */
-export class SepConv extends Layer {
+export class SepConv extends Layer implements ReluFirst {
   readonly op: Sequential;
   constructor(Cin: number, Cout: number, kernel: number, stride: number, padding: number, affine: boolean) {
     super();
@@ -109,6 +136,9 @@ export class SepConv extends Layer {
   forward(x: Tensor): Tensor {
     return tidy(() => this.op.forward(x));
   }
+  forwardAfterRelu(r: Tensor): Tensor {
+    return tidy(() => afterRelu(this.op, r));
+  }
 }
 
 /**
@@ -119,7 +149,7 @@ export class SepConv extends Layer {
  * apart) are accepted here: the shifted input is zero-padded by one pixel at the bottom/right,
  * so both halves have ceil(H/2) × ceil(W/2) pixels like every other stride-2 op.
  */
-export class FactorizedReduce extends Layer {
+export class FactorizedReduce extends Layer implements ReluFirst {
   readonly conv1: Conv2d;
   readonly conv2: Conv2d;
   readonly bn: BatchNorm2d;
@@ -134,10 +164,12 @@ export class FactorizedReduce extends Layer {
     this.bn = this.registerModule('bn', new BatchNorm2d(Cout, { affine }));
   }
   forward(x: Tensor): Tensor {
+    return tidy(() => this.forwardAfterRelu(x.relu()));
+  }
+  forwardAfterRelu(r: Tensor): Tensor {
     return tidy(() => {
-      const r = x.relu();
       let shifted = r.index(null, null, '1:', '1:');
-      const [, , H, W] = x.shape as [number, number, number, number];
+      const [, , H, W] = r.shape as [number, number, number, number];
       if (H % 2 === 1 || W % 2 === 1) shifted = shifted.pad([0, W % 2, 0, H % 2]);
       return this.bn.forward(cat([this.conv1.forward(r), this.conv2.forward(shifted)], 1));
     });
@@ -145,7 +177,7 @@ export class FactorizedReduce extends Layer {
 }
 
 /** ReLU → conv (1×7) stride (1,s) → conv (7×1) stride (s,1) → BN. Children `op.0` … `op.3`. */
-export class Conv7x1_1x7 extends Layer {
+export class Conv7x1_1x7 extends Layer implements ReluFirst {
   readonly op: Sequential;
   constructor(C: number, stride: number, affine: boolean) {
     super();
@@ -161,6 +193,9 @@ export class Conv7x1_1x7 extends Layer {
   }
   forward(x: Tensor): Tensor {
     return tidy(() => this.op.forward(x));
+  }
+  forwardAfterRelu(r: Tensor): Tensor {
+    return tidy(() => afterRelu(this.op, r));
   }
 }
 

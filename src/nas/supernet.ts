@@ -16,7 +16,7 @@ import type { Genotype } from './genotype.js';
 import type { PrimitiveName } from './primitives.js';
 import { dropPath } from './drop-path.js';
 import { macroLayout, resolveNetworkSize, type NetworkSize } from './macro.js';
-import { cellPreprocessors, searchOp } from './ops.js';
+import { cellPreprocessors, isReluFirst, searchOp } from './ops.js';
 import { edgeStride, numEdges, type SearchSpace } from './spaces.js';
 
 /** A supernet: the space and the network size (macro settings). */
@@ -33,6 +33,14 @@ export interface ForwardOptions {
 }
 
 /** Σ_o w_o · o(x) over one edge's candidate ops (spec §2.2). Children `_ops.0`, `_ops.1`, … */
+/**
+ * Switches of the MixedOp forward. `shareRelu` (default on): the ReLU that every conv op of an
+ * edge applies to the edge input first is computed once per edge and shared (issue 10: same
+ * numerics, one ReLU and one saved activation instead of one per op). Off = each op applies its
+ * own, the reference's literal structure (test/nas/shared-relu.test.ts compares the two).
+ */
+export const mixedOpOptions: { shareRelu: boolean } = { shareRelu: true };
+
 export class MixedOp extends Module {
   readonly ops: ModuleList<Layer>;
   constructor(readonly names: PrimitiveName[], C: number, readonly stride: number) {
@@ -43,8 +51,12 @@ export class MixedOp extends Module {
   forward(x: Tensor, weights: Tensor): Tensor {
     return tidy(() => {
       let sum: Tensor | null = null;
+      // ops that start with ReLU(x) share one (mixedOpOptions.shareRelu; same values, issue 10)
+      const share = mixedOpOptions.shareRelu && this.ops.items.filter(isReluFirst).length > 1;
+      const r = share ? x.relu() : null;
       this.ops.items.forEach((op, k) => {
-        const term = op.forward(x).mul(weights.select(0, k));
+        const out = r !== null && isReluFirst(op) ? op.forwardAfterRelu(r) : op.forward(x);
+        const term = out.mul(weights.select(0, k));
         sum = sum === null ? term : sum.add(term);
       });
       return sum!;
