@@ -39,6 +39,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# the Slurm executor's tests run a real single-node Slurm (munge, slurmdbd on MariaDB)
+if [ "$(id -u)" = 0 ]; then
+  scripts/slurm-cluster.sh install
+fi
+
 if ! command -v node >/dev/null 2>&1; then
   echo "node (>= 20) is required but not installed; install Node.js 20 and run this script again" >&2
   exit 1

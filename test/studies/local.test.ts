@@ -25,33 +25,10 @@ import { reindexStudy, storePath, StudyStore } from '../../src/experiments/store
 import { checkpointValues, sameBits } from '../search/helpers.js';
 import { childEnv } from '../helpers/threads.js';
 import { tempDir } from '../helpers/tmp.js';
+import { tinyStudy } from './helpers.js';
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 const ENV = childEnv({ RDARTS_PLAIN_PROGRESS: '1', RDARTS_BUSY_WARNING: '0' });
-
-const SYN = 'synthetic: { n: 64, channels: 3, size: 8, numClasses: 4 }';
-export function tinyStudy(name: string, extraBenchmark = ''): string {
-  return [
-    `name: ${name}`,
-    'benchmarks:',
-    '  - { space: s3, dataset: synthetic }',
-    extraBenchmark,
-    'methods: [darts]',
-    'seeds: [1, 2]',
-    'resources: { cpus: 1, mem: 1G, time: "00:10:00" }',
-    'phases:',
-    '  search:',
-    `    config: { ${SYN}, epochs: 3, layers: 3, channels: 2, batchSize: 8, stepsPerEpoch: 3, evalBatches: 1, hessian: { every: 1, lanczosIterations: 4, topK: 1 }, analysis: { discretization: "off" } }`,
-    '  select:',
-    '    config: { synthetic: { n: 64, testN: 16, channels: 3, size: 8, numClasses: 4 }, layers: 3, channels: 2, batchSize: 8, stepsPerEpoch: 2, evalBatches: 1, auxiliary: false }',
-    '    shortEpochs: 1',
-    '    epochs: 1',
-    '  train: {}',
-    '',
-  ]
-    .filter((l) => l !== '')
-    .join('\n');
-}
 
 function cli(args: string[], cwd?: string): { child: ReturnType<typeof spawn>; out: () => string; done: Promise<number | null> } {
   const child = spawn(process.execPath, [CLI, ...args], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });

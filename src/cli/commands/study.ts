@@ -13,6 +13,7 @@ import { runStudyLocal, type StudyEvent } from '../../experiments/study/local.js
 import { studyStatus, summarize } from '../../experiments/study/state.js';
 import { studyTable } from '../../experiments/study/table.js';
 import { reindexStudy } from '../../experiments/store.js';
+import { cancelStudySlurm, readSlurmRecord, runSlurmTask, slurmJobStates, submitStudySlurm, waitSlurm } from '../../experiments/study/slurm.js';
 import { tableToCsv, tableToJson, tableToMarkdown } from '../../analysis/table.js';
 import { integer, number } from './search.js';
 
@@ -72,7 +73,7 @@ function studyEventPrinter(quiet: boolean): (e: StudyEvent) => void {
 }
 
 export function register(program: Command): void {
-  const study = program.command('study').description('declarative studies: the paper\'s experiments as job graphs, run on a local worker pool (plan, run, status, table, reindex)');
+  const study = program.command('study').description('declarative studies: the paper\'s experiments as job graphs, run on a local worker pool or Slurm (plan, run, status, cancel, table, reindex)');
 
   study
     .command('plan')
@@ -103,12 +104,27 @@ export function register(program: Command): void {
     .option('--workers <n>', 'local: worker processes (each gets cores/n threads; default 1)', integer('--workers'))
     .option('--retries <n>', 'further attempts of a job that dies (default 2)', integer('--retries'))
     .option('--quiet', 'no progress lines')
-    .action(async (target: string, f: { out?: string; executor: string; workers?: number; retries?: number; quiet?: boolean }) => {
-      if (f.executor === 'slurm') throw new ConfigError('the slurm executor is not implemented yet', 'use --executor local; docs/studies.md says what is planned');
+    .option('--wait', 'slurm: wait until the study\'s jobs have left the queue')
+    .option('--partition <p>', 'slurm: partition')
+    .option('--signal-seconds <s>', 'slurm: requeue this many seconds before the time limit (default 120)', integer('--signal-seconds'))
+    .action(async (target: string, f: { out?: string; executor: string; workers?: number; retries?: number; quiet?: boolean; wait?: boolean; partition?: string; signalSeconds?: number }) => {
       const s = readStudy(target);
       const isDir = existsSync(target) && statSync(target).isDirectory();
       const dir = resolve(isDir ? target : (f.out ?? `runs/study-${s.study.name}`));
       if (isDir && f.out && resolve(f.out) !== dir) throw new ConfigError('--out given with a study folder', 'pass either the study file with --out, or the study folder alone');
+      if (f.executor === 'slurm') {
+        const rec = submitStudySlurm(dir, s, { ...(f.signalSeconds !== undefined ? { signalSeconds: f.signalSeconds } : {}), ...(f.partition ? { partition: f.partition } : {}) });
+        for (const a of rec.arrays) process.stdout.write(`${a.phase}: Slurm array ${a.id} (${a.tasks.length} tasks)\n`);
+        if (!rec.arrays.length) process.stdout.write('nothing to submit: every job has finished\n');
+        if (f.wait) {
+          await waitSlurm(dir);
+          const st = studyStatus(dir, s.graph);
+          const bad = st.filter((x) => x.state !== 'finished');
+          process.stdout.write(`study ${s.study.name}: ${st.length - bad.length} finished, ${bad.length} not (${dir})\n`);
+          if (bad.length) process.exitCode = 1;
+        }
+        return;
+      }
       const r = await runStudyLocal(dir, s, { ...(f.workers ? { workers: f.workers } : {}), ...(f.retries !== undefined ? { retries: f.retries } : {}), onEvent: studyEventPrinter(f.quiet ?? false) });
       process.stdout.write(`study ${s.study.name}: ${r.finished.length} finished, ${r.failed.length} failed, ${r.blocked.length} blocked (${dir})\n`);
       if (r.failed.length || r.blocked.length) process.exitCode = 1;
@@ -122,8 +138,9 @@ export function register(program: Command): void {
     .action((dir: string, f: { json?: boolean }) => {
       const s = readStudy(dir);
       const st = studyStatus(resolve(dir), s.graph);
+      const slurm = readSlurmRecord(resolve(dir)).arrays.length ? slurmJobStates(resolve(dir)) : null;
       if (f.json) {
-        process.stdout.write(JSON.stringify({ study: s.study.name, phases: summarize(st), jobs: st }) + '\n');
+        process.stdout.write(JSON.stringify({ study: s.study.name, phases: summarize(st), jobs: st.map((j) => ({ ...j, ...(slurm ? { slurm: slurm.get(j.id) ?? null } : {}) })) }) + '\n');
         return;
       }
       const sum = summarize(st);
@@ -134,6 +151,11 @@ export function register(program: Command): void {
         if (!n) continue;
         lines.push(`  ${ph.padEnd(7)} ${n} jobs: ` + Object.entries(c).filter(([, v]) => v > 0).map(([k, v]) => `${v} ${k}`).join(', '));
       }
+      if (slurm) {
+        const counts = new Map<string, number>();
+        for (const v of slurm.values()) counts.set(v, (counts.get(v) ?? 0) + 1);
+        lines.push(`  slurm: ${[...counts].map(([k, v]) => `${v} ${k}`).join(', ')}`);
+      }
       for (const j of st.filter((x) => x.state === 'running' || x.state === 'partial')) {
         lines.push(`  ${j.state} ${j.id}${j.progress ? `: epoch ${j.progress.done}/${j.progress.total ?? '?'}` : ''}`);
       }
@@ -142,6 +164,25 @@ export function register(program: Command): void {
         if (j.logTail) lines.push(...j.logTail.split('\n').map((l) => '      ' + l));
       }
       process.stdout.write(lines.join('\n') + '\n');
+    });
+
+  study
+    .command('cancel')
+    .description('scancel exactly the study\'s Slurm jobs')
+    .argument('<dir>', 'study folder')
+    .action((dir: string) => {
+      const ids = cancelStudySlurm(resolve(dir));
+      process.stdout.write(ids.length ? `cancelled Slurm arrays ${ids.join(', ')}\n` : 'no Slurm jobs recorded for this study\n');
+    });
+
+  study
+    .command('job', { hidden: true })
+    .description('run one task of a Slurm array (used by the slurm executor)')
+    .argument('<dir>', 'study folder')
+    .requiredOption('--tasks <file>', 'task list (relative to the study folder)')
+    .requiredOption('--index <i>', 'task index', integer('--index'))
+    .action(async (dir: string, f: { tasks: string; index: number }) => {
+      process.exitCode = await runSlurmTask(dir, readStudy(dir), f.tasks, f.index);
     });
 
   study
