@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { spawnSync } from 'node:child_process';
 import {
   busyNote,
@@ -138,7 +138,7 @@ test('a process pinned to one CPU runs one intra-op thread; the OpenMP default i
 });
 
 test('the cgroup quota reader: the tightest cpu.max along the v2 path, or the v1 cfs files', () => {
-  const root = mkdtempSync(join(tmpdir(), 'rdarts-cgroup-'));
+  const root = makeTempDir('cgroup');
   try {
     const put = (rel: string, text: string): void => {
       mkdirSync(join(root, rel, '..'), { recursive: true });
@@ -158,7 +158,7 @@ test('the cgroup quota reader: the tightest cpu.max along the v2 path, or the v1
     put('v1/cpu/docker/abc/cpu.cfs_period_us', '100000\n');
     assert.equal(readCgroupQuota(join(root, 'v1'), '2:cpu,cpuacct:/docker/abc\n0::/\n'), 1);
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    removeDir(root);
   }
 });
 
