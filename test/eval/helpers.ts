@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 export { tempDir } from '../helpers/tmp.js';
+import { childEnv } from '../helpers/threads.js';
 import { listCheckpoints, loadCheckpoint } from '../../src/experiments/checkpoint.js';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +14,7 @@ import { getPublishedGenotype, genotypeToJSON, type Genotype } from '../../src/n
 import type { DeepPartial } from '../../src/search/config.js';
 
 export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
-export const ENV = { ...process.env, RDARTS_THREADS: '1', RDARTS_PLAIN_PROGRESS: '1' };
+export const ENV = childEnv({ RDARTS_PLAIN_PROGRESS: '1' });
 
 /** 64 synthetic 8×8 RGB training images (4 classes), 32 test images; batches of 16 → 4 steps per epoch. */
 export const TINY_YAML = ['synthetic: { n: 64, testN: 32, channels: 3, size: 8, numClasses: 4 }', 'cutoutLength: 4', ''].join('\n');
