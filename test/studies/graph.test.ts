@@ -13,6 +13,7 @@ import { expandStudy, topoOrder } from '../../src/experiments/study/graph.js';
 import { validateStudy } from '../../src/experiments/study/schema.js';
 import { estimateCost, secondsPerStep, MEASURED_STEP_TIMES } from '../../src/experiments/study/cost.js';
 import { ConfigError } from '../../src/errors.js';
+import { eigenBandSpec, reportSpecs, type SearchRecord } from '../../src/experiments/study/report.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -101,4 +102,20 @@ test('the cost model reproduces the measured step times at their shapes and scal
   // data locations are made absolute against the given base
   const p = parseStudy('name: x\nbenchmarks: [{ space: s1, dataset: cifar10, dataDir: data }]\nmethods: [darts]\nseeds: [1]\nphases: { search: {} }\n', 'x.yaml', '/base');
   assert.equal(p.study.benchmarks[0]!.dataDir, '/base/data');
+});
+
+test('report figures from plain records: λ_max band per benchmark, error and λ_max vs the grid value, λ_max vs test error', () => {
+  const rec = (job: string, method: string, seed: number, grid: SearchRecord['grid'], ev: number[], testError: number | null): SearchRecord => ({ job, benchmark: 'b', method, seed, grid, eigen: ev.map((maxEigenvalue, epoch) => ({ epoch, maxEigenvalue })), testError });
+  const recs = [
+    rec('a', 'darts', 1, null, [0.1, 0.2, 0.4], 0.1),
+    rec('b', 'darts', 2, null, [0.1, 0.3, 0.6], 0.2),
+    rec('c', 'rdarts-l2', 1, { parameter: 'weightDecay', value: 3e-4 }, [0.1, 0.2], 0.12),
+    rec('d', 'rdarts-l2', 1, { parameter: 'weightDecay', value: 8.1e-3 }, [0.1, 0.1], 0.08),
+  ];
+  const specs = reportSpecs(recs);
+  assert.deepEqual(specs.map((s) => s.title), ['λ_max trajectories, b (Figure 3 style)', 'test error vs L2 (Figures 6–8)', 'final λ_max vs L2 (Figures 6–8)', 'final λ_max vs test error of the trained cell (Figure 4 style)']);
+  const band = eigenBandSpec('b', recs) as unknown as { data: { values: Array<{ method: string; epoch: number; mean: number; lo: number; hi: number; n: number }> } };
+  const e2 = band.data.values.find((v) => v.epoch === 2)!;
+  assert.deepEqual([e2.method, e2.n, e2.mean], ['darts', 2, 0.5]);
+  assert.ok(Math.abs(e2.hi - e2.mean - Math.SQRT1_2 * 0.2) < 1e-12); // sample std of {0.4, 0.6}
 });

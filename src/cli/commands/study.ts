@@ -3,7 +3,7 @@
  * (experiments/study/, docs/studies.md).
  */
 import { Command, Option } from 'commander';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { ConfigError } from '../../errors.js';
 import { readStudy, type LoadedStudy } from '../../experiments/study/file.js';
@@ -13,6 +13,8 @@ import { runStudyLocal, type StudyEvent } from '../../experiments/study/local.js
 import { studyStatus, summarize } from '../../experiments/study/state.js';
 import { studyTable } from '../../experiments/study/table.js';
 import { reindexStudy } from '../../experiments/store.js';
+import { buildStudyReport } from '../../experiments/study/report.js';
+import { writeFileAtomic } from '../../util/fs.js';
 import { cancelStudySlurm, readSlurmRecord, runSlurmTask, slurmJobStates, submitStudySlurm, waitSlurm } from '../../experiments/study/slurm.js';
 import { tableToCsv, tableToJson, tableToMarkdown } from '../../analysis/table.js';
 import { integer, number } from './search.js';
@@ -193,6 +195,19 @@ export function register(program: Command): void {
       const s = readStudy(dir);
       const path = reindexStudy(resolve(dir), s);
       process.stdout.write(`rebuilt ${path} from ${s.graph.jobs.length} job folders\n`);
+    });
+
+  study
+    .command('report')
+    .description('one HTML page: the table and the cross-run figures (λ_max mean ± std per space, error and λ_max vs L2 / drop path, λ_max vs test error)')
+    .argument('<dir>', 'study folder')
+    .option('--out <file>', 'the page (default DIR/report.html)')
+    .action(async (dir: string, f: { out?: string }) => {
+      const s = readStudy(dir);
+      const r = await buildStudyReport(resolve(dir), s.graph);
+      const out = f.out ?? join(dir, 'report.html');
+      writeFileAtomic(out, r.html);
+      process.stdout.write(`wrote ${out} (${r.figures} figures${r.missing.length ? `, ${r.missing.length} evaluations missing` : ''})\n`);
     });
 
   study
