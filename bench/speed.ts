@@ -18,6 +18,7 @@
  *   node dist/bench/speed.js --reps 3 --rows b,hessian,eval-small
  *   node dist/bench/speed.js --quick                     # smoke test at tiny sizes (2 reps, 1 step, ≤ 8 HVPs; rows b, hessian, eval-small)
  *   node dist/bench/speed.js --quick --json out.json     # also write every measurement as JSON
+ *   node dist/bench/speed.js --quick --rows b --share-relu 0   # TS search rows with one ReLU per op (plain path)
  *
  * Row filters (--rows, comma-separated): a, b (both orders), a-first, b-second, …, hessian,
  * eval-c10, eval-small, search, eval. Exits non-zero if a child fails or a loss is not finite.
@@ -139,7 +140,7 @@ function posInt(m: Map<string, string>, k: string, def: number, min = 1): number
   return v;
 }
 
-function buildRows(quick: boolean, steps: number, warmup: number, threads: number): Row[] {
+function buildRows(quick: boolean, steps: number, warmup: number, threads: number, tsExtra: string[] = []): Row[] {
   const rows: Row[] = [];
   const search = quick
     ? { a: { layers: 3, C: 4, batch: 4 }, b: { layers: 3, C: 4, batch: 4 } }
@@ -153,7 +154,7 @@ function buildRows(quick: boolean, steps: number, warmup: number, threads: numbe
         id: `${cfg}-${order}`,
         label: `search (${cfg}) ${c.layers} cells C${c.C} B${c.batch} ${order}`,
         unit: { kind: 'time' },
-        ts: () => [process.execPath, [join(benchDir, 'search-steps.js'), '--child', ...common, '--channels', String(c.C)]],
+        ts: () => [process.execPath, [join(benchDir, 'search-steps.js'), '--child', ...common, '--channels', String(c.C), ...tsExtra]],
         py: () => ['/usr/bin/python3', [join(pyDir, 'search_steps.py'), ...common, '--C', String(c.C), '--threads', String(threads)]],
         read: (j) => ({ s: medianOf(j), maxrss_kb: j['maxrss_kb'] as number, extra: { step_s: j['step_s'], losses: j['losses'], params: j['params'] } }),
       });
@@ -201,7 +202,8 @@ function parent(m: Map<string, string>): number {
   const threads = getNumThreads();
   // in --quick mode configs (a) and (b) have the same tiny size, so (a) and eval-c10 are left out by default
   const filters = (m.get('rows') ?? (quick ? 'b,hessian,eval-small' : 'a,b,hessian,eval')).split(',').map((s) => s.trim());
-  const rows = buildRows(quick, steps, warmup, threads).filter((r) => rowSelected(r.id, filters));
+  const tsExtra = m.has('share-relu') ? ['--share-relu', m.get('share-relu')!] : [];
+  const rows = buildRows(quick, steps, warmup, threads, tsExtra).filter((r) => rowSelected(r.id, filters));
   if (rows.length === 0) throw new Error(`--rows '${m.get('rows')}' selects no row`);
 
   console.log(`command: node ${process.argv.slice(1).join(' ')}`);
