@@ -15,6 +15,7 @@ import type {
   AdaIgnoreLine,
   AdaRollbackLine,
   CollapseLine,
+  S5RegretLine,
   DartsEsGenotypeLine,
   DiscretizationLine,
   DivergedLine,
@@ -241,6 +242,21 @@ export const collapseLineSchema = z.looseObject({
   accGap: optNum,
 });
 
+/** S5 test regret against a ground-truth table (search/methods/s5-regret.ts). */
+export const s5RegretLineSchema = z.looseObject({
+  kind: z.literal('s5-regret'),
+  epoch: epochField,
+  iteration: iterField,
+  source: optString,
+  key: optString,
+  testError: optNum,
+  bestTestError: optNum,
+  regret: optNum,
+  rank: optInt.nullable(),
+  complete: z.boolean().optional(),
+  oneShotValidError: optNum,
+});
+
 /** The schemas of each kind (DARTS-ADA's 'ada' lines: rollback and ignore). */
 export const METRICS_LINE_SCHEMAS = {
   epoch: [epochLineSchema],
@@ -253,6 +269,7 @@ export const METRICS_LINE_SCHEMAS = {
   'rsws-selection': [rswsSelectionLineSchema],
   discretization: [discretizationLineSchema],
   collapse: [collapseLineSchema],
+  's5-regret': [s5RegretLineSchema],
 } as const satisfies Record<MetricsKind, readonly z.ZodType[]>;
 
 export function isMetricsKind(kind: string): kind is MetricsKind {
@@ -316,6 +333,7 @@ const writtenFitsRead: {
   rswsSelection: Fits<RswsSelectionLine, typeof rswsSelectionLineSchema>;
   discretization: Fits<DiscretizationLine, typeof discretizationLineSchema>;
   collapse: Fits<CollapseLine, typeof collapseLineSchema>;
+  s5Regret: Fits<S5RegretLine, typeof s5RegretLineSchema>;
   genotype: Fits<GenotypeLine, typeof genotypeLineSchema>;
   result: Fits<SearchResultRecord, typeof resultSchema>;
 } = {
@@ -330,6 +348,7 @@ const writtenFitsRead: {
   rswsSelection: true,
   discretization: true,
   collapse: true,
+  s5Regret: true,
   genotype: true,
   result: true,
 };

@@ -25,6 +25,7 @@ import {
   RUN_FILES,
   adaRollbackLineSchema,
   collapseLineSchema,
+  s5RegretLineSchema,
   discretizationLineSchema,
   earlyStopLineSchema,
   epochLineSchema,
@@ -45,6 +46,7 @@ import type {
   CellAlphas,
   CollapseRecord,
   DiscretizationRecord,
+  S5RegretRecord,
   EarlyStopEvent,
   EigenvalueRecord,
   EpochRecord,
@@ -53,7 +55,7 @@ import type {
   RunResult,
   SplitMetrics,
 } from '../analysis/report/records.js';
-export type { AdaRollbackRecord, CellAlphas, CollapseRecord, DiscretizationRecord, EarlyStopEvent, EigenvalueRecord, EpochRecord, GenotypeRecord, Run, RunResult, SplitMetrics };
+export type { AdaRollbackRecord, CellAlphas, CollapseRecord, S5RegretRecord, DiscretizationRecord, EarlyStopEvent, EigenvalueRecord, EpochRecord, GenotypeRecord, Run, RunResult, SplitMetrics };
 
 const RUN_HINT = 'a run folder holds config.json, metrics.jsonl and genotypes.jsonl as written by `rdarts search`; fix or remove the offending line, or re-run the search';
 
@@ -96,10 +98,11 @@ interface MetricsPart {
   adaEvents: AdaRollbackRecord[];
   discretizations: DiscretizationRecord[];
   collapses: CollapseRecord[];
+  regrets: S5RegretRecord[];
 }
 
 function parseMetrics(path: string, warnings: string[]): MetricsPart {
-  const part: MetricsPart = { epochs: [], hessians: [], earlyStops: [], adaEvents: [], discretizations: [], collapses: [] };
+  const part: MetricsPart = { epochs: [], hessians: [], earlyStops: [], adaEvents: [], discretizations: [], collapses: [], regrets: [] };
   const unknownKinds = new Map<string, number>();
   let rollbacks = 0;
   for (const { line, value } of readJsonLines(path, warnings)) {
@@ -182,6 +185,11 @@ function parseMetrics(path: string, warnings: string[]): MetricsPart {
           accGap: o.accGap ?? null,
           line,
         });
+        break;
+      }
+      case 's5-regret': {
+        const o = parse(s5RegretLineSchema);
+        part.regrets.push({ epoch: o.epoch, iteration: o.iteration ?? rollbacks, source: o.source ?? null, key: o.key ?? null, regret: o.regret ?? null, testError: o.testError ?? null, oneShotValidError: o.oneShotValidError ?? null, line });
         break;
       }
       default:

@@ -10,7 +10,13 @@ import { RUN_FILES } from './run-format.js';
 import { RunFolderRecorder } from './run-recorder.js';
 import { ConfigError, CheckpointError } from '../errors.js';
 import { validateConfig, type SearchConfig } from '../search/config.js';
-import { buildPlugins } from '../search/methods/index.js';
+import { buildPlugins, type PluginInputs } from '../search/methods/index.js';
+import { readTruthFile } from './s5-truth.js';
+
+/** What the plug-ins need from files the configuration names: the S5 ground-truth table. */
+function pluginInputs(cfg: SearchConfig): PluginInputs {
+  return cfg.s5Truth ? { s5Truth: readTruthFile(cfg.s5Truth) } : {};
+}
 import { SearchTrainer, type SearchEvent, type SearchResult } from '../search/trainer.js';
 import { isGridMethod } from './grid-plan.js';
 import { withRunLock } from './lock.js';
@@ -52,7 +58,7 @@ async function startSearch(cfg: SearchConfig, o: RunOptions): Promise<SearchResu
   }
   const data = o.data ?? (await loadSearchData(cfg));
   const recorder = runDir ? new RunFolderRecorder(runDir) : null;
-  const trainer = new SearchTrainer(cfg, { train: data }, { plugins: buildPlugins(cfg), recorder, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
+  const trainer = new SearchTrainer(cfg, { train: data }, { plugins: buildPlugins(cfg, pluginInputs(cfg)), recorder, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
   try {
     runDir?.writeConfig(trainer.describe());
     return await trainer.run();
@@ -78,7 +84,7 @@ async function continueSearch(dir: string, o: Omit<RunOptions, 'out'>): Promise<
     throw new CheckpointError(`${runDir.path} has finished (${RUN_FILES.result}) and holds no checkpoint to continue from`);
   }
   const data = o.data ?? (await loadSearchData(cfg));
-  const trainer = new SearchTrainer(cfg, { train: data }, { plugins: buildPlugins(cfg), recorder, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
+  const trainer = new SearchTrainer(cfg, { train: data }, { plugins: buildPlugins(cfg, pluginInputs(cfg)), recorder, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
   try {
     const fp = trainer.describe().dataFingerprint;
     if (dataFingerprint && fp !== dataFingerprint) {

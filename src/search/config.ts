@@ -28,6 +28,7 @@
  * | sdarts.epsilon | 0.3 | SmoothDARTS train_search.py --epsilon_alpha default 0.3 (the maximum of the ramp) |
  * | sdarts.epsilonStart | 0.03 | SmoothDARTS train_search.py: ε(e) = 0.03 + (ε − 0.03)·e/epochs; confopt's SDARTSPerturbator default ε = 0.03 |
  * | sdarts.steps / randomStart | 7 / true | SmoothDARTS attacker/perturb.py Linf_PGD_alpha(steps=7, random_start=True), step size 2ε/steps; confopt the same |
+ * | s5Truth | null | path of an S5 ground-truth table (docs/s5.md); set: log the test regret each epoch (space s5 only) |
  * | collapseStop | null (off); e.g. 'skips:2' | DARTS+ (Liang et al. 2019, arXiv:1909.06035) stops at ≥ 2 skip connections in the normal cell |
  */
 import { z } from 'zod';
@@ -160,6 +161,8 @@ export const SearchConfigSchema = z
       })
       .strict()
       .default({ mode: 'off', epsilon: 0.3, epsilonStart: 0.03, steps: 7, randomStart: true }),
+    /** S5 ground-truth table (JSON or CSV, docs/s5.md): log the test regret of the derived genotype every epoch */
+    s5Truth: z.string().min(1).nullable().default(null),
     collapseStop: z
       .string()
       .regex(/^skips:[1-9]\d*(:[1-9]\d*)?$/, "must be 'skips:K' or 'skips:K:P' (positive integers), e.g. 'skips:2'")
@@ -210,6 +213,7 @@ export const DEFAULT_CONFIG: SearchConfig = {
   rsws: { steps: null, samples: 1000, scoreBatches: 10, topK: 10 },
   analysis: { discretization: 'end', collapse: 'auto' },
   sdarts: { mode: 'off', epsilon: 0.3, epsilonStart: 0.03, steps: 7, randomStart: true },
+  s5Truth: null,
   collapseStop: null,
   device: 'cpu',
   keepCheckpoints: 2,
@@ -248,6 +252,7 @@ export function validateConfig(raw: unknown, source = 'config'): SearchConfig {
     const c = r.data;
     if (c.lrMin > c.lr) throw new ConfigError(`${source}: lrMin (${c.lrMin}) is larger than lr (${c.lr})`, 'lrMin is the end of the cosine schedule; it must not exceed lr');
     if (c.sdarts.mode !== 'off' && c.method === 'rs-ws') throw new ConfigError(`${source}: sdarts.mode '${c.sdarts.mode}' does not apply to rs-ws`, 'SDARTS perturbs softmax(α) in the weight step; rs-ws samples one-hot architectures instead. Use --method darts, darts-es or darts-ada');
+    if (c.s5Truth !== null && (c.spaceFile !== null || c.space.trim().toLowerCase() !== 's5')) throw new ConfigError(`${source}: s5Truth is set but the space is ${c.spaceFile ?? c.space}`, 'a ground-truth table belongs to the S5 space: use --space s5, or drop --s5-truth');
     if (c.rsws.topK > c.rsws.samples) throw new ConfigError(`${source}: rsws.topK (${c.rsws.topK}) exceeds rsws.samples (${c.rsws.samples})`);
     return c;
   }

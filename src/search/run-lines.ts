@@ -153,6 +153,23 @@ export type CollapseLine = LineBase & {
   accGap: number | null;
 };
 
+/** S5: the test regret of a genotype against the ground-truth table (search/methods/s5-regret.ts). */
+export type S5RegretLine = LineBase & {
+  kind: 's5-regret';
+  /** 'derived' = this epoch's genotype; 'selected' = RS-ws's final choice */
+  source: 'derived' | 'selected';
+  /** the genotype's key in the table (null when the table lacks it) */
+  key: string | null;
+  testError: number | null;
+  bestTestError: number | null;
+  regret: number | null;
+  rank: number | null;
+  /** the table holds all 81 genotypes */
+  complete: boolean;
+  /** 1 − validation accuracy of the supernet with softmax(α) */
+  oneShotValidError: number | null;
+};
+
 /** Every line of metrics.jsonl. */
 export type MetricsLine =
   | EpochLine
@@ -165,7 +182,8 @@ export type MetricsLine =
   | DivergedLine
   | RswsSelectionLine
   | DiscretizationLine
-  | CollapseLine;
+  | CollapseLine
+  | S5RegretLine;
 
 export type MetricsKind = MetricsLine['kind'];
 

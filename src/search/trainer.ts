@@ -347,7 +347,7 @@ export class SearchTrainer {
     for (const p of this.plugins) {
       const out = await p.onSearchEnd?.(endCtx);
       if (!out) continue;
-      if (out.genotype) genotype = out.genotype;
+      if (out.genotype) genotype = endCtx.genotype = out.genotype;
       if (out.result) Object.assign(details, out.result);
     }
     const result: SearchResult = {

@@ -73,14 +73,16 @@ test('gene positions, node sources and strides', () => {
   assert.ok(Array.from({ length: 14 }, (_, e) => edgeStride(e, false)).every((x) => x === 1));
 });
 
-test('registry: names, case-insensitive, s5 refused with a note', () => {
+test('registry: names, case-insensitive; s5 is the paper\'s toy space (issue 11), apart from the list', () => {
   assert.deepEqual(listSpaces(), ['darts', 's1', 's2', 's3', 's4']);
   assert.equal(getSpace('S1').name, 's1');
   assert.equal(getSpace(' Darts ').name, 'darts');
   assert.equal(getSpace('s5-code').name, 'darts');
   assert.ok(hasSpace('S4'));
-  assert.ok(!hasSpace('s5'));
-  assert.throws(() => getSpace('s5'), (e: unknown) => e instanceof ConfigError && /toy space/.test(e.message) && /darts/.test(e.hint ?? ''));
+  // issue 11: S5 is now provided (docs/s5.md) — it used to be refused as 'not provided'
+  assert.ok(hasSpace('s5'));
+  assert.equal(getSpace('S5').name, 's5');
+  assert.equal(getSpace('s5').steps, 1);
   assert.throws(() => getSpace('s9'), (e: unknown) => e instanceof ConfigError && /known spaces: darts, s1, s2, s3, s4/.test(e.message));
   // Copies: mutating one does not change the registry.
   const a = getSpace('s2');

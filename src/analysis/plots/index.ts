@@ -19,3 +19,4 @@ export * from './alphas.js';
 export * from './genotypes.js';
 export * from './scatter.js';
 export * from './collapse.js';
+export * from './s5.js';

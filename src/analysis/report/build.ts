@@ -10,6 +10,7 @@ import {
   accuracyCurvesSpec,
   alphaHeatmapSpec,
   collapseSpec,
+  s5RegretSpec,
   correlationScatterSpec,
   decisionMarks,
   eigenvalueTrajectorySpec,
@@ -116,13 +117,15 @@ function epochTable(run: Run): string {
   const hasDrop = run.discretizations.length > 0;
   const col = new Map(run.collapses.map((c) => [key(c.epoch, c.iteration), c]));
   const hasCol = run.collapses.length > 0;
+  const regretAt = new Map(run.regrets.map((r) => [key(r.epoch, r.iteration), r.regret]));
+  const hasRegret = run.regrets.length > 0;
   const r3 = (v: number | null | undefined) => (v === null || v === undefined ? null : +v.toFixed(3));
   const colCells = (epoch: number, it: number): Cell[] => {
     const c = col.get(key(epoch, it));
     return [r3(c?.paramFreeMass.normal), r3(c?.paramFreeMass.reduce), c?.skips.normal ?? null, r3(c?.entropy.normal), c?.churn && c.churn.normal !== null && c.churn.reduce !== null ? c.churn.normal + c.churn.reduce : null, c?.accGap === null || c?.accGap === undefined ? null : pct(c.accGap)];
   };
   const colHeaders = ['param-free mass N', 'param-free mass R', 'skips N', 'α entropy N', 'churn', 'train−valid acc %'];
-  const headers = ['epoch', ...(multi ? ['ADA it'] : []), 'lr', 'L2', 'drop path', 'train loss', 'train acc %', 'valid loss', 'valid acc %', 'λ_max', ...(hasDrop ? ['disc. drop'] : []), ...(hasCol ? colHeaders : []), 'seconds'];
+  const headers = ['epoch', ...(multi ? ['ADA it'] : []), 'lr', 'L2', 'drop path', 'train loss', 'train acc %', 'valid loss', 'valid acc %', 'λ_max', ...(hasDrop ? ['disc. drop'] : []), ...(hasCol ? colHeaders : []), ...(hasRegret ? ['S5 regret %'] : []), 'seconds'];
   const rows: Cell[][] = run.epochs.map((e) => [
     e.epoch,
     ...(multi ? [e.iteration] : []),
@@ -136,6 +139,7 @@ function epochTable(run: Run): string {
     lam.get(key(e.epoch, e.iteration)),
     ...(hasDrop ? [drop.get(key(e.epoch, e.iteration))] : []),
     ...(hasCol ? colCells(e.epoch, e.iteration) : []),
+    ...(hasRegret ? [pct(regretAt.get(key(e.epoch, e.iteration)))] : []),
     e.seconds === null ? null : +e.seconds.toFixed(1),
   ]);
   const note = multi ? '<p class="note">Rows in grey italics were discarded by a DARTS-ADA rollback.</p>' : '';
@@ -184,6 +188,7 @@ export async function renderReport(run: Run, opts: RenderReportOptions = {}): Pr
   // Eigenvalues
   const marks = decisionMarks(run.earlyStops, rbs);
   const eig = add(run.hessians.length ? await plot('eigenvalues.svg', eigenvalueTrajectorySpec(eigenPoints(run), rbs, marks)) : null);
+  const regretFig = add(run.regrets.some((r) => r.source !== 'selected') ? await plot('s5-regret.svg', s5RegretSpec(run.regrets.map((r) => ({ epoch: r.epoch, regret: r.regret, oneShotValidError: r.oneShotValidError })), String(run.config.method ?? 'this run'))) : null);
   const collapse = add(run.collapses.length ? await plot('collapse.svg', collapseSpec(collapsePoints(run), rbs, eigenPoints(run))) : null);
   const spectra = pickSpectra(run);
   const spectrum = add(spectra.length ? await plot('spectrum.svg', spectrumSpec(spectra)) : null);
@@ -236,7 +241,7 @@ export async function renderReport(run: Run, opts: RenderReportOptions = {}): Pr
     section(
       'eigenvalues',
       'Curvature: dominant eigenvalue and spectrum',
-      `${figureHtml(eig, 'eigenvalues', 'No Hessian measurements in metrics.jsonl.')}\n${eventsList(run)}${collapse ? `\n${figureHtml(collapse, 'collapse', '')}` : ''}\n${figureHtml(spectrum, 'spectrum', 'No eigenvalue lists (top-k spectra) were logged.')}${disc ? `\n${figureHtml(disc, 'discretization', '')}` : ''}`,
+      `${figureHtml(eig, 'eigenvalues', 'No Hessian measurements in metrics.jsonl.')}\n${eventsList(run)}${collapse ? `\n${figureHtml(collapse, 'collapse', '')}` : ''}${regretFig ? `\n${figureHtml(regretFig, 's5-regret', '')}` : ''}\n${figureHtml(spectrum, 'spectrum', 'No eigenvalue lists (top-k spectra) were logged.')}${disc ? `\n${figureHtml(disc, 'discretization', '')}` : ''}`,
     ),
     section(
       'alphas',

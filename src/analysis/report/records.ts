@@ -91,6 +91,18 @@ export interface CollapseRecord {
   line: number;
 }
 
+/** One `s5-regret` line of metrics.jsonl. */
+export interface S5RegretRecord {
+  epoch: number;
+  iteration: number;
+  source: string | null;
+  key: string | null;
+  regret: number | null;
+  testError: number | null;
+  oneShotValidError: number | null;
+  line: number;
+}
+
 export interface CellAlphas {
   /** Softmax weights, one row per edge. */
   weights: number[][];
@@ -131,6 +143,8 @@ export interface Run {
   discretizations: DiscretizationRecord[];
   /** the collapse monitor's lines (empty for runs without it) */
   collapses: CollapseRecord[];
+  /** S5 test regret lines (runs given a ground-truth table) */
+  regrets: S5RegretRecord[];
   genotypes: GenotypeRecord[];
   result: RunResult | null;
   /** Things skipped or assumed while reading (unknown kinds, a partial last line, a missing optional file). */

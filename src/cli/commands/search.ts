@@ -58,6 +58,7 @@ export interface SearchFlags {
   collapseStop?: string;
   sdarts?: string;
   sdartsEpsilon?: number;
+  s5Truth?: string;
   device?: string;
   out?: string;
   resume?: string;
@@ -104,6 +105,7 @@ export function addSearchOptions(cmd: Command, d: SearchConfig = DEFAULT_CONFIG)
     .addOption(new Option('--collapse-monitor <when>', `log the collapse indicators each epoch; auto = when λ_max is measured (default ${d.analysis.collapse})`).choices(['auto', 'on', 'off']))
     .addOption(new Option('--sdarts <mode>', 'SDARTS: rs = random smoothing, adv = adversarial (PGD) perturbation of the weight step\'s edge weights (docs/sdarts.md); with darts, darts-es, darts-ada').choices(['off', 'rs', 'adv']))
     .option('--sdarts-epsilon <x>', `SDARTS: ε at the end of its linear ramp (default ${d.sdarts.epsilon}, from ${d.sdarts.epsilonStart})`, number('--sdarts-epsilon'))
+    .option('--s5-truth <file>', 'S5 ground-truth table (JSON or CSV, docs/s5.md): log the test regret of the derived genotype every epoch (--space s5)')
     .option('--collapse-stop <rule>', 'skip-count early stop, skips:K[:P]: stop (darts, darts-es) or roll back (darts-ada) when the normal cell has ≥ K skip connections (P epochs in a row), e.g. skips:2 as DARTS+')
     .option('--device <d>', `cpu, cuda or cuda:N (default ${d.device})`)
     .option('--json', 'print the result as JSON on stdout')
@@ -159,6 +161,8 @@ export function flagsToOverrides(f: SearchFlags): DeepPartial<SearchConfig> {
     o.analysis = { ...(f.discretization !== undefined ? { discretization: f.discretization } : {}), ...(f.collapseMonitor !== undefined ? { collapse: f.collapseMonitor } : {}) };
   }
   set('collapseStop', f.collapseStop);
+  set('s5Truth', f.s5Truth);
+  if (f.sdarts !== undefined || f.sdartsEpsilon !== undefined) o.sdarts = { ...(f.sdarts !== undefined ? { mode: f.sdarts } : {}), ...(f.sdartsEpsilon !== undefined ? { epsilon: f.sdartsEpsilon } : {}) };
   return o as DeepPartial<SearchConfig>;
 }
   if (f.sdarts !== undefined || f.sdartsEpsilon !== undefined) o.sdarts = { ...(f.sdarts !== undefined ? { mode: f.sdarts } : {}), ...(f.sdartsEpsilon !== undefined ? { epsilon: f.sdartsEpsilon } : {}) };

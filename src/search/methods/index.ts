@@ -27,8 +27,16 @@ import { RsWsPlugin } from './rsws.js';
 import { CollapseMonitor } from './collapse-monitor.js';
 import { CollapseStopPlugin, parseCollapseStop } from './collapse-stop.js';
 import { SdartsPlugin } from './sdarts.js';
+import { S5RegretPlugin } from './s5-regret.js';
+import type { TruthTable } from '../../analysis/s5.js';
 
-export function buildPlugins(cfg: SearchConfig): SearchPlugin[] {
+/** Data some plug-ins need that the configuration only names (read by experiments/). */
+export interface PluginInputs {
+  /** the S5 ground-truth table of cfg.s5Truth */
+  s5Truth?: TruthTable | null;
+}
+
+export function buildPlugins(cfg: SearchConfig, inputs: PluginInputs = {}): SearchPlugin[] {
   const plugins: SearchPlugin[] = [new RegularizationSchedule(cfg.dropPath, cutoutOn(cfg))];
   const every = hessianEvery(cfg);
   if (every > 0 && cfg.method !== 'rs-ws') {
@@ -52,6 +60,7 @@ export function buildPlugins(cfg: SearchConfig): SearchPlugin[] {
     plugins.push(new SdartsPlugin({ mode: sdMode, epsilon: s.epsilon, epsilonStart: s.epsilonStart, steps: s.steps, randomStart: s.randomStart, seed: cfg.seed }));
   }
   if (collapseMonitorOn(cfg)) plugins.push(new CollapseMonitor());
+  if (inputs.s5Truth) plugins.push(new S5RegretPlugin(inputs.s5Truth, cfg.method !== 'rs-ws'));
   const es = cfg.earlyStop;
   const esOptions = { window: es.window, evFreq: every || 1, startEpoch: es.rule === 'code' ? es.startEpoch : 0, delta: es.delta, factor: es.factor, lastEpoch: cfg.epochs - 1, k: es.k, threshold: es.threshold };
   if (cfg.method === 'darts-es') plugins.push(new EarlyStopPlugin(es.rule, esOptions, 'stop'));
