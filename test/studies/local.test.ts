@@ -20,6 +20,7 @@ import { readStudy } from '../../src/experiments/study/file.js';
 import { runStudyLocal, type StudyEvent } from '../../src/experiments/study/local.js';
 import { studyStatus } from '../../src/experiments/study/state.js';
 import { studyTable } from '../../src/experiments/study/table.js';
+import { buildStudyReport } from '../../src/experiments/study/report.js';
 import { acquireRunLock, readLockHolder, RunLockedError } from '../../src/experiments/lock.js';
 import { reindexStudy, storePath, StudyStore } from '../../src/experiments/store.js';
 import { checkpointValues, sameBits } from '../search/helpers.js';
@@ -155,6 +156,12 @@ test('a job that keeps failing is marked failed with its log tail; its select is
     const { table, skipped } = studyTable(dir, readStudy(dir).graph);
     assert.equal(table.rows.length, 1);
     assert.deepEqual(skipped, ['select/broken/darts: not finished']);
+    // the report page: the table, the λ_max band of the finished benchmark, the missing cell named
+    const rep = await buildStudyReport(dir, readStudy(dir).graph);
+    assert.equal(rep.figures, 1);
+    assert.match(rep.html, /λ_max trajectories, s3-synthetic/);
+    assert.match(rep.html, /<svg/);
+    assert.match(rep.html, /Missing: select\/broken\/darts: not finished/);
   } finally {
     tmp.cleanup();
   }
