@@ -18,6 +18,7 @@ import { cancelStudySlurm, expandArrayIds, queuedTasks, readSlurmRecord, slurmJo
 import { studyStatus } from '../../src/experiments/study/state.js';
 import { studyTable } from '../../src/experiments/study/table.js';
 import { tableToJson } from '../../src/analysis/table.js';
+import { reindexStudy, StudyStore } from '../../src/experiments/store.js';
 import { tinyStudy } from './helpers.js';
 import { tempDir, type TempDir } from '../helpers/tmp.js';
 
@@ -71,6 +72,11 @@ test('the tiny study on real Slurm finishes every job and gives the same table a
   assert.equal(a.replaceAll(local, '<dir>'), b.replaceAll(slurm, '<dir>'));
   const sel = (d: string): unknown => JSON.parse(readFileSync(join(d, 'select/s3-synthetic/darts/result.json'), 'utf8')).selectedTestError;
   assert.equal(sel(slurm), sel(local));
+  // the store (rebuilt from the folders: no driver runs during a Slurm study) agrees with them
+  const store = new StudyStore(reindexStudy(slurm, s));
+  const ev = store.dump().evaluations as Array<{ job: string; test_error: number }>;
+  store.close();
+  assert.deepEqual(ev.map((e) => [e.job, e.test_error]), [['search/s3-synthetic/darts/s1', null], ['select/s3-synthetic/darts', sel(slurm)]]);
 });
 
 test('rdarts study cancel leaves no task of the study in squeue', { timeout: 120_000 }, async () => {
