@@ -4,6 +4,8 @@
  */
 import { totalmem } from 'node:os';
 import { planSearch, type SearchPlan } from '../experiments/plan.js';
+import { planTraining, type TrainingPlan } from '../experiments/plan-train.js';
+import type { EvalConfig } from '../search/eval-config.js';
 import { formatBytes, formatDuration, parseMemory } from '../experiments/plan-model.js';
 import { ConfigError } from '../errors.js';
 import type { SearchConfig } from '../search/config.js';
@@ -58,3 +60,33 @@ export function formatPlan(p: SearchPlan): string {
   return lines.join('\n') + '\n';
 }
 
+
+/** The training plan for `cfg` (rdarts train --plan / --batch-size auto). */
+export async function trainPlanFromFlags(cfg: EvalConfig, f: PlanFlags & { batchSize?: number | 'auto'; quiet?: boolean }): Promise<TrainingPlan> {
+  const auto = f.batchSize === 'auto';
+  let limit = memoryLimitOf(f);
+  if (auto && limit === null) limit = Math.floor(0.8 * totalmem());
+  return planTraining(cfg, {
+    memoryLimitBytes: limit,
+    auto,
+    ...(f.calibrationSteps !== undefined ? { steps: f.calibrationSteps } : {}),
+    ...(f.quiet ? {} : { onNote: (m: string) => process.stderr.write(`  ${m}\n`) }),
+  });
+}
+
+export function formatTrainPlan(p: TrainingPlan): string {
+  const c = p.config;
+  const k = p.calibration;
+  const s = p.shape;
+  const pl = p.plan;
+  return (
+    [
+      `plan: train on ${c.dataset}, ${c.layers} cells C${c.channels}${c.auxiliary ? ' + auxiliary head' : ''}, batch ${c.batchSize}${p.autoBatchSize !== null ? ' (auto)' : ''}, ${c.epochs} epochs, device ${c.device}`,
+      `calibration (${k.steps} steps at batch ${k.batchSize}, ${k.threads} threads): step ${k.stepS.toFixed(3)} s, evaluation ${k.evalBatchS.toFixed(3)} s/batch`,
+      `run: ${s.epochs} epochs × ${s.stepsPerEpoch} steps, ${s.evalPasses} evaluation passes of ${s.evalBatches} batches`,
+      `predicted step ${formatDuration(pl.stepS)} (${pl.imagesPerSecond.toFixed(1)} images/s), epoch ${formatDuration(pl.epochS)}, evaluation pass ${formatDuration(pl.evalPassS)}, total ${formatDuration(pl.totalS)}`,
+      `predicted peak memory ${formatBytes(pl.peakBytes)} (fixed ${formatBytes(pl.fixedBytes)} + ${formatBytes(pl.perSampleBytes)}/image × ${pl.batchSize})` +
+        (pl.memoryLimitBytes !== null ? `; limit ${formatBytes(pl.memoryLimitBytes)}: ${pl.fits ? 'fits' : 'DOES NOT FIT'}, largest batch that fits ${pl.maxBatchSize}` : ''),
+    ].join('\n') + '\n'
+  );
+}

@@ -203,3 +203,78 @@ export function formatDuration(s: number): string {
 }
 
 export const formatBytes = (b: number): string => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(0)} MiB`);
+
+// ------------------------------------------------------------------ training a found cell (rdarts train --plan)
+
+/** What a training calibration measured (seconds: medians). */
+export interface TrainCalibration {
+  device: string;
+  threads: number;
+  batchSize: number;
+  steps: number;
+  /** forward (+ auxiliary head) + backward + clip + SGD, s */
+  stepS: number;
+  /** one evaluation batch (eval mode, no grad), s */
+  evalBatchS: number;
+  rssFixedBytes: number;
+  rssPeakBytes: number;
+}
+
+export interface TrainShape {
+  batchSize: number;
+  epochs: number;
+  stepsPerEpoch: number;
+  /** batches per evaluation pass */
+  evalBatches: number;
+  /** epochs with an evaluation pass (every evalEvery-th and the last) */
+  evalPasses: number;
+}
+
+export interface TrainPlan {
+  batchSize: number;
+  stepS: number;
+  epochS: number;
+  evalPassS: number;
+  totalS: number;
+  imagesPerSecond: number;
+  peakBytes: number;
+  fixedBytes: number;
+  perSampleBytes: number;
+  maxBatchSize: number | null;
+  memoryLimitBytes: number | null;
+  fits: boolean | null;
+}
+
+/** Counts of a training: images that train and evaluate, batch size, epochs, stepsPerEpoch cap, evalEvery, evalBatches cap. */
+export function trainShape(o: { trainImages: number; evalImages: number; batchSize: number; epochs: number; stepsPerEpoch: number | null; evalEvery: number; evalBatches: number | null }): TrainShape {
+  const stepsPerEpoch = Math.min(Math.ceil(o.trainImages / o.batchSize), o.stepsPerEpoch ?? Infinity);
+  const evalBatches = Math.min(Math.ceil(o.evalImages / o.batchSize), o.evalBatches ?? Infinity);
+  let evalPasses = 0;
+  for (let e = 0; e < o.epochs; e++) if (e === o.epochs - 1 || (e + 1) % o.evalEvery === 0) evalPasses++;
+  return { batchSize: o.batchSize, epochs: o.epochs, stepsPerEpoch, evalBatches, evalPasses };
+}
+
+export function predictTraining(cal: TrainCalibration, shape: TrainShape, memoryLimitBytes: number | null = null): TrainPlan {
+  const scale = shape.batchSize / cal.batchSize;
+  const stepS = cal.stepS * scale;
+  const evalPassS = cal.evalBatchS * scale * shape.evalBatches;
+  const epochS = stepS * shape.stepsPerEpoch;
+  const totalS = epochS * shape.epochs + evalPassS * shape.evalPasses;
+  const fixedBytes = cal.rssFixedBytes;
+  const perSampleBytes = Math.max(0, cal.rssPeakBytes - cal.rssFixedBytes) / cal.batchSize;
+  const peakBytes = fixedBytes + perSampleBytes * shape.batchSize;
+  return {
+    batchSize: shape.batchSize,
+    stepS,
+    epochS,
+    evalPassS,
+    totalS,
+    imagesPerSecond: shape.batchSize / stepS,
+    peakBytes,
+    fixedBytes,
+    perSampleBytes,
+    maxBatchSize: memoryLimitBytes === null ? null : maxBatchSize(fixedBytes, perSampleBytes, memoryLimitBytes),
+    memoryLimitBytes,
+    fits: memoryLimitBytes === null ? null : peakBytes <= memoryLimitBytes,
+  };
+}

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_CONFIG, resolveConfig } from '../../src/search/config.js';
-import { adaMaxRollbacks, formatDuration, maxBatchSize, parseMemory, predict, runShape, type Calibration } from '../../src/experiments/plan-model.js';
+import { adaMaxRollbacks, formatDuration, maxBatchSize, parseMemory, predict, predictTraining, runShape, trainShape, type Calibration } from '../../src/experiments/plan-model.js';
 import { autoBatchSize } from '../../src/experiments/plan.js';
 import { childEnv } from '../helpers/threads.js';
 
@@ -110,4 +110,29 @@ test('plan: rdarts plan --json on synthetic data returns sane positive numbers',
   assert.equal(p.shape['hessianEpochs'], 3);
   assert.ok(p.calibration['archStepS']! > 0 && p.calibration['weightStepS']! > 0);
   assert.ok(p.plan['totalS']! >= p.plan['epochS']! * 3);
+});
+
+test('plan: training forecast arithmetic', () => {
+  const shape = trainShape({ trainImages: 1000, evalImages: 200, batchSize: 100, epochs: 10, stepsPerEpoch: null, evalEvery: 3, evalBatches: null });
+  assert.deepEqual(shape, { batchSize: 100, epochs: 10, stepsPerEpoch: 10, evalBatches: 2, evalPasses: 4 }); // epochs 2, 5, 8 and the last
+  const p = predictTraining({ device: 'cpu', threads: 2, batchSize: 50, steps: 3, stepS: 1, evalBatchS: 0.25, rssFixedBytes: 100 * MiB, rssPeakBytes: 150 * MiB }, shape, 300 * MiB);
+  assert.equal(p.stepS, 2);
+  assert.equal(p.imagesPerSecond, 50);
+  assert.equal(p.evalPassS, 1);
+  assert.equal(p.totalS, 10 * 10 * 2 + 4 * 1);
+  assert.equal(p.peakBytes, 200 * MiB);
+  assert.equal(p.maxBatchSize, 200);
+});
+
+test('plan: rdarts train --plan --json on synthetic data returns sane positive numbers', () => {
+  const r = spawnSync(
+    process.execPath,
+    [CLI, 'train', '--plan', '--genotype', 'DARTS_V2', '--dataset', 'synthetic', '--subset', '64', '--layers', '3', '--channels', '4', '--batch-size', '8', '--epochs', '2', '--calibration-steps', '1', '--memory-limit', '2G', '--json', '--quiet'],
+    { encoding: 'utf8', env: childEnv() },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const p = JSON.parse(r.stdout) as { plan: Record<string, number>; shape: Record<string, number> };
+  for (const k of ['stepS', 'epochS', 'totalS', 'evalPassS', 'peakBytes', 'imagesPerSecond']) assert.ok(p.plan[k]! > 0 && Number.isFinite(p.plan[k]), `${k} = ${p.plan[k]}`);
+  assert.equal(p.shape['stepsPerEpoch'], 8);
+  assert.ok(p.plan['maxBatchSize']! >= 1);
 });

@@ -165,7 +165,6 @@ export function flagsToOverrides(f: SearchFlags): DeepPartial<SearchConfig> {
   if (f.sdarts !== undefined || f.sdartsEpsilon !== undefined) o.sdarts = { ...(f.sdarts !== undefined ? { mode: f.sdarts } : {}), ...(f.sdartsEpsilon !== undefined ? { epsilon: f.sdartsEpsilon } : {}) };
   return o as DeepPartial<SearchConfig>;
 }
-  if (f.sdarts !== undefined || f.sdartsEpsilon !== undefined) o.sdarts = { ...(f.sdarts !== undefined ? { mode: f.sdarts } : {}), ...(f.sdartsEpsilon !== undefined ? { epsilon: f.sdartsEpsilon } : {}) };
 
 export function defaultOutDir(cfg: SearchConfig): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
@@ -215,9 +214,10 @@ export function register(program: Command): void {
     .option('--out <dir>', 'run folder (default runs/<method>-<space>-<dataset>-s<seed>-<time>)')
     .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint (its config.json is used; other flags are ignored)')
     .option('--plan', 'print what the run will cost (rdarts plan) and exit without searching')
-    .option('--memory-limit <size>', 'with --plan or --batch-size auto: memory limit, e.g. 8G (auto: default 80% of RAM)');
+    .option('--memory-limit <size>', 'with --plan or --batch-size auto: memory limit, e.g. 8G (auto: default 80% of RAM)')
+    .option('--calibration-steps <n>', 'with --plan or --batch-size auto: timed calibration steps (default 3)', integer('--calibration-steps'));
   addSearchOptions(cmd);
-  cmd.action(async (f: SearchFlags & { plan?: boolean; memoryLimit?: string }) => {
+  cmd.action(async (f: SearchFlags & { plan?: boolean; memoryLimit?: string; calibrationSteps?: number }) => {
     const onEvent = searchProgress({ quiet: f.quiet ?? false, ...(f.logEvery ? { logEvery: f.logEvery } : {}) });
     noteIfBusy(); // once, on stderr, when other rdarts runs or other load already fill the CPUs (docs/threads.md)
     if (f.resume) {

@@ -7,6 +7,7 @@ import { DEFAULT_EVAL_SETTINGS, EVAL_DATASETS, EVAL_PRESETS, PAPER_NETWORK_SIZE,
 import type { EvalEvent, EvalTrainResult } from '../../search/eval-trainer.js';
 import { resolveGenotypeSource } from '../../experiments/genotype-source.js';
 import { resumeTraining, runTraining } from '../../experiments/train-run.js';
+import { formatTrainPlan, trainPlanFromFlags } from '../plan-format.js';
 import { readEnv } from '../../util/env.js';
 import { integer, number } from './search.js';
 
@@ -23,7 +24,10 @@ export interface TrainFlags {
   layers?: number;
   channels?: number;
   epochs?: number;
-  batchSize?: number;
+  batchSize?: number | 'auto';
+  plan?: boolean;
+  memoryLimit?: string;
+  calibrationSteps?: number;
   auxiliary?: boolean;
   auxWeight?: number;
   lr?: number;
@@ -60,7 +64,7 @@ export function trainFlagsToOverrides(f: TrainFlags): DeepPartial<EvalSettings> 
   set('layers', f.layers);
   set('channels', f.channels);
   set('epochs', f.epochs);
-  set('batchSize', f.batchSize);
+  set('batchSize', f.batchSize === 'auto' ? undefined : f.batchSize);
   set('auxiliary', f.auxiliary);
   set('auxiliaryWeight', f.auxWeight);
   set('lr', f.lr);
@@ -177,7 +181,10 @@ export function register(program: Command): void {
     .option('--layers <n>', `cells (default per dataset: ${sizes})`, integer('--layers'))
     .option('--channels <n>', 'initial channels (default per dataset, see --layers)', integer('--channels'))
     .option('--epochs <n>', `epochs (default ${d.epochs})`, integer('--epochs'))
-    .option('--batch-size <n>', `batch size (default ${d.batchSize})`, integer('--batch-size'))
+    .option('--batch-size <n>', `batch size, or auto = the largest that fits --memory-limit (docs/planner.md) (default ${d.batchSize})`, (v: string) => (v === 'auto' ? 'auto' : integer('--batch-size')(v)))
+    .option('--plan', 'print what the training will cost (step, epoch and total time, peak memory) and exit without training')
+    .option('--memory-limit <size>', 'with --plan or --batch-size auto: memory limit, e.g. 8G (auto: default 80% of RAM)')
+    .option('--calibration-steps <n>', 'with --plan: timed calibration steps (default 3)', integer('--calibration-steps'))
     .option('--auxiliary', `auxiliary head after cell ⌊2·layers/3⌋ (default ${d.auxiliary ? 'on' : 'off'})`)
     .option('--no-auxiliary', 'no auxiliary head')
     .option('--aux-weight <w>', `weight of the auxiliary loss (default ${d.auxiliaryWeight})`, number('--aux-weight'))
@@ -221,6 +228,16 @@ export function register(program: Command): void {
       if (f.space === undefined && g.space && origins.space === 'flag') origins.space = `the genotype's source (${g.source})`;
       if (g.method && origins.searchMethod === 'flag') origins.searchMethod = `the genotype's source (${g.source})`;
       if (g.runDir && origins.searchRun === 'flag') origins.searchRun = `the genotype's source (${g.source})`;
+      if (f.plan || f.batchSize === 'auto') {
+        const p = await trainPlanFromFlags(config, f);
+        if (f.plan) {
+          process.stdout.write(f.json ? JSON.stringify(p) + '\n' : formatTrainPlan(p));
+          return;
+        }
+        process.stderr.write(`--batch-size auto: ${p.config.batchSize} (predicted peak ${(p.plan.peakBytes / 2 ** 30).toFixed(2)} GiB of ${((p.plan.memoryLimitBytes ?? 0) / 2 ** 30).toFixed(2)} GiB)\n`);
+        config.batchSize = p.config.batchSize;
+        origins.batchSize = 'flag';
+      }
       const out = f.out ?? defaultOut(config.dataset, config.seed);
       printTrainResult(await runTraining(config, origins, { out, onEvent }), f.json);
     });
