@@ -43,7 +43,7 @@ export function collapseSpec(points: CollapsePoint[], rollbacks: Rollback[] = []
     encoding: {
       x: { field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
       y: { field: 'value', type: 'quantitative' as const, title: yTitle, ...extra },
-      color: { field: 'series', type: 'nominal' as const, title: null },
+      color: { field: 'series', type: 'nominal' as const, title: null, legend: { labelLimit: 0 } },
       opacity: { field: 'kept', type: 'ordinal' as const, sort: ['kept', 'discarded'], scale: { domain: ['kept', 'discarded'], range: [1, 0.35] }, legend: null },
       tooltip: [
         { field: 'series', type: 'nominal' as const },
