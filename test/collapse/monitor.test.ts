@@ -234,3 +234,27 @@ test('a tiny search: one collapse line per epoch matching genotypes.jsonl; resum
     dir.cleanup();
   }
 });
+
+test('darts-ada + skips:1 on S2: the rule signals, DARTS-ADA rolls back and raises L2, the search finishes', async () => {
+  const dir = tempDir('collapse-ada');
+  try {
+    // S2 = {skip_connect, sep_conv_3x3}: a random α puts a skip in the normal cell at once, so the
+    // streak starts at epoch 0; ADA needs an earlier checkpoint, so the signal comes at epoch 1 (to epoch 0)
+    const cfg = tinyConfig({ method: 'darts-ada', space: 's2', order: 'first', epochs: 3, collapseStop: 'skips:1', hessian: { every: 1 }, analysis: { discretization: 'off' }, ada: { l2Max: 3e-3 } });
+    const out = join(dir.path, 'run');
+    const r = await runSearch(cfg, { out, data: tinyData(cfg) });
+    const lines = readJsonl(join(out, 'metrics.jsonl')) as Array<Record<string, any>>;
+    const skips = lines.filter((l) => l.kind === 'collapse').map((l) => l.skips.normal as number);
+    assert.ok(skips[0]! >= 1, `expected a skip at epoch 0, got ${skips.join(',')}`);
+    const es = lines.filter((l) => l.kind === 'early-stop' && l.rule === 'skips:1');
+    assert.ok(es.length >= 1);
+    assert.deepEqual([es[0]!.detectEpoch, es[0]!.stopEpoch], [1, 0]);
+    const rb = lines.filter((l) => l.kind === 'ada' && l.action === 'rollback');
+    assert.ok(rb.length >= 1 && rb[0]!.toEpoch === 0 && rb[0]!.newL2 > rb[0]!.previousL2);
+    assert.equal(r.stopReason, 'completed');
+    assert.ok(r.iterations >= 1);
+  } finally {
+    dir.cleanup();
+  }
+});
+

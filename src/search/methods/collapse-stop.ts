@@ -102,6 +102,9 @@ export class CollapseStopPlugin implements SearchPlugin {
     if (!ctx.genotype) return;
     const u = this.rule.update(ctx.epoch, skipCount(ctx.genotype, 'normal'));
     if (!u.fired) return;
+    // DARTS-ADA rolls back to an earlier epoch's checkpoint: a streak that began at this very
+    // epoch (epoch 0) has none yet; the next epoch of the streak signals with stop epoch 0
+    if (this.mode === 'signal' && u.stopEpoch >= ctx.epoch) return;
     const g = ctx.genotypeAt(u.stopEpoch);
     ctx.log({ kind: 'early-stop', rule: this.ruleName, detectEpoch: ctx.epoch, stopEpoch: u.stopEpoch, repr: g ? formatGenotypeRepr(g) : null });
     if (this.mode === 'signal') {
