@@ -19,13 +19,14 @@
  *   node dist/bench/speed.js --quick                     # smoke test at tiny sizes (2 reps, 1 step, ≤ 8 HVPs; rows b, hessian, eval-small)
  *   node dist/bench/speed.js --quick --json out.json     # also write every measurement as JSON
  *   node dist/bench/speed.js --quick --rows b --share-relu 0   # TS search rows with one ReLU per op (plain path)
+ *   node dist/bench/speed.js --allocator tcmalloc        # TS children preloaded with tcmalloc (libtcmalloc-minimal4), PyTorch with glibc
  *
  * Row filters (--rows, comma-separated): a, b (both orders), a-first, b-second, …, hessian,
  * eval-c10, eval-small, search, eval. Exits non-zero if a child fails or a loss is not finite.
  */
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { getNumThreads, keep, libtorchVersion, manualSeed, noGrad, randn, tensor, tidy } from '../src/torch/index.js';
@@ -102,9 +103,16 @@ interface Row {
   read: (json: Record<string, unknown>) => Measured;
 }
 
-function runChild(cmd: string, args: string[]): Record<string, unknown> {
-  process.stderr.write(`$ ${cmd} ${args.join(' ')}\n`);
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 << 20 });
+/** Shared library paths of the allocators `--allocator` can preload into the TS children. */
+export const ALLOCATORS: Record<string, string[]> = {
+  tcmalloc: ['/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4', '/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4', '/usr/lib/aarch64-linux-gnu/libtcmalloc_minimal.so.4'],
+  jemalloc: ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'],
+};
+
+function runChild(cmd: string, args: string[], preload: string | null = null): Record<string, unknown> {
+  process.stderr.write(`$ ${preload ? `LD_PRELOAD=${preload} ` : ''}${cmd} ${args.join(' ')}\n`);
+  const env = preload ? { ...process.env, LD_PRELOAD: [preload, process.env['LD_PRELOAD']].filter(Boolean).join(':') } : process.env;
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 << 20, env });
   if (r.error) throw new Error(`${cmd} could not run: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${cmd} ${args[0]} exited with ${r.status ?? r.signal}`);
   const last = r.stdout.trim().split('\n').pop() ?? '';
@@ -202,12 +210,21 @@ function parent(m: Map<string, string>): number {
   const threads = getNumThreads();
   // in --quick mode configs (a) and (b) have the same tiny size, so (a) and eval-c10 are left out by default
   const filters = (m.get('rows') ?? (quick ? 'b,hessian,eval-small' : 'a,b,hessian,eval')).split(',').map((s) => s.trim());
+  const alloc = m.get('allocator') ?? 'glibc';
+  let preload: string | null = null;
+  if (alloc !== 'glibc') {
+    const cands = ALLOCATORS[alloc];
+    if (!cands) throw new Error(`--allocator must be glibc, ${Object.keys(ALLOCATORS).join(' or ')}, got '${alloc}'`);
+    preload = cands.find((p) => existsSync(p)) ?? null;
+    if (!preload) throw new Error(`--allocator ${alloc}: none of ${cands.join(', ')} exists (Debian: apt-get install libtcmalloc-minimal4 / libjemalloc2)`);
+  }
   const tsExtra = m.has('share-relu') ? ['--share-relu', m.get('share-relu')!] : [];
   const rows = buildRows(quick, steps, warmup, threads, tsExtra).filter((r) => rowSelected(r.id, filters));
   if (rows.length === 0) throw new Error(`--rows '${m.get('rows')}' selects no row`);
 
   console.log(`command: node ${process.argv.slice(1).join(' ')}`);
   console.log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB; libtorch ${libtorchVersion()}, ${threads} intra-op threads (TS and PyTorch)`);
+  if (preload) console.log(`TS children run with LD_PRELOAD=${preload} (--allocator ${alloc}); the PyTorch twins with glibc malloc`);
   console.log(`speed table${quick ? ' (QUICK: tiny sizes, a smoke test, not a measurement)' : ''}: ${reps} repetitions interleaved TS/PyTorch per row; search/eval children ${warmup} warm-up + ${steps} timed steps (median)`);
 
   const res = new Map<string, { ts: Measured[]; py: Measured[] }>(rows.map((r) => [r.id, { ts: [], py: [] }]));
@@ -218,7 +235,7 @@ function parent(m: Map<string, string>): number {
       let tsM: Measured | undefined;
       try {
         const [cmd, args] = row.ts(rr.ts[rr.ts.length - 1]);
-        tsM = row.read(runChild(cmd, args));
+        tsM = row.read(runChild(cmd, args, preload));
         if (!Number.isFinite(tsM.s)) throw new Error('non-finite time');
         rr.ts.push(tsM);
         const [pc, pa] = row.py(tsM);
