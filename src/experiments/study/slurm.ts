@@ -176,14 +176,15 @@ export function queuedTasks(studyDir: string): string[] {
   if (!rec.arrays.length) return [];
   let sq = '';
   try {
-    sq = execFileSync('squeue', ['-h', '-r', '-j', rec.arrays.map((a) => a.id).join(','), '-o', '%i|%T'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    sq = execFileSync('squeue', ['-h', '-r', '-j', rec.arrays.map((a) => a.id).join(','), '-o', '%i|%T|%r'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   } catch {
     return [];
   }
+  // a task whose dependency failed (DependencyNeverSatisfied) pends forever: it is not waited for
   return sq
     .split('\n')
     .map((l) => l.trim().split('|'))
-    .filter(([id, st]) => id && st && !['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE'].includes(st))
+    .filter(([id, st, why]) => id && st && why !== 'DependencyNeverSatisfied' && !['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE'].includes(st))
     .map(([id]) => id!);
 }
 
@@ -219,12 +220,23 @@ export async function runSlurmTask(studyDir: string, s: LoadedStudy, taskFile: s
   if (jobFinished(dir, j)) return 0;
   const argv = jobArgv(dir, j);
   process.stderr.write(`== ${j.id}: rdarts ${argv.join(' ')}\n`);
-  const child = spawn(process.execPath, [CLI_PATH, ...argv], { cwd: dir, stdio: 'inherit', env: { ...environment(), RDARTS_PLAIN_PROGRESS: '1' } });
+  const child = spawn(process.execPath, [CLI_PATH, ...argv], { cwd: dir, stdio: 'inherit', env: { ...process.env, RDARTS_PLAIN_PROGRESS: '1' } });
+  const task = process.env.SLURM_ARRAY_JOB_ID ? `${process.env.SLURM_ARRAY_JOB_ID}_${process.env.SLURM_ARRAY_TASK_ID}` : process.env.SLURM_JOB_ID;
+  let requeue = false;
+  // the job is stopped first, then requeued: a job left running would still hold its folder's
+  // lock when the task runs again (seen here: Slurm's requeue did not kill the batch shell's
+  // child). SIGKILL, because a training loop does not yield to a SIGTERM handler until its epoch
+  // ends; checkpoints are written atomically and a resume after SIGKILL is exact (tested).
   process.on('SIGUSR1', () => {
-    const task = readEnv().slurmTask;
-    process.stderr.write(`== time limit near: requeueing ${task} (it resumes from its last checkpoint)\n`);
-    if (task) execFileSync('scontrol', ['requeue', task], { stdio: 'inherit' });
+    process.stderr.write(`== time limit near: stopping the job, then requeueing ${task} (it resumes from its last checkpoint)\n`);
+    requeue = true;
+    child.kill('SIGKILL');
   });
+  process.on('SIGTERM', () => child.kill('SIGKILL'));
   const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? 1)));
+  if (requeue && task && !jobFinished(dir, j)) {
+    execFileSync('scontrol', ['requeue', task], { stdio: 'inherit' });
+    return 0;
+  }
   return jobFinished(dir, j) ? 0 : code || 1;
 }
