@@ -26,12 +26,13 @@ export function formatPlan(s: LoadedStudy, table: StepTimeTable = MEASURED_STEP_
   const cost = estimateCost(g, table);
   const lines = [`study ${g.study}: ${g.jobs.length} jobs (${s.study.benchmarks.length} benchmarks × ${s.study.methods.length} methods)`];
   if (s.study.source) lines.push(`source: ${s.study.source}`);
-  lines.push('', 'phase    jobs  steps            device-hours (this machine)');
+  lines.push('', 'phase           jobs            steps  device-hours (this machine)');
   for (const c of cost.phases) {
-    if (c.jobs === 0) continue;
-    lines.push(`${c.phase.padEnd(8)} ${String(c.jobs).padStart(5)}  ${c.steps.toLocaleString('en-US').padStart(15)}  ${fmtH(c.deviceHours).padStart(12)}`);
+    if (c.jobs === 0 && c.steps === 0) continue;
+    const jobs = c.jobs === 0 ? '(in select)' : String(c.jobs);
+    lines.push(`${c.phase.padEnd(8)} ${jobs.padStart(11)}  ${c.steps.toLocaleString('en-US').padStart(15)}  ${fmtH(c.deviceHours).padStart(12)}`);
   }
-  lines.push(`${'total'.padEnd(8)} ${String(cost.total.jobs).padStart(5)}  ${cost.total.steps.toLocaleString('en-US').padStart(15)}  ${fmtH(cost.total.deviceHours).padStart(12)}  (= ${fmtH(cost.total.deviceHours / 24)} device-days)`);
+  lines.push(`${'total'.padEnd(8)} ${String(cost.total.jobs).padStart(11)}  ${cost.total.steps.toLocaleString('en-US').padStart(15)}  ${fmtH(cost.total.deviceHours).padStart(12)}  (= ${fmtH(cost.total.deviceHours / 24)} device-days)`);
   lines.push('', `step times: ${table.machine}; ${table.how}; scaled to each job's network by its convolution work`);
   lines.push('GPU: not measured (no GPU was available); pass --seconds-per-step to use your own search step time');
   const first = (ph: string): string | undefined => g.jobs.find((j) => j.phase === ph)?.argv.join(' ');
@@ -40,7 +41,7 @@ export function formatPlan(s: LoadedStudy, table: StepTimeTable = MEASURED_STEP_
     const a = first(ph);
     if (a) lines.push(`  ${ph}: rdarts ${a}`);
   }
-  if (s.study.phases.train && s.study.phases.select) lines.push('  train: inside each select job (the winner\'s full training)');
+  if (s.study.phases.select) lines.push("  train: inside each select job (the winner's full training; its cost is the train row)");
   return lines.join('\n') + '\n';
 }
 

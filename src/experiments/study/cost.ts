@@ -83,17 +83,18 @@ export interface PhaseCost {
 /** Device-hours per phase and in total. */
 export function estimateCost(g: JobGraph, table: StepTimeTable = MEASURED_STEP_TIMES): { phases: PhaseCost[]; total: Omit<PhaseCost, 'phase'> } {
   const byId = new Map(g.jobs.map((j) => [j.id, j]));
-  const phases = PHASES.map((phase): PhaseCost => {
-    let steps = 0;
-    let seconds = 0;
+  const acc = new Map<Phase, { steps: number; seconds: number }>(PHASES.map((p) => [p, { steps: 0, seconds: 0 }]));
+  for (const phase of PHASES) {
     for (const id of g.phases[phase]) {
       for (const it of byId.get(id)!.work.items) {
-        steps += it.steps;
-        seconds += it.steps * secondsPerStep(it, table);
+        const a = acc.get(it.accountAs ?? phase)!;
+        a.steps += it.steps;
+        a.seconds += it.steps * secondsPerStep(it, table);
       }
     }
-    return { phase, jobs: g.phases[phase].length, steps, deviceHours: seconds / 3600 };
-  });
+  }
+  // a select job's final training counts under train (its jobs are the select jobs)
+  const phases = PHASES.map((phase): PhaseCost => ({ phase, jobs: g.phases[phase].length, steps: acc.get(phase)!.steps, deviceHours: acc.get(phase)!.seconds / 3600 }));
   const total = phases.reduce((a, b) => ({ jobs: a.jobs + b.jobs, steps: a.steps + b.steps, deviceHours: a.deviceHours + b.deviceHours }), { jobs: 0, steps: 0, deviceHours: 0 });
   return { phases, total };
 }

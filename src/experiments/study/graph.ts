@@ -58,6 +58,8 @@ export interface Job {
 /** Steps of one kind of network for the cost estimate. */
 export interface WorkItem {
   kind: 'search' | 'train';
+  /** the phase this work counts under in the estimate when not the job's own (a select job's final training: 'train') */
+  accountAs?: Phase;
   /** search: space, order; train: layers, channels — the shape of the step */
   space: string;
   order: 'first' | 'second' | null;
@@ -211,7 +213,7 @@ function selectJob(study: Study, b: Benchmark, m: StudyMethod, searches: Job[], 
     argv,
     resumeArgv: null,
     resources,
-    work: { items: [{ ...trainWork(short), steps: trainWork(short).steps * searches.length }, trainWork(full)] },
+    work: { items: [{ ...trainWork(short), steps: trainWork(short).steps * searches.length }, { ...trainWork(full), accountAs: 'train' }] },
   };
 }
 
