@@ -33,8 +33,8 @@ export interface StepTimeTable {
  * per job (what the local executor gives 2 workers on 2 cores), as CPU seconds per step (user+sys
  * of the process between progress lines, steps after the first), so the other work on this
  * shared VM does not inflate them; wall time per step was 4–11× higher under that load.
- * s1: mean of steps 2–4 at the paper's size; darts: one step at batch 16 (the paper's batch 64
- * would take ~2 min a step here); trainings: DARTS_V2 at batch 32, mean of steps 2–4.
+ * s1: mean of steps 2–4 at the paper's size; darts: mean of steps 2–4 at batch 16 (the paper's
+ * batch 64 would take ~2 min a step here); trainings: DARTS_V2 at batch 32, mean of steps 2–4.
  * No GPU was available to measure; `rdarts study plan --seconds-per-step` takes a user's own.
  */
 export const MEASURED_STEP_TIMES: StepTimeTable = {
@@ -42,7 +42,7 @@ export const MEASURED_STEP_TIMES: StepTimeTable = {
   how: 'CPU s/step of rdarts search (2nd order) / rdarts train (DARTS_V2) on synthetic 32×32 images, steps after the first',
   entries: [
     { kind: 'search', space: 's1', order: 'second', layers: 8, channels: 16, batchSize: 64, imageSize: 32, seconds: 23.6 },
-    { kind: 'search', space: 'darts', order: 'second', layers: 8, channels: 16, batchSize: 16, imageSize: 32, seconds: 30.1 },
+    { kind: 'search', space: 'darts', order: 'second', layers: 8, channels: 16, batchSize: 16, imageSize: 32, seconds: 30.4 },
     { kind: 'train', space: 'eval', order: null, layers: 8, channels: 16, batchSize: 32, imageSize: 32, seconds: 0.93 },
     { kind: 'train', space: 'eval', order: null, layers: 20, channels: 36, batchSize: 32, imageSize: 32, seconds: 6.6 },
   ],

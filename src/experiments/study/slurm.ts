@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { environment, readEnv } from '../../util/env.js';
+import { environment, readEnv } from '../../util/env.js';
 import { acquireRunLock } from '../lock.js';
 import { prepareStudyDir, CLI_PATH } from './local.js';
 import type { LoadedStudy } from './file.js';
@@ -220,8 +221,8 @@ export async function runSlurmTask(studyDir: string, s: LoadedStudy, taskFile: s
   if (jobFinished(dir, j)) return 0;
   const argv = jobArgv(dir, j);
   process.stderr.write(`== ${j.id}: rdarts ${argv.join(' ')}\n`);
-  const child = spawn(process.execPath, [CLI_PATH, ...argv], { cwd: dir, stdio: 'inherit', env: { ...process.env, RDARTS_PLAIN_PROGRESS: '1' } });
-  const task = process.env.SLURM_ARRAY_JOB_ID ? `${process.env.SLURM_ARRAY_JOB_ID}_${process.env.SLURM_ARRAY_TASK_ID}` : process.env.SLURM_JOB_ID;
+  const child = spawn(process.execPath, [CLI_PATH, ...argv], { cwd: dir, stdio: 'inherit', env: { ...environment(), RDARTS_PLAIN_PROGRESS: '1' } });
+  const task = readEnv().slurmTask;
   let requeue = false;
   // the job is stopped first, then requeued: a job left running would still hold its folder's
   // lock when the task runs again (seen here: Slurm's requeue did not kill the batch shell's
