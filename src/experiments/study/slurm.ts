@@ -19,7 +19,6 @@ import { join, resolve } from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { environment, readEnv } from '../../util/env.js';
-import { environment, readEnv } from '../../util/env.js';
 import { acquireRunLock } from '../lock.js';
 import { prepareStudyDir, CLI_PATH } from './local.js';
 import type { LoadedStudy } from './file.js';
