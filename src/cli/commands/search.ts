@@ -9,6 +9,7 @@ import type { SearchResult } from '../../search/trainer.js';
 import { isGridMethod, isGridRun, resumeGrid, runGrid, type GridResult } from '../../experiments/grid.js';
 import { noteIfBusy } from '../../util/cpus.js';
 import { formatPlan, planFromFlags } from '../plan-format.js';
+import { givenFlags, setGroup, withoutAutoBatch } from '../overrides.js';
 
 export const number = (flag: string) => (v: string): number => {
   const n = Number(v);
@@ -114,55 +115,18 @@ export function addSearchOptions(cmd: Command, d: SearchConfig = DEFAULT_CONFIG)
 }
 
 export function flagsToOverrides(f: SearchFlags): DeepPartial<SearchConfig> {
-  const o: Record<string, unknown> = {};
-  const set = (k: string, v: unknown): void => {
-    if (v !== undefined) o[k] = v;
-  };
-  set('method', f.method);
-  set('space', f.space);
-  set('spaceFile', f.spaceFile);
-  set('dataset', f.dataset);
-  set('dataDir', f.dataDir);
-  set('download', f.download);
-  set('subset', f.subset);
-  set('epochs', f.epochs);
-  set('batchSize', f.batchSize === 'auto' ? undefined : f.batchSize);
-  set('layers', f.layers);
-  set('channels', f.channels);
-  set('order', f.order);
-  set('hvp', f.hvp);
-  set('lr', f.lr);
-  set('archLr', f.archLr);
-  set('weightDecay', f.weightDecay);
-  set('dropPath', f.dropPath);
-  set('cutout', f.cutout);
-  set('seed', f.seed);
-  set('evalBatches', f.evalBatches);
-  set('stepsPerEpoch', f.stepsPerEpoch);
-  set('device', f.device);
-  const hessian: Record<string, unknown> = {};
-  if (f.hessianEvery !== undefined) hessian.every = f.hessianEvery;
-  if (f.hessianMethod !== undefined) hessian.method = f.hessianMethod;
-  if (f.hessianBatches !== undefined) hessian.batches = f.hessianBatches;
-  if (Object.keys(hessian).length) o.hessian = hessian;
-  if (f.esRule !== undefined) o.earlyStop = { rule: f.esRule };
+  const o = givenFlags(withoutAutoBatch(f), ['method', 'space', 'spaceFile', 'dataset', 'dataDir', 'download', 'subset', 'epochs', 'batchSize', 'layers', 'channels', 'order', 'hvp', 'lr', 'archLr', 'weightDecay', 'dropPath', 'cutout', 'seed', 'evalBatches', 'stepsPerEpoch', 'device']);
+  setGroup(o, 'hessian', givenFlags(f, ['hessianEvery', 'hessianMethod', 'hessianBatches'], { hessianEvery: 'every', hessianMethod: 'method', hessianBatches: 'batches' }));
+  setGroup(o, 'earlyStop', givenFlags(f, ['esRule'], { esRule: 'rule' }));
   if (f.gridValues !== undefined) {
     if (f.method === 'rdarts-dp') o.grid = { dropPath: f.gridValues };
     else if (f.method === 'rdarts-l2') o.grid = { l2: f.gridValues };
     else throw new ConfigError('--grid-values needs --method rdarts-l2 or rdarts-dp', 'or set grid.l2 / grid.dropPath in a --config file');
   }
-  const rsws: Record<string, unknown> = {};
-  if (f.rswsSteps !== undefined) rsws.steps = f.rswsSteps;
-  if (f.rswsSamples !== undefined) rsws.samples = f.rswsSamples;
-  if (f.rswsScoreBatches !== undefined) rsws.scoreBatches = f.rswsScoreBatches;
-  if (f.rswsTopK !== undefined) rsws.topK = f.rswsTopK;
-  if (Object.keys(rsws).length) o.rsws = rsws;
-  if (f.discretization !== undefined || f.collapseMonitor !== undefined) {
-    o.analysis = { ...(f.discretization !== undefined ? { discretization: f.discretization } : {}), ...(f.collapseMonitor !== undefined ? { collapse: f.collapseMonitor } : {}) };
-  }
-  set('collapseStop', f.collapseStop);
-  set('s5Truth', f.s5Truth);
-  if (f.sdarts !== undefined || f.sdartsEpsilon !== undefined) o.sdarts = { ...(f.sdarts !== undefined ? { mode: f.sdarts } : {}), ...(f.sdartsEpsilon !== undefined ? { epsilon: f.sdartsEpsilon } : {}) };
+  setGroup(o, 'rsws', givenFlags(f, ['rswsSteps', 'rswsSamples', 'rswsScoreBatches', 'rswsTopK'], { rswsSteps: 'steps', rswsSamples: 'samples', rswsScoreBatches: 'scoreBatches', rswsTopK: 'topK' }));
+  setGroup(o, 'analysis', givenFlags(f, ['discretization', 'collapseMonitor'], { collapseMonitor: 'collapse' }));
+  Object.assign(o, givenFlags(f, ['collapseStop', 's5Truth']));
+  setGroup(o, 'sdarts', givenFlags(f, ['sdarts', 'sdartsEpsilon'], { sdarts: 'mode', sdartsEpsilon: 'epsilon' }));
   return o as DeepPartial<SearchConfig>;
 }
 

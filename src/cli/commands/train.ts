@@ -1,15 +1,15 @@
 import { Command, Option } from 'commander';
-import cliProgress from 'cli-progress';
 import { ConfigError } from '../../errors.js';
 import type { DeepPartial } from '../../search/config.js';
 import { readConfigFile } from '../../experiments/config-file.js';
 import { DEFAULT_EVAL_SETTINGS, EVAL_DATASETS, EVAL_PRESETS, PAPER_NETWORK_SIZE, resolveEvalConfig, type EvalSettings } from '../../search/eval-config.js';
-import type { EvalEvent, EvalTrainResult } from '../../search/eval-trainer.js';
+import type { EvalTrainResult } from '../../search/eval-trainer.js';
 import { resolveGenotypeSource } from '../../experiments/genotype-source.js';
 import { resumeTraining, runTraining } from '../../experiments/train-run.js';
 import { formatTrainPlan, trainPlanFromFlags } from '../plan-format.js';
-import { readEnv } from '../../util/env.js';
+import { trainProgress } from '../progress.js';
 import { integer, number } from './search.js';
+import { givenFlags, withoutAutoBatch } from '../overrides.js';
 
 export interface TrainFlags {
   genotype?: string;
@@ -51,87 +51,12 @@ export interface TrainFlags {
 }
 
 export function trainFlagsToOverrides(f: TrainFlags): DeepPartial<EvalSettings> {
-  const o: Record<string, unknown> = {};
-  const set = (k: string, v: unknown): void => {
-    if (v !== undefined) o[k] = v;
-  };
-  set('space', f.space);
-  set('dataset', f.dataset);
-  set('dataDir', f.dataDir);
-  set('download', f.download);
-  set('subset', f.subset);
-  set('testSubset', f.testSubset);
-  set('layers', f.layers);
-  set('channels', f.channels);
-  set('epochs', f.epochs);
-  set('batchSize', f.batchSize === 'auto' ? undefined : f.batchSize);
-  set('auxiliary', f.auxiliary);
-  set('auxiliaryWeight', f.auxWeight);
-  set('lr', f.lr);
-  set('weightDecay', f.weightDecay);
-  set('gradClip', f.gradClip);
-  set('dropPath', f.dropPath);
-  set('cutout', f.cutout);
-  set('cutoutLength', f.cutoutLength);
-  set('evaluation', f.evaluation);
-  set('trainPortion', f.trainPortion);
-  set('evalEvery', f.evalEvery);
-  set('evalBatches', f.evalBatches);
-  set('stepsPerEpoch', f.stepsPerEpoch);
-  set('seed', f.seed);
-  set('device', f.device);
-  return o as DeepPartial<EvalSettings>;
+  const keys = ['space', 'dataset', 'dataDir', 'download', 'subset', 'testSubset', 'layers', 'channels', 'epochs', 'batchSize', 'auxiliary', 'auxWeight', 'lr', 'weightDecay', 'gradClip', 'dropPath', 'cutout', 'cutoutLength', 'evaluation', 'trainPortion', 'evalEvery', 'evalBatches', 'stepsPerEpoch', 'seed', 'device'] as const;
+  return givenFlags(withoutAutoBatch(f), keys, { auxWeight: 'auxiliaryWeight' }) as DeepPartial<EvalSettings>;
 }
 
-/** Progress of a training on stderr: a bar on a TTY, plain lines otherwise. */
-export function trainProgress(o: { quiet?: boolean; logEvery?: number } = {}): (e: EvalEvent) => void {
-  if (o.quiet) return () => {};
-  const tty = process.stderr.isTTY && !readEnv().plainProgress;
-  let bar: cliProgress.SingleBar | null = null;
-  let epochs = 0;
-  const out = (s: string): void => void process.stderr.write(s + '\n');
-  const fmt = (x: number, d = 4): string => (Number.isFinite(x) ? x.toFixed(d) : String(x));
-  const stopBar = (): void => {
-    bar?.stop();
-    bar = null;
-  };
-  return (e) => {
-    switch (e.type) {
-      case 'start':
-        epochs = e.epochs;
-        out(
-          `train: ${e.epochs} epochs × ${e.stepsPerEpoch} steps, ${e.parameters.toLocaleString('en-US')} parameters (${e.parametersWithAux.toLocaleString('en-US')} with the auxiliary head)` +
-            (e.resumedFrom !== null ? ` (resumed after epoch ${e.resumedFrom})` : ''),
-        );
-        break;
-      case 'step':
-        if (tty) {
-          if (!bar) {
-            bar = new cliProgress.SingleBar(
-              { format: ' epoch {ep} [{bar}] {value}/{total} steps | loss {loss} | acc {acc} | lr {lr} | eta {eta_formatted}', hideCursor: true, clearOnComplete: true },
-              cliProgress.Presets.shades_classic,
-            );
-            bar.start(e.steps, 0, { ep: `${e.epoch + 1}/${epochs}`, loss: '-', acc: '-', lr: '-' });
-          }
-          bar.update(e.step + 1, { ep: `${e.epoch + 1}/${epochs}`, loss: fmt(e.loss), acc: fmt(e.acc, 3), lr: e.lr.toExponential(2) });
-        } else {
-          const every = o.logEvery ?? Math.max(1, Math.ceil(e.steps / 4));
-          if ((e.step + 1) % every === 0 || e.step + 1 === e.steps) out(`epoch ${e.epoch} step ${e.step + 1}/${e.steps} loss ${fmt(e.loss)} acc ${fmt(e.acc, 3)} lr ${e.lr.toExponential(3)}`);
-        }
-        break;
-      case 'epoch': {
-        stopBar();
-        const ev = e.evaluation ? ` | ${e.evaluation.split} loss ${fmt(e.evaluation.loss)} acc ${fmt(e.evaluation.acc, 3)}` : '';
-        out(`epoch ${e.epoch}: train loss ${fmt(e.train.loss)} acc ${fmt(e.train.acc, 3)}${ev} | drop path ${e.dropPath.toFixed(3)} | ${e.seconds.toFixed(1)} s`);
-        break;
-      }
-      case 'note':
-        stopBar();
-        out(`  ${e.message}`);
-        break;
-    }
-  };
-}
+/** The progress display of a training lives beside the search's in ../progress.ts. */
+export { trainProgress };
 
 export function printTrainResult(r: EvalTrainResult, json: boolean | undefined): void {
   if (json) {
