@@ -33,17 +33,11 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { int, issueLines, num } from './schema.js';
 
 export const METHODS = ['darts', 'darts-es', 'darts-ada', 'rdarts-l2', 'rdarts-dp', 'rs-ws'] as const;
 export type Method = (typeof METHODS)[number];
 
-const num = (min?: number, max?: number) => {
-  let s = z.number().refine(Number.isFinite, 'must be a finite number');
-  if (min !== undefined) s = s.refine((v) => v >= min, `must be ≥ ${min}`);
-  if (max !== undefined) s = s.refine((v) => v <= max, `must be ≤ ${max}`);
-  return s;
-};
-const int = (min: number) => z.number().int('must be an integer').min(min, `must be ≥ ${min}`);
 
 export const SearchConfigSchema = z
   .object({
@@ -256,13 +250,7 @@ export function validateConfig(raw: unknown, source = 'config'): SearchConfig {
     if (c.rsws.topK > c.rsws.samples) throw new ConfigError(`${source}: rsws.topK (${c.rsws.topK}) exceeds rsws.samples (${c.rsws.samples})`);
     return c;
   }
-  const lines = r.error.issues.map((i) => {
-    const path = i.path.length ? i.path.join('.') : '(top level)';
-    let msg = i.message;
-    if (i.code === 'unrecognized_keys') msg = `unknown field(s) ${(i as { keys?: string[] }).keys?.map((k) => `'${k}'`).join(', ')}`;
-    return `  ${path}: ${msg}`;
-  });
-  throw new ConfigError(`${source} is not a valid search configuration:\n${lines.join('\n')}`, 'fix the named field(s); `rdarts search --help` lists every option and its default');
+  throw new ConfigError(`${source} is not a valid search configuration:\n${issueLines(r.error)}`, 'fix the named field(s); `rdarts search --help` lists every option and its default');
 }
 
 /** Resolve defaults ← file ← overrides, then apply the method's implications, then validate. */

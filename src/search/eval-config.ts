@@ -20,18 +20,12 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { int, issueLines, num } from './schema.js';
 import { mergeConfig, type DeepPartial } from './config.js';
 
 export const EVAL_DATASETS = ['cifar10', 'cifar100', 'svhn', 'fashion-mnist', 'synthetic'] as const;
 export type EvalDataset = (typeof EVAL_DATASETS)[number];
 
-const num = (min?: number, max?: number) => {
-  let s = z.number().refine(Number.isFinite, 'must be a finite number');
-  if (min !== undefined) s = s.refine((v) => v >= min, `must be ≥ ${min}`);
-  if (max !== undefined) s = s.refine((v) => v <= max, `must be ≤ ${max}`);
-  return s;
-};
-const int = (min: number) => z.number().int('must be an integer').min(min, `must be ≥ ${min}`);
 const gene = z.tuple([z.string(), z.number().int()]);
 
 export const EvalConfigSchema = z
@@ -189,13 +183,7 @@ export function validateEvalConfig(raw: unknown, source = 'config'): EvalConfig 
     if (c.lrMin > c.lr) throw new ConfigError(`${source}: lrMin (${c.lrMin}) is larger than lr (${c.lr})`, 'lrMin is the end of the cosine schedule; it must not exceed lr');
     return c;
   }
-  const lines = r.error.issues.map((i) => {
-    const path = i.path.length ? i.path.join('.') : '(top level)';
-    let msg = i.message;
-    if (i.code === 'unrecognized_keys') msg = `unknown field(s) ${(i as { keys?: string[] }).keys?.map((k) => `'${k}'`).join(', ')}`;
-    return `  ${path}: ${msg}`;
-  });
-  throw new ConfigError(`${source} is not a valid training configuration:\n${lines.join('\n')}`, 'fix the named field(s); `rdarts train --help` lists every option and its default');
+  throw new ConfigError(`${source} is not a valid training configuration:\n${issueLines(r.error)}`, 'fix the named field(s); `rdarts train --help` lists every option and its default');
 }
 
 export interface EvalLayers {

@@ -1,0 +1,29 @@
+/**
+ * Small zod pieces the configuration schemas share (search/config.ts, search/eval-config.ts; the
+ * study schema may use them too), and the one way a failed validation is written: a line per
+ * issue naming the field. Pure.
+ */
+import { z } from 'zod';
+
+/** A finite number, optionally within [min, max]; the messages say the bound. */
+export const num = (min?: number, max?: number) => {
+  let s = z.number().refine(Number.isFinite, 'must be a finite number');
+  if (min !== undefined) s = s.refine((v) => v >= min, `must be ≥ ${min}`);
+  if (max !== undefined) s = s.refine((v) => v <= max, `must be ≤ ${max}`);
+  return s;
+};
+
+/** An integer ≥ min. */
+export const int = (min: number) => z.number().int('must be an integer').min(min, `must be ≥ ${min}`);
+
+/** The issues of a failed validation, a line each: `  field.path: what it must be` (unknown fields named). */
+export function issueLines(error: z.ZodError): string {
+  return error.issues
+    .map((i) => {
+      const path = i.path.length ? i.path.join('.') : '(top level)';
+      let msg = i.message;
+      if (i.code === 'unrecognized_keys') msg = `unknown field(s) ${(i as { keys?: string[] }).keys?.map((k) => `'${k}'`).join(', ')}`;
+      return `  ${path}: ${msg}`;
+    })
+    .join('\n');
+}
