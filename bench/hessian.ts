@@ -1,5 +1,5 @@
 /**
- * Hessian bench (paper-spec §5.1): λ_max of ∇²_α L_val by Lanczos (AlphaHessian exact HVPs, as the
+ * Hessian bench (docs/hessian.md): λ_max of ∇²_α L_val by Lanczos (AlphaHessian exact HVPs, as the
  * Hessian monitor does) vs the full Hessian (one HVP per unit vector, symmetric eigensolver), on
  * one retained graph. Supernet 5 cells, C8, batch 32, train-mode BN, α perturbed by 0.3·randn
  * (seeded) so the Hessian is not degenerate; spaces s2 (56 α) and darts (224 α).

@@ -1,7 +1,7 @@
 /**
  * Search-step bench: seconds per DARTS search step (architecture step on a val batch + SGD weight
- * step with clip 5, paper-spec §4.2), first and second order (finite-difference HVP), TS supernet
- * vs a PyTorch twin (bench/py/search_steps.py, own implementation of spec §2/§4.2), random 3×32×32
+ * step with clip 5, docs/search.md), first and second order (finite-difference HVP), TS supernet
+ * vs a PyTorch twin (bench/py/search_steps.py, own implementation of docs/spaces.md and docs/search.md), random 3×32×32
  * inputs and 10 classes. Every measurement runs in its own child process, one at a time (TS in a
  * child `node`, PyTorch in `/usr/bin/python3`), so each reports its own peak RSS (maxRSS / ru_maxrss).
  *

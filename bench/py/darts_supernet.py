@@ -1,4 +1,4 @@
-"""A PyTorch DARTS search supernet and search step, written from paper-spec §2 and §4.2, for the benches.
+"""A PyTorch DARTS search supernet and search step, written from docs/spaces.md and docs/search.md, for the benches.
 
 Module keys follow the DARTS naming (stem.0.weight, cells.3.preprocess0.op.1.weight,
 cells.3._ops.5._ops.1.op.1.weight, classifier.weight), the same as the TS supernet's state dict,
@@ -182,7 +182,7 @@ def _grad(out, inputs, **kw):
 
 
 class Searcher:
-    """One search step (spec §4.2): architecture step (Adam on α) then the SGD weight step (clip 5)."""
+    """One search step (docs/search.md#one-epoch): architecture step (Adam on α) then the SGD weight step (clip 5)."""
 
     def __init__(self, model, order, lr=0.025, momentum=0.9, wd=3e-4, arch_lr=3e-4, arch_wd=1e-3):
         self.m = model

@@ -1,6 +1,6 @@
 /**
  * The Hessian of the validation loss with respect to all architecture weights α
- * (paper-spec §5.1): exact Hessian-vector products through double backward, the full matrix
+ * (docs/hessian.md): exact Hessian-vector products through double backward, the full matrix
  * row by row, and the dominant (algebraically largest) eigenvalue by Lanczos.
  *
  * The loss is evaluated on a fixed batch with one fixed realisation of every random op

@@ -1,5 +1,5 @@
 /**
- * The paper's comparison table (RobustDARTS Table 3 layout, paper-spec §11.1) built from typed
+ * The paper's comparison table (RobustDARTS Table 3 layout, docs/evaluation.md#tables) built from typed
  * entries: rows dataset × space, columns RS-ws, DARTS, R-DARTS(DP), R-DARTS(L2), DARTS-ES,
  * DARTS-ADA; each cell the test error (%) of that method's evaluated cell. Several entries for
  * one cell are shown as mean ± sample std (Table 1 style). In each row the best (lowest) value

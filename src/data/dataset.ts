@@ -39,7 +39,7 @@ export interface ImageDataset {
 }
 
 /**
- * Normalisation constants (paper-spec §4.4 for CIFAR-10/100 and SVHN, taken from the
+ * Normalisation constants (docs/data.md#normalisation; CIFAR-10/100 and SVHN taken from the
  * reference `utils.py`). Fashion-MNIST: mean/std of its training set (0.2860, 0.3530).
  * Synthetic: fixed 0.5 / 0.25.
  */

@@ -170,7 +170,7 @@ export class BatchLoader {
 }
 
 /**
- * The architecture step's validation batch (paper-spec §4.2): every call starts a fresh
+ * The architecture step's validation batch (docs/search.md#validation-batch): every call starts a fresh
  * shuffled pass over the index set and takes its first batch, i.e. min(batchSize, n)
  * distinct indices in uniformly random order, independently of earlier calls (so batches
  * are drawn with replacement across steps). A partial Fisher–Yates shuffle draws only

@@ -1,5 +1,5 @@
 /**
- * Batch assembly with the reference augmentations (paper-spec §4.4), on plain arrays:
+ * Batch assembly with the reference augmentations (docs/data.md#augmentation), on plain arrays:
  *
  *   train: RandomCrop(H, padding 4, zero fill) → RandomHorizontalFlip(0.5) → to [0,1]
  *          → Normalize(mean, std) → optional Cutout(length, prob)

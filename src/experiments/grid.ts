@@ -1,5 +1,5 @@
 /**
- * R-DARTS grids (paper-spec §7.3): `rdarts-l2` and `rdarts-dp` run one DARTS search per
+ * R-DARTS grids (docs/methods.md#r-darts): `rdarts-l2` and `rdarts-dp` run one DARTS search per
  * regularisation value — L2 (`grid.l2`, default 3e-4·{1,3,9,27}) or drop path (`grid.dropPath`,
  * default {0, 0.2, 0.4, 0.6}; cutout follows drop path on the same ramp, as the reference, unless
  * `cutout` says otherwise) — and collect the candidates. The final pick ("short retraining,

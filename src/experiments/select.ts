@@ -1,5 +1,5 @@
 /**
- * The paper's selection protocol (paper-spec §9; docs/evaluation.md): N candidate cells (search
+ * The paper's selection protocol (docs/evaluation.md#selection): N candidate cells (search
  * run folders, or the members of an rdarts-l2 / rdarts-dp grid folder) are each trained from
  * scratch with the `short` preset on a train/validation split of the training set; the lowest
  * validation error wins; the winner is trained with the full protocol (`paper` preset) and its

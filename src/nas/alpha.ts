@@ -1,13 +1,13 @@
 /**
- * Architecture weights α: storage, layout and conversions (paper-spec §2.2, §5.1).
+ * Architecture weights α: storage, layout and conversions (docs/spaces.md#supernet, docs/hessian.md#flat-order).
  *
  * Layout: two leaf tensors `normal` and `reduce`, each [edges, maxOps], one row per edge in the
- * edge order of spec §2.1, columns in the edge's op-list order. For the shipped spaces every edge
+ * edge order of docs/spaces.md#edge-order, columns in the edge's op-list order. For the shipped spaces every edge
  * has the same op count, so there is no padding. For a ragged user space, rows are padded to
  * maxOps; padded entries are held at 0 and masked to −∞ inside the softmax, so they get weight 0
  * and gradient 0. α is no module parameter: the supernet holds an `Alphas` beside its modules.
  *
- * Flat order (Hessian, spec §5.1): normal first, then reduce; edge-major; op within edge; valid
+ * Flat order (Hessian, docs/hessian.md#flat-order): normal first, then reduce; edge-major; op within edge; valid
  * (non-padded) entries only. `flatIndex()` lists it, `vector` / `fromVector` convert.
  */
 import { F, Tensor, cat, keep, noGrad, randn, tensor, tidy, zeros, type DType, type Device } from '../torch/index.js';
@@ -206,7 +206,7 @@ export class Alphas {
     }
   }
 
-  /** The flat α order of spec §5.1: normal then reduce, edge-major, op within edge, valid entries only. */
+  /** The flat α order (docs/hessian.md#flat-order): normal then reduce, edge-major, op within edge, valid entries only. */
   flatIndex(): FlatAlphaEntry[] {
     const out: FlatAlphaEntry[] = [];
     let base = 0;

@@ -1,5 +1,5 @@
 /**
- * Genotype ↔ α (paper-spec §2.5): the discrete cell derived from the architecture weights, and
+ * Genotype ↔ α (docs/spaces.md#derivation): the discrete cell derived from the architecture weights, and
  * the one-hot α of a genotype (the supernet's discrete forward).
  */
 import { GenotypeError, ShapeError } from '../errors.js';
@@ -87,7 +87,7 @@ export function deriveCellGenes(alpha: number[][], ops: PrimitiveName[][], steps
 }
 
 /**
- * Discrete genotype from α (spec §2.5): softmax per edge; per node keep the 2 edges with the
+ * Discrete genotype from α (docs/spaces.md#derivation): softmax per edge; per node keep the 2 edges with the
  * largest non-`none` weight (strongest first, ties → lower edge index); on each, the argmax
  * non-`none` op (ties → lowest column). concat = [2 … steps+1].
  */

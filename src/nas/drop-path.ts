@@ -1,5 +1,5 @@
 /**
- * Drop path (ScheduledDropPath, paper-spec §7.1): the regulariser both networks apply to op
+ * Drop path (ScheduledDropPath, docs/search.md#drop-path-and-cutout-ramps): the regulariser both networks apply to op
  * outputs in train mode — every mixed edge in the search supernet, every op except Identity in
  * the evaluation network.
  */

@@ -1,5 +1,5 @@
 /**
- * The evaluation network trained from scratch on a genotype (paper-spec §2.6; DARTS `NetworkCIFAR`).
+ * The evaluation network trained from scratch on a genotype (docs/spaces.md#evaluation-network; DARTS `NetworkCIFAR`).
  *
  * Same macro as the search supernet (stem 3C + BN, reductions at ⌊layers/3⌋ and ⌊2·layers/3⌋,
  * channel doubling, FactorizedReduce / ReLUConvBN preprocessing), but every BN is affine, each
@@ -121,7 +121,7 @@ export interface EvalOutput {
   auxLogits: Tensor | null;
 }
 
-/** The network trained from scratch on a genotype (spec §2.6). */
+/** The network trained from scratch on a genotype (docs/spaces.md#evaluation-network). */
 export class EvalNetwork extends Module {
   readonly genotype: Genotype;
   readonly C: number;

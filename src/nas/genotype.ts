@@ -1,5 +1,5 @@
 /**
- * Genotype: the discrete cell chosen by a search, as plain data (paper-spec §2.5).
+ * Genotype: the discrete cell chosen by a search, as plain data (docs/spaces.md#genotypes).
  *
  * For each cell type: two genes per intermediate node, gene = (op name, local source index j)
  * with j = 0, 1 the cell inputs c_{k-2}, c_{k-1} and j ≥ 2 intermediate node j−2; plus the

@@ -1,5 +1,5 @@
 /**
- * The DARTS macro architecture (paper-spec §2.4, §2.6), shared by the search supernet, the
+ * The DARTS macro architecture (docs/spaces.md#supernet, docs/spaces.md#evaluation-network), shared by the search supernet, the
  * evaluation network and the analytic parameter counter: a stem conv of stemMultiplier·C
  * channels, `layers` cells with reductions at ⌊layers/3⌋ and ⌊2·layers/3⌋ (channels doubling
  * there), each cell reading the outputs of the two cells before it.

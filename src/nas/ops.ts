@@ -1,5 +1,5 @@
 /**
- * Candidate operations (paper-spec §2.3) as layers, and the op table keyed by primitive name.
+ * Candidate operations (docs/spaces.md#operations) as layers, and the op table keyed by primitive name.
  *
  * Every op maps C channels to C channels; `stride` 2 halves the spatial size (ceil(H/2)).
  * `affine` is the BN flag: false in the search supernet, true in the evaluation network.
@@ -219,7 +219,7 @@ export function isPoolOp(name: PrimitiveName): boolean {
 }
 
 /**
- * An op as the search supernet builds it (spec §2.2): BN affine=False everywhere, and pooling
+ * An op as the search supernet builds it (docs/spaces.md#operations): BN affine=False everywhere, and pooling
  * ops followed by BatchNorm2d(C, affine=False) — `Sequential(pool, bn)`, keys `1.running_mean`.
  */
 export function searchOp(name: PrimitiveName, C: number, stride: number): Layer {
@@ -228,7 +228,7 @@ export function searchOp(name: PrimitiveName, C: number, stride: number): Layer 
 }
 
 /**
- * The two input preprocessors of a cell (spec §2.1): input 0 (c_{k−2}) is halved by a
+ * The two input preprocessors of a cell (docs/spaces.md#the-cell): input 0 (c_{k−2}) is halved by a
  * FactorizedReduce when the previous cell reduced, else a 1×1 ReLUConvBN; input 1 (c_{k−1}) is a
  * 1×1 ReLUConvBN. `affine`: false in the search network, true in the evaluation network.
  */

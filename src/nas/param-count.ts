@@ -1,5 +1,5 @@
 /**
- * Analytic parameter counts, derived by hand from the op compositions of spec §2.3–§2.4
+ * Analytic parameter counts, derived by hand from the op compositions in docs/spaces.md (#operations, #supernet)
  * (no tensors). Used to check the supernet against the reference (S1 / CIFAR-10 / 8 cells /
  * C=16 → 405,146, the "param size = 0.405146MB" of the official logs) and to size spaces.
  *
@@ -75,7 +75,7 @@ export interface SearchParameterBreakdown {
   total: number;
 }
 
-/** Per-part parameter count of the search supernet (spec §2.4 macro). */
+/** Per-part parameter count of the search supernet (docs/spaces.md#supernet). */
 export function searchParameterBreakdown(space: SearchSpace, size: NetworkSize): SearchParameterBreakdown {
   const { C, layers, numClasses, inChannels, stemMultiplier } = resolveNetworkSize(size, 'parameter count');
   // the cell output concatenates all intermediate nodes

@@ -1,5 +1,5 @@
 /**
- * Candidate operation names (paper-spec §2.3). The names are the DARTS / RobustDARTS ones, so
+ * Candidate operation names (docs/spaces.md#operations). The names are the DARTS / RobustDARTS ones, so
  * genotypes printed here read the same as in the reference code and the published logs.
  * The tensor side (what each op computes) lives in `ops.ts`; this file only knows the names.
  */

@@ -1,7 +1,7 @@
 /**
- * Search spaces: which candidate ops sit on which edge of the cell DAG (paper-spec §2.1, §3).
+ * Search spaces: which candidate ops sit on which edge of the cell DAG (docs/spaces.md#the-cell, docs/spaces.md#shipped-spaces).
  *
- * A space is plain data: per cell type, one op list per edge, in the edge order of §2.1
+ * A space is plain data: per cell type, one op list per edge, in the edge order of docs/spaces.md#edge-order
  * (node 0: edges 0–1 from inputs 0,1; node 1: edges 2–4 from inputs 0,1 and node 0; …).
  * The order inside an edge's list is the α column order for that edge.
  *
@@ -25,7 +25,7 @@ export interface SearchSpace {
   name: string;
   /** Number of intermediate nodes per cell (4 in every space of the paper). */
   steps: number;
-  /** One op list per edge, edges in the order of spec §2.1. */
+  /** One op list per edge, edges in the order of docs/spaces.md#edge-order. */
   normal: PrimitiveName[][];
   /** Same for the reduction cell. */
   reduce: PrimitiveName[][];
@@ -118,7 +118,7 @@ const DARTS_OPS: PrimitiveName[] = [
   'dil_conv_5x5',
 ];
 
-/** S1 (spec §3.2, from RobustDARTS `src/spaces.py`): [normal, reduce] pair per edge. */
+/** S1 (docs/spaces.md#shipped-spaces, from RobustDARTS `src/spaces.py`): [normal, reduce] pair per edge. */
 const S1_EDGES: Array<[PrimitiveName[], PrimitiveName[]]> = [
   [['skip_connect', 'dil_conv_3x3'], ['max_pool_3x3', 'avg_pool_3x3']], // 0  n0 <- in0
   [['skip_connect', 'dil_conv_5x5'], ['max_pool_3x3', 'dil_conv_3x3']], // 1  n0 <- in1
@@ -319,7 +319,7 @@ export function alphaSizes(space: SearchSpace): number {
  * Each of `normal` / `reduce` (both required) is one of
  *   - a list of op names                → the same list on every edge;
  *   - {ops: [op names]}                 → the same, spelled out;
- *   - a list of lists of op names       → per edge, in edge order (spec §2.1);
+ *   - a list of lists of op names       → per edge, in edge order (docs/spaces.md#edge-order);
  *   - {edges: [[op names], ...]}        → the same, spelled out.
  * Within an edge: at least one op, no duplicates, and not only 'none' (it could never be chosen).
  */

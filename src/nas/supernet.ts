@@ -1,5 +1,5 @@
 /**
- * The DARTS search supernet (paper-spec §2.1, §2.2, §2.4): MixedOp, SearchCell and Network.
+ * The DARTS search supernet (docs/spaces.md#supernet): MixedOp, SearchCell and Network.
  *
  * α (`alphaNormal`, `alphaReduce`) is held beside the modules by an `Alphas` (alpha.ts: layout,
  * padding masks for ragged spaces, the flat order of the Hessian); it is not a module parameter
@@ -32,7 +32,7 @@ export interface ForwardOptions {
   weights?: ArchWeights;
 }
 
-/** Σ_o w_o · o(x) over one edge's candidate ops (spec §2.2). Children `_ops.0`, `_ops.1`, … */
+/** Σ_o w_o · o(x) over one edge's candidate ops (docs/spaces.md#supernet). Children `_ops.0`, `_ops.1`, … */
 /**
  * Switches of the MixedOp forward. `shareRelu` (default on): the ReLU that every conv op of an
  * edge applies to the edge input first is computed once per edge and shared (issue 10: same
@@ -111,7 +111,7 @@ export class SearchCell extends Module {
 }
 
 /**
- * The search supernet (spec §2.4): stem conv 3×3 → 3C + BN(affine), `layers` search cells with
+ * The search supernet (docs/spaces.md#supernet): stem conv 3×3 → 3C + BN(affine), `layers` search cells with
  * reductions at ⌊layers/3⌋ and ⌊2·layers/3⌋ (channels doubling there), global average pool and
  * a linear classifier. α lives beside the modules (see the file comment).
  */
@@ -126,7 +126,7 @@ export class Network extends Module {
   readonly stem: Sequential;
   readonly cells: ModuleList<SearchCell>;
   readonly classifier: Linear;
-  /** ScheduledDropPath probability for every mixed-edge output in train mode (spec §7.1); the trainer sets it per epoch. */
+  /** ScheduledDropPath probability for every mixed-edge output in train mode (docs/search.md#drop-path-and-cutout-ramps); the trainer sets it per epoch. */
   dropPathProb = 0;
   /** Edges per cell type. */
   readonly numEdges: number;
@@ -217,7 +217,7 @@ export class Network extends Module {
     return this.alphas.softmaxValues();
   }
 
-  /** The discrete cell derived from α (spec §2.5). */
+  /** The discrete cell derived from α (docs/spaces.md#derivation). */
   genotype(): Genotype {
     const a = this.alphaValues();
     return deriveGenotype(a.normal, a.reduce, this.space);
@@ -241,7 +241,7 @@ export class Network extends Module {
     return this.weightsFromValues(genotypeToOneHot(g, this.space));
   }
 
-  /** The flat α order of spec §5.1: normal then reduce, edge-major, op within edge, valid entries only. */
+  /** The flat α order (docs/hessian.md#flat-order): normal then reduce, edge-major, op within edge, valid entries only. */
   flatAlphaIndex(): FlatAlphaEntry[] {
     return this.alphas.flatIndex();
   }

@@ -1,5 +1,5 @@
 /**
- * The architecture step of DARTS (paper-spec §4.2): the gradient of the validation loss with
+ * The architecture step of DARTS (docs/search.md#second-order): the gradient of the validation loss with
  * respect to α, first order (ξ = 0) or second order through one unrolled weight step, then
  * Adam on α.
  *

@@ -1,5 +1,5 @@
 /**
- * The accuracy drop after discretisation, measured two ways (paper-spec §5.3; docs/evaluation.md):
+ * The accuracy drop after discretisation, measured two ways (docs/methods.md#discretisation-drop; docs/evaluation.md):
  *
  * - reference: the one-hot network evaluated with the batch-norm running statistics the
  *   supernet gathered under the softmax mixture (what RobustDARTS measures, and

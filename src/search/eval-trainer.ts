@@ -1,5 +1,5 @@
 /**
- * Training a found cell from scratch (paper-spec §9; DARTS `cnn/train.py`): the evaluation
+ * Training a found cell from scratch (docs/evaluation.md#the-protocol; DARTS `cnn/train.py`): the evaluation
  * network of the genotype, SGD with momentum and coupled weight decay on every parameter, the
  * learning rate on a cosine from `lr` to `lrMin` over all epochs (epoch e, from 0, trains at
  * lrMin + ½(lr − lrMin)(1 + cos(π·e/E))), gradient norm clipped to `gradClip`, loss =

@@ -1,5 +1,5 @@
 /**
- * The bilevel search loop (paper-spec §4.2–§4.3): for each training batch, an architecture
+ * The bilevel search loop (docs/search.md#one-epoch): for each training batch, an architecture
  * step on a random validation batch, then a weight step; at each epoch's end a validation
  * pass, the genotype, metrics lines, plug-ins (Hessian monitor, early stop, ADA) and a
  * checkpoint through the run's recorder (trainer-state.ts: what it holds, resume, rollback).

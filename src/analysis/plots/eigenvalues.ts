@@ -1,6 +1,6 @@
 /**
  * The λ_max trajectory of a search with its 5-point local average and the early-stop / DARTS-ADA
- * decision points (paper-spec §6, §7.4).
+ * decision points (docs/methods.md#darts-es, docs/methods.md#darts-ada).
  */
 import { movingAverage } from '../stats.js';
 import { BASE_CONFIG, VEGA_LITE_SCHEMA, isDiscarded, iterLabel, type Rollback, type TopLevelSpec } from './style.js';

@@ -2,7 +2,7 @@
  * Plots of a search as Vega-Lite specs (plain data in, spec out; no files), one module per figure
  * family, and `renderSvg` to turn a spec into SVG text.
  *
- * Figures (paper-spec §5.3, §6, §7.4, §12): loss and accuracy curves, the λ_max trajectory with
+ * Figures (docs/run-folders.md#report): loss and accuracy curves, the λ_max trajectory with
  * its 5-point local average and the ES / ADA decision points, top-k spectra, α heatmaps, the
  * genotype over epochs, and a cross-run scatter with a least-squares line and Pearson/Spearman.
  *

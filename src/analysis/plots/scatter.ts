@@ -1,4 +1,4 @@
-/** A cross-run scatter with a least-squares line and Pearson/Spearman (paper-spec §5.3). */
+/** A cross-run scatter with a least-squares line and Pearson/Spearman (docs/methods.md#cross-run-analyses). */
 import { pearson, spearman, type Correlation } from '../stats.js';
 import { BASE_CONFIG, VEGA_LITE_SCHEMA, type TopLevelSpec } from './style.js';
 

@@ -1,4 +1,4 @@
-/** Top-k Hessian spectra at selected measurements (paper-spec §5.3). */
+/** Top-k Hessian spectra at selected measurements (docs/hessian.md#lanczos). */
 import { BASE_CONFIG, VEGA_LITE_SCHEMA, type TopLevelSpec } from './style.js';
 
 export interface Spectrum {

@@ -206,7 +206,7 @@ export async function renderReport(run: Run, opts: RenderReportOptions = {}): Pr
   }
   const geno = add(run.genotypes.length ? await plot('genotype-epochs.svg', genotypeEvolutionSpec(genotypeHistory(run))) : null);
 
-  // Discretisation drop vs λ_max within the run (spec §5.3), when both were measured
+  // Discretisation drop vs λ_max within the run (docs/methods.md#discretisation-drop), when both were measured
   const lamAt = new Map(run.hessians.map((h) => [`${h.epoch}/${h.iteration}`, h.maxEigenvalue]));
   const dropPts = run.discretizations
     .filter((d) => d.drop !== null && lamAt.has(`${d.epoch}/${d.iteration}`))

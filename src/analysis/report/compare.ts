@@ -1,5 +1,5 @@
 /**
- * `renderComparison`: several parsed runs side by side (spec §5.3, Fig. 4): a table of final genotype,
+ * `renderComparison`: several parsed runs side by side (docs/methods.md#cross-run-analyses; the paper's Fig. 4): a table of final genotype,
  * validation accuracy and λ_max (trajectory mean and final value) per run, and the correlation of
  * λ_max with the search model's final validation error across runs (Pearson and Spearman with
  * two-sided p-values, scatter with a least-squares line).

@@ -26,7 +26,7 @@ function formatAnalysis(a: Analysis): string {
   return out.join('\n') + '\n';
 }
 
-/** `rdarts analyze` — λ_max vs validation error and discretisation drop across runs (§5.3). */
+/** `rdarts analyze` — λ_max vs validation error and discretisation drop across runs (docs/methods.md#cross-run-analyses). */
 export function register(program: Command): void {
   program
     .command('analyze')

@@ -4,7 +4,7 @@
  * step times MEASURED on this project's development machine (below: what, where, how), scaled
  * to each job's network by its convolution work (layers × channels² × batch × pixels — a first
  * approximation, exact only at the measured shapes). The Hessian measurements, the validation
- * passes and RS-ws's scoring are left out (each is small next to the steps, paper-spec §12).
+ * passes and RS-ws's scoring are left out (each is small next to the steps, docs/hessian.md#cost).
  * Pure.
  */
 import type { JobGraph, Phase, WorkItem } from './graph.js';

@@ -5,10 +5,10 @@
  *
  *   search  one per benchmark × method × seed: `rdarts search --config configs/<job>.json --out <dir>`
  *           (resumed with `rdarts search --resume <dir>`). The grid methods rdarts-l2/rdarts-dp
- *           are studies too: one darts search per grid value × seed (paper-spec §7.3), so an
+ *           are studies too: one darts search per grid value × seed (docs/methods.md#r-darts), so an
  *           executor runs them side by side, not serially in one process.
  *   select  one per benchmark × method, after all its searches: `rdarts select <search dirs…>`
- *           (short trainings, pick by validation, the winner's full training: paper-spec §9);
+ *           (short trainings, pick by validation, the winner's full training: docs/evaluation.md#selection);
  *           running it again continues it. A `train` phase beside `select` is the winner's full
  *           training inside the select job (its `config.epochs` becomes `--epochs`).
  *   train   without select: one per search, `rdarts train --genotype <search dir>` (Table 1:

@@ -1,5 +1,5 @@
 /**
- * DARTS-ADA controller (spec §7.4): pure decision logic, no training. The search feeds it
+ * DARTS-ADA controller (docs/methods.md#darts-ada): pure decision logic, no training. The search feeds it
  * every firing of the early-stop rule; it answers "roll back to epoch s and continue with
  * the stronger regularisation" or "ignore" once the regularisation is final. Its plug-in,
  * `AdaPlugin`, is ./ada.ts.

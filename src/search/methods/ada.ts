@@ -3,7 +3,7 @@ import { formatGenotypeRepr } from '../../nas/repr.js';
 import type { EpochContext, PluginDecision, SearchPlugin } from '../plugin.js';
 
 /**
- * DARTS-ADA (paper-spec §7.4): when the early-stop rule fires, roll back to its stop epoch and
+ * DARTS-ADA (docs/methods.md#darts-ada): when the early-stop rule fires, roll back to its stop epoch and
  * multiply the weight decay by η, until the reference's final-regularisation test holds (the
  * decisions: `AdaController`, ./ada-controller.ts). Its own state (L2 schedule, rollback
  * history) survives rollbacks.

@@ -1,11 +1,11 @@
 /**
- * Accuracy drop after discretisation (paper-spec §5.3): the search model's validation accuracy
+ * Accuracy drop after discretisation (docs/methods.md#discretisation-drop): the search model's validation accuracy
  * with its continuous α (softmax) minus its accuracy with α replaced by the one-hot weights of
  * its genotype — same weights, eval mode (BN running statistics), no grad, no retraining.
  * High curvature (λ_max) should go with a large drop (Spearman correlation across runs; see
  * `rdarts analyze`).
  *
- * Choices (§14.4): the split is the α-validation split (at most `evalBatches` batches), BN uses
+ * Choices (docs/methods.md#discretisation-drop): the split is the α-validation split (at most `evalBatches` batches), BN uses
  * the running statistics accumulated during search for both passes, and the drop is in
  * accuracy fractions (0.05 = 5 points).
  */

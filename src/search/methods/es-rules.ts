@@ -1,6 +1,6 @@
 /**
  * DARTS-ES: early stopping on the dominant Hessian eigenvalue, in the two forms that exist
- * (spec §6): the paper's rule and the reference code's rule. Each is an incremental state
+ * (docs/methods.md#darts-es): the paper's rule and the reference code's rule. Each is an incremental state
  * machine — feed it one (epoch, λ_max) per Hessian measurement with `update` — whose whole
  * state is plain JSON (`getState()` / `fromState()`), so a checkpoint can hold it and a
  * rollback (DARTS-ADA) can restore it. `replayEarlyStop` runs a rule over a recorded trace.
@@ -23,7 +23,7 @@
  * Where the reference would crash (a check with fewer than delta+1 averages, which the
  * defaults never reach) the check is skipped instead.
  *
- * ## Paper rule (§6.1): k [5], threshold [0.75], startEpoch [0]
+ * ## Paper rule (docs/methods.md#paper-rule): k [5], threshold [0.75], startEpoch [0]
  * λ̄(j) is the trailing local average over k epochs: the mean of the measurements whose epoch
  * lies in (j − k, j]. It is defined only when the whole window lies inside the measured range
  * (j − k + 1 ≥ first measured epoch) and holds at least one measurement. So with a

@@ -3,7 +3,7 @@ import { formatGenotypeRepr } from '../../nas/repr.js';
 import type { EpochContext, PluginDecision, SearchPlugin } from '../plugin.js';
 
 /**
- * DARTS-ES (paper-spec §6): feeds each Hessian measurement to the chosen rule (./es-rules.ts).
+ * DARTS-ES (docs/methods.md#darts-es): feeds each Hessian measurement to the chosen rule (./es-rules.ts).
  * In 'stop' mode a firing ends the search and returns the genotype of the rule's stop epoch; in
  * 'signal' mode it only tells later plug-ins (DARTS-ADA) through the epoch context. Its state (the eigenvalue
  * history) is restored on an ADA rollback, as the reference restores its tracker.

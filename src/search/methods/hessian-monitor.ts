@@ -18,7 +18,7 @@ export interface HessianMonitorOptions {
 
 /**
  * Measures the dominant eigenvalue of ∇²α L_val at the end of every `every`-th epoch and the
- * last one (paper-spec §5.1): on a random validation batch, with the model in train mode
+ * last one (docs/hessian.md#batch-and-model-mode): on a random validation batch, with the model in train mode
  * (batch statistics, this epoch's drop path), exact Hessian-vector products, Lanczos by default.
  * With several batches it reports the mean and its standard error.
  */

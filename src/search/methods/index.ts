@@ -10,7 +10,7 @@
  * The collapse monitor (collapse-monitor.ts, config analysis.collapse) logs its indicators beside
  * λ_max; the skip-count early stop (collapse-stop.ts, config collapseStop) composes like DARTS-ES.
  * Every method gets the drop-path/cutout schedule of its configuration; the DARTS-family methods
- * also the discretisation-drop monitor (config `analysis.discretization`, discretization.ts, §5.3).
+ * also the discretisation-drop monitor (config `analysis.discretization`, discretization.ts, docs/methods.md#discretisation-drop).
  *
  * Each plug-in sits beside the pure rule it drives: es.ts ← es-rules.ts, ada.ts ←
  * ada-controller.ts, rsws.ts ← rsws-sampler.ts, regularization.ts ← schedules.ts; the Hessian

@@ -3,7 +3,7 @@ import type { EpochContext, EpochStartControls, SearchPlugin } from '../plugin.j
 
 /**
  * The drop-path/cutout schedule every method runs with (R-DARTS(DP) is DARTS with p_max > 0;
- * paper-spec §7.1): ScheduledDropPath on every mixed-edge output with p(e) = p_max·e/(E−1), and
+ * docs/search.md#drop-path-and-cutout-ramps): ScheduledDropPath on every mixed-edge output with p(e) = p_max·e/(E−1), and
  * cutout whose probability follows the same ramp 0 → 1. The schedules: ./schedules.ts.
  */
 export class RegularizationSchedule implements SearchPlugin {

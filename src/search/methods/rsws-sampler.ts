@@ -1,5 +1,5 @@
 /**
- * RS-ws architecture sampler (Li & Talwalkar 2019, as used by RobustDARTS; spec §8). Pure,
+ * RS-ws architecture sampler (Li & Talwalkar 2019, as used by RobustDARTS; docs/methods.md#sampling). Pure,
  * driven by a seeded Rng. Its plug-in, `RsWsPlugin`, is ./rsws.ts.
  *
  * For each cell type (normal, reduce) and each intermediate node i = 0 … steps−1, two

@@ -1,6 +1,6 @@
 /**
  * RS-ws — random search with weight sharing (Li & Talwalkar 2019) as RobustDARTS runs it
- * (paper-spec §8), as a plug-in of the search trainer, so the training loop, cosine schedule,
+ * (docs/methods.md#rs-ws), as a plug-in of the search trainer, so the training loop, cosine schedule,
  * clipping, checkpoints and resume are the trainer's:
  *
  * - Training: every weight step draws one architecture uniformly (`sampleArchitecture`: two

@@ -1,5 +1,5 @@
 /**
- * Regularisation schedules of RobustDARTS (spec §7.1, §7.2): the rule behind the
+ * Regularisation schedules of RobustDARTS (docs/search.md#drop-path-and-cutout-ramps, docs/methods.md#r-darts): the rule behind the
  * `RegularizationSchedule` plug-in (./regularization.ts). Pure.
  *
  * - ScheduledDropPath in the search cell: p(e) = p_max · e / (E − 1), e = 0 … E−1, so the
