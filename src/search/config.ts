@@ -3,7 +3,7 @@
  * validated with messages that name the field, and written whole to the run's config.json.
  * Pure: reading a config file is experiments/config-file.ts.
  *
- * Defaults and where they come from (paper-spec §4.3, §5.1, §6.2, §7):
+ * Defaults and where they come from (in full, with reasons: docs/defaults.md):
  * | field | default | source |
  * |---|---|---|
  * | epochs | 50 | DARTS / RobustDARTS args.py |
@@ -19,10 +19,10 @@
  * | hessian.every | 2 | report_freq_hessian in every script |
  * | earlyStop | code rule: window 5, delta 4, factor 1.3, start epoch 10 | utils.EVLocalAvg + args |
  * | ada | η 10, R_max 0.03 | scripts/DARTS-ADA_search.sh (args.py disagrees: 3, 0.0243) |
- * | grid.l2 / grid.dropPath | 3e-4·{1,3,9,27} / {0, 0.2, 0.4, 0.6} | R-DARTS(L2)/(DP) grids, paper-spec §7.3 |
- * | rsws.steps | null = epochs × steps per epoch | the reference hard-codes int(epochs·25000/batch) = 19,531 (§8); on CIFAR-10 (25,000 training images at portion 0.5) that is the same budget |
- * | rsws.samples / scoreBatches / topK | 1000 / 10 / 10 | randomNAS selection (§8) |
- * | analysis.discretization | end | accuracy drop after discretisation (§5.3) at the last epoch; 'hessian' = also at the Hessian epochs |
+ * | grid.l2 / grid.dropPath | 3e-4·{1,3,9,27} / {0, 0.2, 0.4, 0.6} | R-DARTS(L2)/(DP) grids, docs/methods.md#r-darts |
+ * | rsws.steps | null = epochs × steps per epoch | the reference hard-codes int(epochs·25000/batch) = 19,531 (docs/methods.md#training); on CIFAR-10 (25,000 training images at portion 0.5) that is the same budget |
+ * | rsws.samples / scoreBatches / topK | 1000 / 10 / 10 | randomNAS selection (docs/methods.md#selection) |
+ * | analysis.discretization | end | accuracy drop after discretisation (docs/methods.md#discretisation-drop) at the last epoch; 'hessian' = also at the Hessian epochs |
  * | analysis.collapse | auto = on whenever λ_max is measured (not rs-ws) | ours (docs/collapse-monitor.md): costs no forward pass; 'auto' keeps runs without a Hessian monitor's lines as they were |
  * | sdarts.mode | off | 'rs' / 'adv' = SDARTS-RS / SDARTS-ADV (Chen & Hsieh 2020), docs/sdarts.md |
  * | sdarts.epsilon | 0.3 | SmoothDARTS train_search.py --epsilon_alpha default 0.3 (the maximum of the ramp) |
@@ -133,7 +133,7 @@ export const SearchConfigSchema = z
     /** analyses run during search; a default keeps older config.json files valid */
     analysis: z
       .object({
-        /** accuracy drop after discretisation (§5.3): never, at the last epoch, also at the Hessian epochs, or every epoch */
+        /** accuracy drop after discretisation (docs/methods.md#discretisation-drop): never, at the last epoch, also at the Hessian epochs, or every epoch */
         discretization: z.enum(['off', 'end', 'hessian', 'every']),
         /** the collapse monitor's line each epoch (docs/collapse-monitor.md): 'auto' = when λ_max is measured */
         collapse: z.enum(['auto', 'on', 'off']).default('auto'),

@@ -1,5 +1,5 @@
 /**
- * The configuration of one from-scratch training of a found cell (paper-spec §9): one typed
+ * The configuration of one from-scratch training of a found cell (docs/evaluation.md#the-protocol): one typed
  * object resolved once (defaults ← preset ← YAML/JSON file ← flags), validated with messages
  * that name the field, written whole to the run's config.json together with where each value
  * came from. docs/evaluation.md explains every choice.
@@ -15,7 +15,7 @@
  * | auxiliary / auxiliaryWeight | true / 0.4 | train.py (--auxiliary is passed by every published run) |
  * | cutout / cutoutLength / cutoutProb | true / 16 / 1 | train.py --cutout, utils.Cutout |
  * | dropPath | 0.2, p(e) = 0.2·e/E | train.py `drop_path_prob * epoch / epochs` |
- * | evaluation | test (the whole training set trains; test error after the last epoch) | paper §9 |
+ * | evaluation | test (the whole training set trains; test error after the last epoch) | the paper (docs/evaluation.md#the-protocol) |
  * | `short` preset | 100 epochs, held-out validation split (trainPortion 0.8) | DARTS' selection: "100 epochs on CIFAR-10"; the split size is ours |
  */
 import { z } from 'zod';
@@ -122,7 +122,7 @@ export const DEFAULT_EVAL_SETTINGS: EvalSettings = {
   keepCheckpoints: 2,
 };
 
-/** The evaluation network's size per dataset (paper-spec §9). */
+/** The evaluation network's size per dataset (docs/evaluation.md#the-protocol). */
 export const PAPER_NETWORK_SIZE: Record<EvalDataset, { layers: number; channels: number; source: string }> = {
   cifar10: { layers: 20, channels: 36, source: 'DARTS train.py (CIFAR-10)' },
   cifar100: { layers: 8, channels: 16, source: 'RobustDARTS App. C (S1–S4 benchmarks)' },
