@@ -1,5 +1,5 @@
 /**
- * Small statistics for the analyses (spec §5.3): summaries, Pearson and Spearman
+ * Small statistics for the analyses (docs/methods.md#cross-run-analyses): summaries, Pearson and Spearman
  * correlation with two-sided p-values, moving averages. Float64, written out by hand.
  *
  * p-values: under H0 (no correlation, normal data) t = r·√((n−2)/(1−r²)) follows Student's t
@@ -186,6 +186,33 @@ export function movingAverage(xs: ArrayLike<number>, window: number, mode: 'trai
     let s = 0;
     for (let j = lo; j <= hi; j++) s += xs[j]!;
     out.push(s / (hi - lo + 1));
+  }
+  return out;
+}
+
+/** The correlations of field `y` against field `x` over the rows where both are known. */
+export interface FieldCorrelation<X extends string, Y extends string> {
+  x: X;
+  y: Y;
+  n: number;
+  pearson: Correlation;
+  spearman: Correlation;
+}
+
+/**
+ * Pearson and Spearman for every (y, x) pair of fields (y outer, x inner), each over the rows
+ * where both fields are non-null; a pair with fewer than 2 such rows is left out.
+ */
+export function fieldCorrelations<X extends string, Y extends string, R extends Record<X | Y, number | null>>(rows: readonly R[], ys: readonly Y[], xs: readonly X[]): Array<FieldCorrelation<X, Y>> {
+  const out: Array<FieldCorrelation<X, Y>> = [];
+  for (const y of ys) {
+    for (const x of xs) {
+      const pts = rows.filter((r) => r[x] !== null && r[y] !== null);
+      if (pts.length < 2) continue;
+      const a = pts.map((r) => r[x] as number);
+      const b = pts.map((r) => r[y] as number);
+      out.push({ x, y, n: pts.length, pearson: pearson(a, b), spearman: spearman(a, b) });
+    }
   }
   return out;
 }

@@ -1,11 +1,11 @@
 /**
  * `rdarts analyze --trained`: the cross-run analysis against the test error of the retrained
- * cells (paper-spec §5.3: mean dominant eigenvalue over the trajectory vs test error, Pearson,
+ * cells (docs/methods.md#cross-run-analyses: mean dominant eigenvalue over the trajectory vs test error, Pearson,
  * the paper's 0.867 on S1/CIFAR-10; eigenvalue vs discretisation drop, Spearman, the paper's
  * 0.736), with two-sided p-values and the scatter plots. Pure: the Analysis of the search runs
  * and each search's retrained test error(s) in, figures out.
  */
-import { pearson, spearman, type Correlation } from './stats.js';
+import { fieldCorrelations, type Correlation } from './stats.js';
 import { correlationScatterSpec, type ScatterPoint } from './plots/scatter.js';
 import type { TopLevelSpec } from './plots/style.js';
 import type { Analysis } from './report/analyze.js';
@@ -47,16 +47,7 @@ export function testErrorAnalysis(a: Analysis, retrained: Map<string, RetrainedE
     const t = retrained.get(r.dir) ?? null;
     return { dir: r.dir, name: r.name, meanEigenvalue: r.meanEigenvalue, finalEigenvalue: r.finalEigenvalue, drop: r.drop, testError: t?.testError ?? null, trainings: t?.n ?? 0 };
   });
-  const correlations: TestErrorCorrelation[] = [];
-  for (const y of ['testError', 'drop'] as const) {
-    for (const x of ['meanEigenvalue', 'finalEigenvalue'] as const) {
-      const pts = runs.filter((r) => r[x] !== null && r[y] !== null);
-      if (pts.length < 2) continue;
-      const xs = pts.map((r) => r[x]!);
-      const ys = pts.map((r) => r[y]!);
-      correlations.push({ x, y, n: pts.length, pearson: pearson(xs, ys), spearman: spearman(xs, ys) });
-    }
-  }
+  const correlations: TestErrorCorrelation[] = fieldCorrelations(runs, ['testError', 'drop'], ['meanEigenvalue', 'finalEigenvalue']);
   return { runs, correlations, unmatched: runs.filter((r) => r.testError === null).map((r) => r.name) };
 }
 

@@ -52,6 +52,7 @@ import type {
   EpochRecord,
   GenotypeRecord,
   Run,
+  RunMetrics,
   RunResult,
   SplitMetrics,
 } from '../analysis/report/records.js';
@@ -91,15 +92,7 @@ function split2(s: { loss?: number | null; acc?: number | null } | null | undefi
 // ---------------------------------------------------------------------------------------------
 // metrics.jsonl
 
-interface MetricsPart {
-  epochs: EpochRecord[];
-  hessians: EigenvalueRecord[];
-  earlyStops: EarlyStopEvent[];
-  adaEvents: AdaRollbackRecord[];
-  discretizations: DiscretizationRecord[];
-  collapses: CollapseRecord[];
-  regrets: S5RegretRecord[];
-}
+type MetricsPart = RunMetrics;
 
 function parseMetrics(path: string, warnings: string[]): MetricsPart {
   const part: MetricsPart = { epochs: [], hessians: [], earlyStops: [], adaEvents: [], discretizations: [], collapses: [], regrets: [] };

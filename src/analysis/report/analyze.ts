@@ -1,10 +1,10 @@
 /**
- * The cross-run analysis of `rdarts analyze` (paper-spec §5.3) from parsed runs: per run the
+ * The cross-run analysis of `rdarts analyze` (docs/methods.md#cross-run-analyses) from parsed runs: per run the
  * λ_max of the trajectory (mean and final), the search model's final validation error and the
  * discretisation drop; across runs the Pearson/Spearman correlations (two-sided p-values) of the
  * eigenvalue with the error and with the drop, over the runs that have both numbers. Pure.
  */
-import { pearson, spearman, type Correlation } from '../stats.js';
+import { fieldCorrelations, type Correlation } from '../stats.js';
 import type { Run } from './records.js';
 import { summarize } from './series.js';
 
@@ -55,15 +55,6 @@ export function analyzeRunRecords(records: Run[]): Analysis {
       drop: s.finalDrop ?? (typeof resultDrop === 'number' ? resultDrop : null),
     };
   });
-  const correlations: AnalyzedCorrelation[] = [];
-  for (const y of ['finalValidError', 'drop'] as const) {
-    for (const x of ['meanEigenvalue', 'finalEigenvalue'] as const) {
-      const pts = runs.filter((r) => r[x] !== null && r[y] !== null);
-      if (pts.length < 2) continue;
-      const xs = pts.map((r) => r[x]!);
-      const ys = pts.map((r) => r[y]!);
-      correlations.push({ x, y, n: pts.length, pearson: pearson(xs, ys), spearman: spearman(xs, ys) });
-    }
-  }
+  const correlations: AnalyzedCorrelation[] = fieldCorrelations(runs, ['finalValidError', 'drop'], ['meanEigenvalue', 'finalEigenvalue']);
   return { runs, correlations, warnings };
 }

@@ -131,11 +131,8 @@ export interface RunResult {
   raw: Record<string, unknown>;
 }
 
-/** A whole run folder, parsed. */
-export interface Run {
-  dir: string;
-  name: string;
-  config: Record<string, unknown>;
+/** The records of a run's metrics.jsonl, by kind. */
+export interface RunMetrics {
   epochs: EpochRecord[];
   hessians: EigenvalueRecord[];
   earlyStops: EarlyStopEvent[];
@@ -145,6 +142,13 @@ export interface Run {
   collapses: CollapseRecord[];
   /** S5 test regret lines (runs given a ground-truth table) */
   regrets: S5RegretRecord[];
+}
+
+/** A whole run folder, parsed. */
+export interface Run extends RunMetrics {
+  dir: string;
+  name: string;
+  config: Record<string, unknown>;
   genotypes: GenotypeRecord[];
   result: RunResult | null;
   /** Things skipped or assumed while reading (unknown kinds, a partial last line, a missing optional file). */
