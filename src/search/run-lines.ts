@@ -208,17 +208,22 @@ export type GenotypeLine = LineBase & {
   ops: { normal: string[][]; reduce: string[][] };
 };
 
-/** result.json of a single search (the plug-ins' end-of-search fields are merged in at top level). */
-export type SearchResultRecord = {
-  genotype: GenotypeJSON;
+/** What a finished search reports, in memory (SearchResult) and in result.json alike. */
+export interface SearchOutcome {
   repr: string;
   stopReason: 'completed' | 'early-stop';
+  /** epoch whose genotype is returned */
   genotypeEpoch: number;
   epochsRun: number;
   finalValid: LossAcc | null;
   iterations: number;
-  /** the run folder (null in memory) */
+  /** the recorder's location (the run folder), null in memory */
   runDir: string | null;
+}
+
+/** result.json of a single search (the plug-ins' end-of-search fields are merged in at top level). */
+export type SearchResultRecord = SearchOutcome & {
+  genotype: GenotypeJSON;
   /** why an early stop stopped (null when completed) */
   stopDetail: string | null;
   /** weight decay in force at the end (DARTS-ADA raises it) */

@@ -24,7 +24,7 @@ import { evaluateSupernet } from './evaluate.js';
 import type { SearchConfig } from './config.js';
 import type { EpochContext, EpochStartControls, EvalResult, EvalWeights, PluginDecision, SearchEndContext, SearchPlugin } from './plugin.js';
 import type { RunRecorder } from './recorder.js';
-import type { EpochLogLine, GenotypeLine, LossAcc, MetricsLine, SearchResultRecord } from './run-lines.js';
+import type { EpochLogLine, GenotypeLine, LossAcc, MetricsLine, SearchOutcome, SearchResultRecord } from './run-lines.js';
 import { SearchPosition, TrainerCheckpoints, type TrainerState } from './trainer-state.js';
 
 export type SearchEvent =
@@ -33,17 +33,8 @@ export type SearchEvent =
   | { type: 'epoch'; epoch: number; iteration: number; train: { loss: number; acc: number }; valid: { loss: number; acc: number }; seconds: number; genotype: string }
   | { type: 'note'; message: string };
 
-export interface SearchResult {
+export interface SearchResult extends SearchOutcome {
   genotype: Genotype;
-  repr: string;
-  stopReason: 'completed' | 'early-stop';
-  /** epoch whose genotype is returned */
-  genotypeEpoch: number;
-  epochsRun: number;
-  finalValid: LossAcc | null;
-  iterations: number;
-  /** the recorder's location (the run folder), null in memory */
-  runDir: string | null;
   /** fields plug-ins added at the end of the search (RS-ws selection, discretisation drop), also in result.json */
   details?: Record<string, unknown>;
 }
