@@ -67,8 +67,19 @@ export interface RunShape {
   rswsScoreBatches: number;
 }
 
+/** The memory part of a forecast (a search's or a training's), in bytes. */
+export interface MemoryForecast {
+  peakBytes: number;
+  fixedBytes: number;
+  perSampleBytes: number;
+  /** largest batch size whose predicted peak fits `memoryLimitBytes` (null without a limit) */
+  maxBatchSize: number | null;
+  memoryLimitBytes: number | null;
+  fits: boolean | null;
+}
+
 /** The forecast. Times in seconds, memory in bytes. */
-export interface Plan {
+export interface Plan extends MemoryForecast {
   batchSize: number;
   stepS: number;
   epochS: number;
@@ -79,13 +90,6 @@ export interface Plan {
   /** the longest the method can take (ADA: every possible rollback, each re-running rewindEpochs) */
   worstCaseS: number;
   parts: { stepsS: number; validationS: number; hessianS: number; discretizationS: number; selectionS: number };
-  peakBytes: number;
-  fixedBytes: number;
-  perSampleBytes: number;
-  /** largest batch size whose predicted peak fits `memoryLimitBytes` (null without a limit) */
-  maxBatchSize: number | null;
-  memoryLimitBytes: number | null;
-  fits: boolean | null;
 }
 
 /** Rollbacks DARTS-ADA can make: L2 multiplied by η until the reference's final test passes (at most 50). */
@@ -143,6 +147,21 @@ export function maxBatchSize(fixedBytes: number, perSampleBytes: number, limitBy
   return Math.max(0, Math.floor((limitBytes - fixedBytes) / perSampleBytes));
 }
 
+/** Peak memory at `batchSize` from a calibration's resident-set sizes (fixed part + a part per sample), and the largest batch that fits the limit. */
+function memoryForecast(cal: { batchSize: number; rssFixedBytes: number; rssPeakBytes: number }, batchSize: number, memoryLimitBytes: number | null): MemoryForecast {
+  const fixedBytes = cal.rssFixedBytes;
+  const perSampleBytes = Math.max(0, cal.rssPeakBytes - cal.rssFixedBytes) / cal.batchSize;
+  const peakBytes = fixedBytes + perSampleBytes * batchSize;
+  return {
+    peakBytes,
+    fixedBytes,
+    perSampleBytes,
+    maxBatchSize: memoryLimitBytes === null ? null : maxBatchSize(fixedBytes, perSampleBytes, memoryLimitBytes),
+    memoryLimitBytes,
+    fits: memoryLimitBytes === null ? null : peakBytes <= memoryLimitBytes,
+  };
+}
+
 /** Predict the run of `shape` from `cal`. */
 export function predict(cal: Calibration, shape: RunShape, memoryLimitBytes: number | null = null): Plan {
   const scale = shape.batchSize / cal.batchSize;
@@ -163,10 +182,6 @@ export function predict(cal: Calibration, shape: RunShape, memoryLimitBytes: num
   // a re-run epoch costs a normal epoch plus (at most) a Hessian measurement
   const extra = shape.adaRollbacks * shape.rewindEpochs * (epochS + perHessianEpoch);
   const worstCaseS = (one + extra) * shape.members;
-  const fixedBytes = cal.rssFixedBytes;
-  const perSampleBytes = Math.max(0, cal.rssPeakBytes - cal.rssFixedBytes) / cal.batchSize;
-  const peakBytes = fixedBytes + perSampleBytes * shape.batchSize;
-  const maxB = memoryLimitBytes === null ? null : maxBatchSize(fixedBytes, perSampleBytes, memoryLimitBytes);
   return {
     batchSize: shape.batchSize,
     stepS,
@@ -176,12 +191,7 @@ export function predict(cal: Calibration, shape: RunShape, memoryLimitBytes: num
     totalS,
     worstCaseS,
     parts: { stepsS, validationS, hessianS, discretizationS, selectionS },
-    peakBytes,
-    fixedBytes,
-    perSampleBytes,
-    maxBatchSize: maxB,
-    memoryLimitBytes,
-    fits: memoryLimitBytes === null ? null : peakBytes <= memoryLimitBytes,
+    ...memoryForecast(cal, shape.batchSize, memoryLimitBytes),
   };
 }
 
@@ -230,19 +240,13 @@ export interface TrainShape {
   evalPasses: number;
 }
 
-export interface TrainPlan {
+export interface TrainPlan extends MemoryForecast {
   batchSize: number;
   stepS: number;
   epochS: number;
   evalPassS: number;
   totalS: number;
   imagesPerSecond: number;
-  peakBytes: number;
-  fixedBytes: number;
-  perSampleBytes: number;
-  maxBatchSize: number | null;
-  memoryLimitBytes: number | null;
-  fits: boolean | null;
 }
 
 /** Counts of a training: images that train and evaluate, batch size, epochs, stepsPerEpoch cap, evalEvery, evalBatches cap. */
@@ -260,9 +264,6 @@ export function predictTraining(cal: TrainCalibration, shape: TrainShape, memory
   const evalPassS = cal.evalBatchS * scale * shape.evalBatches;
   const epochS = stepS * shape.stepsPerEpoch;
   const totalS = epochS * shape.epochs + evalPassS * shape.evalPasses;
-  const fixedBytes = cal.rssFixedBytes;
-  const perSampleBytes = Math.max(0, cal.rssPeakBytes - cal.rssFixedBytes) / cal.batchSize;
-  const peakBytes = fixedBytes + perSampleBytes * shape.batchSize;
   return {
     batchSize: shape.batchSize,
     stepS,
@@ -270,11 +271,6 @@ export function predictTraining(cal: TrainCalibration, shape: TrainShape, memory
     evalPassS,
     totalS,
     imagesPerSecond: shape.batchSize / stepS,
-    peakBytes,
-    fixedBytes,
-    perSampleBytes,
-    maxBatchSize: memoryLimitBytes === null ? null : maxBatchSize(fixedBytes, perSampleBytes, memoryLimitBytes),
-    memoryLimitBytes,
-    fits: memoryLimitBytes === null ? null : peakBytes <= memoryLimitBytes,
+    ...memoryForecast(cal, shape.batchSize, memoryLimitBytes),
   };
 }
