@@ -6,7 +6,7 @@ import { totalmem } from 'node:os';
 import { planSearch, type SearchPlan } from '../experiments/plan.js';
 import { planTraining, type TrainingPlan } from '../experiments/plan-train.js';
 import type { EvalConfig } from '../search/eval-config.js';
-import { formatBytes, formatDuration, parseMemory } from '../experiments/plan-model.js';
+import { formatBytes, formatDuration, parseMemory, type MemoryForecast } from '../experiments/plan-model.js';
 import { ConfigError } from '../errors.js';
 import type { SearchConfig } from '../search/config.js';
 
@@ -24,17 +24,30 @@ export function memoryLimitOf(f: PlanFlags): number | null {
   }
 }
 
-/** The plan for `cfg` as the CLI computes it (progress on stderr unless quiet). */
-export async function planFromFlags(cfg: SearchConfig, f: PlanFlags & { batchSize?: number | 'auto'; quiet?: boolean }): Promise<SearchPlan> {
+/** The planner's options from the flags: the memory limit (with --batch-size auto, 80% of RAM by default), calibration steps, notes on stderr unless quiet. */
+function plannerOptions(f: PlanFlags & { batchSize?: number | 'auto'; quiet?: boolean }): { memoryLimitBytes: number | null; auto: boolean; steps?: number; onNote?: (m: string) => void } {
   const auto = f.batchSize === 'auto';
   let limit = memoryLimitOf(f);
   if (auto && limit === null) limit = Math.floor(0.8 * totalmem());
-  return planSearch(cfg, {
+  return {
     memoryLimitBytes: limit,
     auto,
     ...(f.calibrationSteps !== undefined ? { steps: f.calibrationSteps } : {}),
     ...(f.quiet ? {} : { onNote: (m: string) => process.stderr.write(`  ${m}\n`) }),
-  });
+  };
+}
+
+/** The memory line of a plan: predicted peak, its parts, and against the limit when there is one. */
+function memoryLine(pl: MemoryForecast & { batchSize: number }): string {
+  return (
+    `predicted peak memory ${formatBytes(pl.peakBytes)} (fixed ${formatBytes(pl.fixedBytes)} + ${formatBytes(pl.perSampleBytes)}/image × ${pl.batchSize})` +
+    (pl.memoryLimitBytes !== null ? `; limit ${formatBytes(pl.memoryLimitBytes)}: ${pl.fits ? 'fits' : 'DOES NOT FIT'}, largest batch that fits ${pl.maxBatchSize}` : '')
+  );
+}
+
+/** The plan for `cfg` as the CLI computes it (progress on stderr unless quiet). */
+export async function planFromFlags(cfg: SearchConfig, f: PlanFlags & { batchSize?: number | 'auto'; quiet?: boolean }): Promise<SearchPlan> {
+  return planSearch(cfg, plannerOptions(f));
 }
 
 export function formatPlan(p: SearchPlan): string {
@@ -54,24 +67,14 @@ export function formatPlan(p: SearchPlan): string {
       (pl.parts.selectionS > 0 ? `, rs-ws selection ${formatDuration(pl.parts.selectionS)}` : '') +
       `)` +
       (pl.worstCaseS > pl.totalS ? `; worst case ${formatDuration(pl.worstCaseS)}` : c.method === 'darts-es' ? '; early stopping can only shorten it' : ''),
-    `predicted peak memory ${formatBytes(pl.peakBytes)} (fixed ${formatBytes(pl.fixedBytes)} + ${formatBytes(pl.perSampleBytes * 1)}/image × ${pl.batchSize})` +
-      (pl.memoryLimitBytes !== null ? `; limit ${formatBytes(pl.memoryLimitBytes)}: ${pl.fits ? 'fits' : 'DOES NOT FIT'}, largest batch that fits ${pl.maxBatchSize}` : ''),
+    memoryLine(pl),
   ];
   return lines.join('\n') + '\n';
 }
 
-
 /** The training plan for `cfg` (rdarts train --plan / --batch-size auto). */
 export async function trainPlanFromFlags(cfg: EvalConfig, f: PlanFlags & { batchSize?: number | 'auto'; quiet?: boolean }): Promise<TrainingPlan> {
-  const auto = f.batchSize === 'auto';
-  let limit = memoryLimitOf(f);
-  if (auto && limit === null) limit = Math.floor(0.8 * totalmem());
-  return planTraining(cfg, {
-    memoryLimitBytes: limit,
-    auto,
-    ...(f.calibrationSteps !== undefined ? { steps: f.calibrationSteps } : {}),
-    ...(f.quiet ? {} : { onNote: (m: string) => process.stderr.write(`  ${m}\n`) }),
-  });
+  return planTraining(cfg, plannerOptions(f));
 }
 
 export function formatTrainPlan(p: TrainingPlan): string {
@@ -85,8 +88,7 @@ export function formatTrainPlan(p: TrainingPlan): string {
       `calibration (${k.steps} steps at batch ${k.batchSize}, ${k.threads} threads): step ${k.stepS.toFixed(3)} s, evaluation ${k.evalBatchS.toFixed(3)} s/batch`,
       `run: ${s.epochs} epochs × ${s.stepsPerEpoch} steps, ${s.evalPasses} evaluation passes of ${s.evalBatches} batches`,
       `predicted step ${formatDuration(pl.stepS)} (${pl.imagesPerSecond.toFixed(1)} images/s), epoch ${formatDuration(pl.epochS)}, evaluation pass ${formatDuration(pl.evalPassS)}, total ${formatDuration(pl.totalS)}`,
-      `predicted peak memory ${formatBytes(pl.peakBytes)} (fixed ${formatBytes(pl.fixedBytes)} + ${formatBytes(pl.perSampleBytes)}/image × ${pl.batchSize})` +
-        (pl.memoryLimitBytes !== null ? `; limit ${formatBytes(pl.memoryLimitBytes)}: ${pl.fits ? 'fits' : 'DOES NOT FIT'}, largest batch that fits ${pl.maxBatchSize}` : ''),
+      memoryLine(pl),
     ].join('\n') + '\n'
   );
 }
