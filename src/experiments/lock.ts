@@ -21,6 +21,22 @@ import lockfile from 'proper-lockfile';
 import { RdartsError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 
+/**
+ * proper-lockfile installs signal-exit handlers (SIGINT, SIGTERM, SIGHUP, …) when it loads, to
+ * remove its locks on the way out. JavaScript signal handlers run only when the event loop is
+ * free, and a training epoch is synchronous, so with them Ctrl-C or `kill` would wait for the
+ * epoch's end. Give those signals their default action back: the process stops at once, and the
+ * lock it leaves is taken over by the next writer (its PID is gone).
+ */
+const SIGNAL_EXIT_SIGNALS = ['SIGABRT', 'SIGALRM', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGUSR2', 'SIGTRAP', 'SIGSYS', 'SIGQUIT', 'SIGIOT', 'SIGPROF', 'SIGIO', 'SIGPOLL', 'SIGPWR', 'SIGSTKFLT', 'SIGUNUSED'];
+for (const sig of SIGNAL_EXIT_SIGNALS) {
+  try {
+    process.removeAllListeners(sig as NodeJS.Signals);
+  } catch {
+    // a signal this platform does not know
+  }
+}
+
 export const LOCK_DIR = '.rdarts.lock';
 export const LOCK_HOLDER = '.rdarts.lock.json';
 
