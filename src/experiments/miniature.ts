@@ -36,15 +36,15 @@ export const MINIATURE_METHODS = [
 ] as const;
 
 /**
- * The reduced search: S3 on 2,000 Fashion-MNIST images, 5 cells × 8 channels, first order,
- * the Hessian every epoch (Lanczos capped at 15 HVPs), and an architecture learning rate 33× the paper's so that α moves
+ * The reduced search: S3 on 1,200 Fashion-MNIST images, 5 cells × 8 channels, first order,
+ * the Hessian every epoch (Lanczos capped at 10 HVPs), and an architecture learning rate 33× the paper's so that α moves
  * (and the curvature rises) within a few epochs; the early-stop rule's window and delay are
  * scaled to the short search. Every value is listed in the report with its reason.
  */
 export const MINIATURE_SEARCH: DeepPartial<SearchConfig> = {
   space: 's3',
   dataset: 'fashion-mnist',
-  subset: 2000,
+  subset: 1200,
   layers: 5,
   channels: 8,
   epochs: 8,
@@ -52,7 +52,7 @@ export const MINIATURE_SEARCH: DeepPartial<SearchConfig> = {
   order: 'first',
   archLr: 1e-2,
   seed: 1,
-  hessian: { every: 1, method: 'lanczos', topK: 5, batches: 1, lanczosIterations: 15, lanczosTol: 1e-2 },
+  hessian: { every: 1, method: 'lanczos', topK: 5, batches: 1, lanczosIterations: 10, lanczosTol: 1e-2 },
   earlyStop: { rule: 'code', window: 3, delta: 2, factor: 1.3, startEpoch: 3 },
 } as DeepPartial<SearchConfig>;
 
