@@ -14,8 +14,8 @@ import { AvgPool2d, BatchNorm2d, Conv2d, F, Identity, Layer, Linear, Module, Mod
 import { ConfigError, ShapeError } from '../errors.js';
 import { assertGenotypeFitsSpace, genotypeSteps, type Gene, type Genotype } from './genotype.js';
 import { dropPath } from './drop-path.js';
-import { macroLayout, resolveNetworkSize, type NetworkSize } from './macro.js';
-import { OPS, cellPreprocessors } from './ops.js';
+import { macroLayout, resolveNetworkSize, type CellLayout, type NetworkSize } from './macro.js';
+import { CellBase, OPS, stemLayer } from './ops.js';
 import { sourceStride, type SearchSpace } from './spaces.js';
 
 /** An evaluation network: the genotype and the network size (macro settings). */
@@ -28,27 +28,15 @@ export interface EvalNetworkConfig extends NetworkSize {
 }
 
 /** One cell of the evaluation network: two ops per intermediate node, as the genotype says. */
-export class EvalCell extends Module {
-  readonly preprocess0: Layer;
-  readonly preprocess1: Layer;
+export class EvalCell extends CellBase {
   readonly ops: ModuleList<Layer>;
   readonly indices: number[];
   readonly concat: number[];
   readonly multiplier: number;
   readonly steps: number;
-  constructor(
-    genes: Gene[],
-    concat: number[],
-    Cpp: number,
-    Cp: number,
-    readonly C: number,
-    readonly reduction: boolean,
-    readonly reductionPrev: boolean,
-  ) {
-    super();
-    const [p0, p1] = cellPreprocessors(Cpp, Cp, C, reductionPrev, true);
-    this.preprocess0 = this.registerModule('preprocess0', p0);
-    this.preprocess1 = this.registerModule('preprocess1', p1);
+  constructor(genes: Gene[], concat: number[], layout: CellLayout) {
+    super(layout, true);
+    const { C, reduction } = layout;
     this.steps = genes.length / 2;
     this.indices = genes.map(([, j]) => j);
     this.concat = [...concat];
@@ -161,7 +149,7 @@ export class EvalNetwork extends Module {
       multiplier: { normal: genotype.normalConcat.length, reduce: genotype.reduceConcat.length },
     });
     const cStem = macro.stemChannels;
-    this.stem = this.registerModule('stem', new Sequential(new Conv2d(inChannels, cStem, 3, { padding: 1, bias: false }), new BatchNorm2d(cStem)));
+    this.stem = this.registerModule('stem', stemLayer(inChannels, cStem));
     this.auxiliaryCell = macro.auxiliaryCell;
     const cells: EvalCell[] = [];
     for (const c of macro.cells) {
@@ -170,7 +158,7 @@ export class EvalNetwork extends Module {
       for (const j of concat) {
         if (!Number.isInteger(j) || j < 0 || j >= steps + 2) throw new ConfigError(`evaluation network: concat index ${j} is outside 0..${steps + 1}`);
       }
-      cells.push(new EvalCell(genes, concat, c.Cpp, c.Cp, c.C, c.reduction, c.reductionPrev));
+      cells.push(new EvalCell(genes, concat, c));
     }
     const cAux = macro.cells[this.auxiliaryCell]?.Cout ?? 0;
     this.cells = this.registerModule('cells', new ModuleList(cells));

@@ -6,9 +6,10 @@
  * Child names follow the PyTorch DARTS code (`op.1.weight`, `conv_1.weight`, `bn.running_mean`),
  * so state dicts read the same as the reference's.
  */
-import { AvgPool2d, BatchNorm2d, Conv2d, Identity, Layer, MaxPool2d, ReLU, Sequential, Tensor, cat, tidy } from '../torch/index.js';
+import { AvgPool2d, BatchNorm2d, Conv2d, Identity, Layer, MaxPool2d, Module, ReLU, Sequential, Tensor, cat, tidy } from '../torch/index.js';
 import { ConfigError } from '../errors.js';
 import type { PrimitiveName } from './primitives.js';
+import type { CellLayout } from './macro.js';
 
 export type OpFactory = (C: number, stride: number, affine: boolean) => Layer;
 
@@ -234,4 +235,30 @@ export function searchOp(name: PrimitiveName, C: number, stride: number): Layer 
  */
 export function cellPreprocessors(Cpp: number, Cp: number, C: number, reductionPrev: boolean, affine: boolean): [Layer, Layer] {
   return [reductionPrev ? new FactorizedReduce(Cpp, C, affine) : new ReLUConvBN(Cpp, C, 1, 1, 0, affine), new ReLUConvBN(Cp, C, 1, 1, 0, affine)];
+}
+
+/**
+ * What a search cell and an evaluation cell share: their place in the macro layout and the two
+ * input preprocessors, registered first (module keys `preprocess0`, `preprocess1`).
+ */
+export abstract class CellBase extends Module {
+  readonly preprocess0: Layer;
+  readonly preprocess1: Layer;
+  readonly C: number;
+  readonly reduction: boolean;
+  readonly reductionPrev: boolean;
+  constructor(layout: Pick<CellLayout, 'Cpp' | 'Cp' | 'C' | 'reduction' | 'reductionPrev'>, affine: boolean) {
+    super();
+    this.C = layout.C;
+    this.reduction = layout.reduction;
+    this.reductionPrev = layout.reductionPrev;
+    const [p0, p1] = cellPreprocessors(layout.Cpp, layout.Cp, layout.C, layout.reductionPrev, affine);
+    this.preprocess0 = this.registerModule('preprocess0', p0);
+    this.preprocess1 = this.registerModule('preprocess1', p1);
+  }
+}
+
+/** The stem both networks start with: conv 3×3 (no bias) → BN (affine). */
+export function stemLayer(inChannels: number, channels: number): Sequential {
+  return new Sequential(new Conv2d(inChannels, channels, 3, { padding: 1, bias: false }), new BatchNorm2d(channels, { affine: true }));
 }

@@ -15,8 +15,8 @@ import { deriveGenotype, genotypeToOneHot } from './derive.js';
 import type { Genotype } from './genotype.js';
 import type { PrimitiveName } from './primitives.js';
 import { dropPath } from './drop-path.js';
-import { macroLayout, resolveNetworkSize, type NetworkSize } from './macro.js';
-import { cellPreprocessors, isReluFirst, searchOp } from './ops.js';
+import { macroLayout, resolveNetworkSize, type CellLayout, type NetworkSize } from './macro.js';
+import { CellBase, isReluFirst, searchOp, stemLayer } from './ops.js';
 import { edgeStride, numEdges, type SearchSpace } from './spaces.js';
 
 /** A supernet: the space and the network size (macro settings). */
@@ -65,28 +65,15 @@ export class MixedOp extends Module {
 }
 
 /** A search cell: preprocessing of the two inputs, `steps` nodes of mixed edges, concat output. */
-export class SearchCell extends Module {
-  readonly preprocess0: Layer;
-  readonly preprocess1: Layer;
+export class SearchCell extends CellBase {
   readonly edges: ModuleList<MixedOp>;
   readonly steps: number;
   readonly multiplier: number;
-  constructor(
-    ops: PrimitiveName[][],
-    steps: number,
-    Cpp: number,
-    Cp: number,
-    readonly C: number,
-    readonly reduction: boolean,
-    readonly reductionPrev: boolean,
-  ) {
-    super();
+  constructor(ops: PrimitiveName[][], steps: number, layout: CellLayout) {
+    super(layout, false);
     this.steps = steps;
     this.multiplier = steps;
-    const [p0, p1] = cellPreprocessors(Cpp, Cp, C, reductionPrev, false);
-    this.preprocess0 = this.registerModule('preprocess0', p0);
-    this.preprocess1 = this.registerModule('preprocess1', p1);
-    const mixed = ops.map((names, e) => new MixedOp(names, C, edgeStride(e, reduction)));
+    const mixed = ops.map((names, e) => new MixedOp(names, layout.C, edgeStride(e, layout.reduction)));
     this.edges = this.registerModule('_ops', new ModuleList(mixed));
   }
 
@@ -161,13 +148,8 @@ export class Network extends Module {
 
     const macro = macroLayout({ C, layers, stemMultiplier, multiplier: space.steps });
     const cStem = macro.stemChannels;
-    this.stem = this.registerModule(
-      'stem',
-      new Sequential(new Conv2d(inChannels, cStem, 3, { padding: 1, bias: false }), new BatchNorm2d(cStem, { affine: true })),
-    );
-    const cells = macro.cells.map(
-      (c) => new SearchCell(c.reduction ? space.reduce : space.normal, space.steps, c.Cpp, c.Cp, c.C, c.reduction, c.reductionPrev),
-    );
+    this.stem = this.registerModule('stem', stemLayer(inChannels, cStem));
+    const cells = macro.cells.map((c) => new SearchCell(c.reduction ? space.reduce : space.normal, space.steps, c));
     this.cells = this.registerModule('cells', new ModuleList(cells));
     this.registerModule('global_pooling', new AdaptiveAvgPool2d(1));
     this.classifier = this.registerModule('classifier', new Linear(macro.outChannels, numClasses));
