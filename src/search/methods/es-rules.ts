@@ -141,6 +141,13 @@ function clone<T>(x: T): T {
   return JSON.parse(JSON.stringify(x)) as T;
 }
 
+/** Checks a measurement (see checkInput) and appends it to the rule's series. */
+function record(s: { epochs: number[]; ev: number[] }, epoch: number, value: number): void {
+  checkInput(s.epochs, epoch, value);
+  s.epochs.push(epoch);
+  s.ev.push(value);
+}
+
 function checkInput(epochs: number[], epoch: number, value: number): void {
   if (!Number.isInteger(epoch) || epoch < 0) throw new ConfigError(`early stop: epoch must be a non-negative integer, got ${epoch}`);
   if (!Number.isFinite(value)) throw new ConfigError(`early stop: the eigenvalue at epoch ${epoch} is ${value}`, 'the Hessian measurement failed (NaN/Inf); check the run');
@@ -228,9 +235,7 @@ export class CodeEarlyStop extends RuleBase<CodeRuleOptions, CodeRuleState> impl
   update(epoch: number, maxEigenvalue: number): EsUpdate {
     const s = this.s;
     const o = s.options;
-    checkInput(s.epochs, epoch, maxEigenvalue);
-    s.epochs.push(epoch);
-    s.ev.push(maxEigenvalue);
+    record(s, epoch, maxEigenvalue);
     const half = Math.ceil(o.window / 2);
     const n = s.ev.length;
     let label: number | null = null;
@@ -310,9 +315,7 @@ export class PaperEarlyStop extends RuleBase<PaperRuleOptions, PaperRuleState> i
   update(epoch: number, maxEigenvalue: number): EsUpdate {
     const s = this.s;
     const o = s.options;
-    checkInput(s.epochs, epoch, maxEigenvalue);
-    s.epochs.push(epoch);
-    s.ev.push(maxEigenvalue);
+    record(s, epoch, maxEigenvalue);
     const cur = this.localAverageAt(epoch);
     if (cur) s.localAverages.push({ epoch, value: cur.value, samples: cur.samples });
     let check: EsCheck | null = null;
