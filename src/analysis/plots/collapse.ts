@@ -5,7 +5,7 @@
  * accuracy gap — and, when given, λ_max on top. Points of an iteration later discarded by a
  * DARTS-ADA rollback are faded.
  */
-import { BASE_CONFIG, VEGA_LITE_SCHEMA, isDiscarded, iterLabel, type Rollback, type TopLevelSpec } from './style.js';
+import { BASE_CONFIG, VEGA_LITE_SCHEMA, epochPanel, isDiscarded, iterLabel, type Rollback, type TopLevelSpec } from './style.js';
 
 /** One epoch of the collapse monitor as the figure needs it (null = not logged). */
 export interface CollapsePoint {
@@ -34,24 +34,20 @@ export function collapseSpec(points: CollapsePoint[], rollbacks: Rollback[] = []
     push('counts', 'genes changed (both cells)', p.epoch, p.iteration, p.churn);
     push('gap', 'train − valid accuracy', p.epoch, p.iteration, p.accGap === null ? null : 100 * p.accGap);
   }
-  const panel = (id: string, title: string, yTitle: string, extra: Record<string, unknown> = {}) => ({
-    title,
-    width: 520,
-    height: 140,
-    transform: [{ filter: { field: 'panel', equal: id } }],
-    mark: { type: 'line' as const, point: true, strokeWidth: 1.6 },
-    encoding: {
-      x: { field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
-      y: { field: 'value', type: 'quantitative' as const, title: yTitle, ...extra },
-      color: { field: 'series', type: 'nominal' as const, title: null, legend: { labelLimit: 0 } },
-      opacity: { field: 'kept', type: 'ordinal' as const, sort: ['kept', 'discarded'], scale: { domain: ['kept', 'discarded'], range: [1, 0.35] }, legend: null },
-      tooltip: [
-        { field: 'series', type: 'nominal' as const },
-        { field: 'epoch', type: 'quantitative' as const },
-        { field: 'value', type: 'quantitative' as const, format: '.4f' },
-      ],
-    },
-  });
+  const panel = (id: string, title: string, yTitle: string, extra: Record<string, unknown> = {}) =>
+    epochPanel(id, title, yTitle, {
+      height: 140,
+      y: extra,
+      color: { legend: { labelLimit: 0 } },
+      encoding: {
+        opacity: { field: 'kept', type: 'ordinal' as const, sort: ['kept', 'discarded'], scale: { domain: ['kept', 'discarded'], range: [1, 0.35] }, legend: null },
+        tooltip: [
+          { field: 'series', type: 'nominal' as const },
+          { field: 'epoch', type: 'quantitative' as const },
+          { field: 'value', type: 'quantitative' as const, format: '.4f' },
+        ],
+      },
+    });
   const panels = [
     ...(eigen.length ? [panel('lambda', 'Dominant Hessian eigenvalue', 'λ_max', { scale: { zero: false } })] : []),
     panel('mass', 'Parameter-free mass of softmax(α) (none, noise, skip, pools; mean per edge)', 'mass', { scale: { domain: [0, 1] } }),

@@ -2,7 +2,7 @@
  * The paper's Figure 2 for one run (docs/s5.md): the test regret of the derived genotype and the
  * one-shot validation error over epochs, two stacked panels sharing the epoch axis.
  */
-import { BASE_CONFIG, VEGA_LITE_SCHEMA, type TopLevelSpec } from './style.js';
+import { BASE_CONFIG, VEGA_LITE_SCHEMA, epochPanel, type TopLevelSpec } from './style.js';
 
 export interface RegretPoint {
   epoch: number;
@@ -16,18 +16,7 @@ export function s5RegretSpec(points: RegretPoint[], label = 'this run'): TopLeve
     if (p.regret !== null && Number.isFinite(p.regret)) values.push({ panel: 'regret', series: label, epoch: p.epoch, value: 100 * p.regret });
     if (p.oneShotValidError !== null && Number.isFinite(p.oneShotValidError)) values.push({ panel: 'valid', series: label, epoch: p.epoch, value: 100 * p.oneShotValidError });
   }
-  const panel = (id: string, title: string, yTitle: string) => ({
-    title,
-    width: 520,
-    height: 160,
-    transform: [{ filter: { field: 'panel', equal: id } }],
-    mark: { type: 'line' as const, point: true, strokeWidth: 1.6 },
-    encoding: {
-      x: { field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
-      y: { field: 'value', type: 'quantitative' as const, title: yTitle, scale: { zero: false } },
-      color: { field: 'series', type: 'nominal' as const, title: null },
-    },
-  });
+  const panel = (id: string, title: string, yTitle: string) => epochPanel(id, title, yTitle, { height: 160, y: { scale: { zero: false } } });
   return {
     $schema: VEGA_LITE_SCHEMA,
     title: { text: 'S5: test regret and one-shot validation error', subtitle: 'regret = ground-truth test error of the derived genotype − best of the 81' },

@@ -44,3 +44,24 @@ export function edgeText(edge: number): string {
   const { node, source } = edgeSource(edge);
   return `e${edge}: node ${node} ← ${sourceName(source)}`;
 }
+
+/**
+ * One panel of a stack of line charts over epochs (the collapse and S5 figures): the rows whose
+ * `panel` field is `id`, a coloured line per `series`; `y` and `color` add to those channels,
+ * `encoding` adds further channels.
+ */
+export function epochPanel(id: string, title: string, yTitle: string, o: { height: number; y?: Record<string, unknown>; color?: Record<string, unknown>; encoding?: Record<string, unknown> }) {
+  return {
+    title,
+    width: 520,
+    height: o.height,
+    transform: [{ filter: { field: 'panel', equal: id } }],
+    mark: { type: 'line' as const, point: true, strokeWidth: 1.6 },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative' as const, title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
+      y: { field: 'value', type: 'quantitative' as const, title: yTitle, ...o.y },
+      color: { field: 'series', type: 'nominal' as const, title: null, ...o.color },
+      ...o.encoding,
+    },
+  };
+}
