@@ -71,15 +71,12 @@ function afterRelu(seq: Sequential, r: Tensor): Tensor {
   return cur;
 }
 
-/** ReLU → conv k×k (no bias) → BN. Children `op.0`, `op.1`, `op.2`. */
-export class ReLUConvBN extends Layer implements ReluFirst {
+/** An op that is one Sequential starting with a ReLU, registered as `op` (children `op.0`, `op.1`, …, as in DARTS). */
+abstract class ReluSequence extends Layer implements ReluFirst {
   readonly op: Sequential;
-  constructor(Cin: number, Cout: number, kernel: number, stride: number, padding: number, affine: boolean) {
+  constructor(...layers: Layer[]) {
     super();
-    this.op = this.registerModule(
-      'op',
-      new Sequential(new ReLU(), new Conv2d(Cin, Cout, kernel, { stride, padding, bias: false }), new BatchNorm2d(Cout, { affine })),
-    );
+    this.op = this.registerModule('op', new Sequential(...layers));
   }
   forward(x: Tensor): Tensor {
     return tidy(() => this.op.forward(x));
@@ -89,26 +86,22 @@ export class ReLUConvBN extends Layer implements ReluFirst {
   }
 }
 
+/** ReLU → conv k×k (no bias) → BN. Children `op.0`, `op.1`, `op.2`. */
+export class ReLUConvBN extends ReluSequence {
+  constructor(Cin: number, Cout: number, kernel: number, stride: number, padding: number, affine: boolean) {
+    super(new ReLU(), new Conv2d(Cin, Cout, kernel, { stride, padding, bias: false }), new BatchNorm2d(Cout, { affine }));
+  }
+}
+
 /** ReLU → depthwise k×k (dilated) conv → 1×1 conv → BN. Children `op.0` … `op.3`. */
-export class DilConv extends Layer implements ReluFirst {
-  readonly op: Sequential;
+export class DilConv extends ReluSequence {
   constructor(Cin: number, Cout: number, kernel: number, stride: number, padding: number, dilation: number, affine: boolean) {
-    super();
-    this.op = this.registerModule(
-      'op',
-      new Sequential(
-        new ReLU(),
-        new Conv2d(Cin, Cin, kernel, { stride, padding, dilation, groups: Cin, bias: false }),
-        new Conv2d(Cin, Cout, 1, { bias: false }),
-        new BatchNorm2d(Cout, { affine }),
-      ),
+    super(
+      new ReLU(),
+      new Conv2d(Cin, Cin, kernel, { stride, padding, dilation, groups: Cin, bias: false }),
+      new Conv2d(Cin, Cout, 1, { bias: false }),
+      new BatchNorm2d(Cout, { affine }),
     );
-  }
-  forward(x: Tensor): Tensor {
-    return tidy(() => this.op.forward(x));
-  }
-  forwardAfterRelu(r: Tensor): Tensor {
-    return tidy(() => afterRelu(this.op, r));
   }
 }
 
@@ -116,29 +109,18 @@ export class DilConv extends Layer implements ReluFirst {
  * Separable conv applied twice: [ReLU → dw k×k stride s → 1×1 → BN] → [ReLU → dw k×k stride 1 →
  * 1×1 → BN]. Children `op.0` … `op.7` (as in DARTS' SepConv).
  */
-export class SepConv extends Layer implements ReluFirst {
-  readonly op: Sequential;
+export class SepConv extends ReluSequence {
   constructor(Cin: number, Cout: number, kernel: number, stride: number, padding: number, affine: boolean) {
-    super();
-    this.op = this.registerModule(
-      'op',
-      new Sequential(
-        new ReLU(),
-        new Conv2d(Cin, Cin, kernel, { stride, padding, groups: Cin, bias: false }),
-        new Conv2d(Cin, Cin, 1, { bias: false }),
-        new BatchNorm2d(Cin, { affine }),
-        new ReLU(),
-        new Conv2d(Cin, Cin, kernel, { stride: 1, padding, groups: Cin, bias: false }),
-        new Conv2d(Cin, Cout, 1, { bias: false }),
-        new BatchNorm2d(Cout, { affine }),
-      ),
+    super(
+      new ReLU(),
+      new Conv2d(Cin, Cin, kernel, { stride, padding, groups: Cin, bias: false }),
+      new Conv2d(Cin, Cin, 1, { bias: false }),
+      new BatchNorm2d(Cin, { affine }),
+      new ReLU(),
+      new Conv2d(Cin, Cin, kernel, { stride: 1, padding, groups: Cin, bias: false }),
+      new Conv2d(Cin, Cout, 1, { bias: false }),
+      new BatchNorm2d(Cout, { affine }),
     );
-  }
-  forward(x: Tensor): Tensor {
-    return tidy(() => this.op.forward(x));
-  }
-  forwardAfterRelu(r: Tensor): Tensor {
-    return tidy(() => afterRelu(this.op, r));
   }
 }
 
@@ -178,25 +160,14 @@ export class FactorizedReduce extends Layer implements ReluFirst {
 }
 
 /** ReLU → conv (1×7) stride (1,s) → conv (7×1) stride (s,1) → BN. Children `op.0` … `op.3`. */
-export class Conv7x1_1x7 extends Layer implements ReluFirst {
-  readonly op: Sequential;
+export class Conv7x1_1x7 extends ReluSequence {
   constructor(C: number, stride: number, affine: boolean) {
-    super();
-    this.op = this.registerModule(
-      'op',
-      new Sequential(
-        new ReLU(),
-        new Conv2d(C, C, [1, 7], { stride: [1, stride], padding: [0, 3], bias: false }),
-        new Conv2d(C, C, [7, 1], { stride: [stride, 1], padding: [3, 0], bias: false }),
-        new BatchNorm2d(C, { affine }),
-      ),
+    super(
+      new ReLU(),
+      new Conv2d(C, C, [1, 7], { stride: [1, stride], padding: [0, 3], bias: false }),
+      new Conv2d(C, C, [7, 1], { stride: [stride, 1], padding: [3, 0], bias: false }),
+      new BatchNorm2d(C, { affine }),
     );
-  }
-  forward(x: Tensor): Tensor {
-    return tidy(() => this.op.forward(x));
-  }
-  forwardAfterRelu(r: Tensor): Tensor {
-    return tidy(() => afterRelu(this.op, r));
   }
 }
 
