@@ -45,6 +45,11 @@ function memoryLine(pl: MemoryForecast & { batchSize: number }): string {
   );
 }
 
+/** The stderr line that says which batch size `--batch-size auto` chose. */
+export function autoBatchNote(p: { config: { batchSize: number }; plan: MemoryForecast }): string {
+  return `--batch-size auto: ${p.config.batchSize} (predicted peak ${(p.plan.peakBytes / 2 ** 30).toFixed(2)} GiB of ${((p.plan.memoryLimitBytes ?? 0) / 2 ** 30).toFixed(2)} GiB)\n`;
+}
+
 /** The plan for `cfg` as the CLI computes it (progress on stderr unless quiet). */
 export async function planFromFlags(cfg: SearchConfig, f: PlanFlags & { batchSize?: number | 'auto'; quiet?: boolean }): Promise<SearchPlan> {
   return planSearch(cfg, plannerOptions(f));

@@ -8,7 +8,7 @@ import { formatGenotypeRepr } from '../../nas/repr.js';
 import type { SearchResult } from '../../search/trainer.js';
 import { isGridMethod, isGridRun, resumeGrid, runGrid, type GridResult } from '../../experiments/grid.js';
 import { noteIfBusy } from '../../util/cpus.js';
-import { formatPlan, planFromFlags } from '../plan-format.js';
+import { autoBatchNote, formatPlan, planFromFlags } from '../plan-format.js';
 import { givenFlags, setGroup, withoutAutoBatch } from '../overrides.js';
 
 export const number = (flag: string) => (v: string): number => {
@@ -197,7 +197,7 @@ export function register(program: Command): void {
         process.stdout.write(f.json ? JSON.stringify(p) + '\n' : formatPlan(p));
         return;
       }
-      process.stderr.write(`--batch-size auto: ${p.config.batchSize} (predicted peak ${(p.plan.peakBytes / 2 ** 30).toFixed(2)} GiB of ${((p.plan.memoryLimitBytes ?? 0) / 2 ** 30).toFixed(2)} GiB)\n`);
+      process.stderr.write(autoBatchNote(p));
       cfg = { ...cfg, batchSize: p.config.batchSize };
     }
     const out = f.out ?? defaultOutDir(cfg);

@@ -6,7 +6,7 @@ import { DEFAULT_EVAL_SETTINGS, EVAL_DATASETS, EVAL_PRESETS, PAPER_NETWORK_SIZE,
 import type { EvalTrainResult } from '../../search/eval-trainer.js';
 import { resolveGenotypeSource } from '../../experiments/genotype-source.js';
 import { resumeTraining, runTraining } from '../../experiments/train-run.js';
-import { formatTrainPlan, trainPlanFromFlags } from '../plan-format.js';
+import { autoBatchNote, formatTrainPlan, trainPlanFromFlags } from '../plan-format.js';
 import { trainProgress } from '../progress.js';
 import { integer, number } from './search.js';
 import { givenFlags, withoutAutoBatch } from '../overrides.js';
@@ -159,7 +159,7 @@ export function register(program: Command): void {
           process.stdout.write(f.json ? JSON.stringify(p) + '\n' : formatTrainPlan(p));
           return;
         }
-        process.stderr.write(`--batch-size auto: ${p.config.batchSize} (predicted peak ${(p.plan.peakBytes / 2 ** 30).toFixed(2)} GiB of ${((p.plan.memoryLimitBytes ?? 0) / 2 ** 30).toFixed(2)} GiB)\n`);
+        process.stderr.write(autoBatchNote(p));
         config.batchSize = p.config.batchSize;
         origins.batchSize = 'flag';
       }
