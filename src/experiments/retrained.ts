@@ -4,19 +4,13 @@
  * given paths (selection folders included: their final training, and with --train-all-full
  * every candidate's). Several trainings of one search's cell are averaged.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CheckpointError } from '../errors.js';
 import type { RetrainedError } from '../analysis/test-error.js';
+import { readJsonObjectOrNull } from './run-format.js';
 
-function readJson(path: string): Record<string, unknown> | null {
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
-}
+const readJson = readJsonObjectOrNull;
 
 export function retrainedTestErrors(paths: string[]): Map<string, RetrainedError> {
   const acc = new Map<string, { sum: number; n: number; sources: string[] }>();

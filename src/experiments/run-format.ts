@@ -9,7 +9,7 @@
  * the checks at the end of this file make the build fail when a written type no longer fits
  * its schema.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type {
   AdaIgnoreLine,
@@ -353,3 +353,13 @@ const writtenFitsRead: {
   result: true,
 };
 void writtenFitsRead;
+
+/** A JSON file's object, or null when the file is missing or not valid JSON (for indexes and tables that skip unfinished runs). */
+export function readJsonObjectOrNull(path: string): Record<string, unknown> | null {
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}

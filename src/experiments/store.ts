@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import type { Job } from './study/graph.js';
 import { STUDY_FILE, type LoadedStudy } from './study/file.js';
 import { studyStatus, type JobStatus } from './study/state.js';
+import { readJsonObjectOrNull } from './run-format.js';
 
 export const STORE_FILE = 'store.sqlite';
 
@@ -38,14 +39,7 @@ CREATE TABLE IF NOT EXISTS evaluations (study TEXT NOT NULL, job TEXT NOT NULL, 
 `;
 export const STORE_TABLES = ['studies', 'jobs', 'configs', 'metrics', 'hessian', 'genotypes', 'evaluations'] as const;
 
-function readJson(path: string): Record<string, unknown> | null {
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
-}
+const readJson = readJsonObjectOrNull;
 
 function readLines(path: string): Array<Record<string, unknown>> {
   if (!existsSync(path)) return [];

@@ -7,18 +7,11 @@
  * passes and RS-ws's scoring are left out (each is small next to the steps, docs/hessian.md#cost).
  * Pure.
  */
-import type { JobGraph, Phase, WorkItem } from './graph.js';
+import type { JobGraph, Phase, StepShape, WorkItem } from './graph.js';
 import { PHASES } from './graph.js';
 
-export interface StepTime {
-  kind: 'search' | 'train';
-  /** search: the space (its ops per edge set the cost); train: 'eval' */
-  space: string;
-  order: 'first' | 'second' | null;
-  layers: number;
-  channels: number;
-  batchSize: number;
-  imageSize: number;
+/** A measured step: its shape and seconds. */
+export interface StepTime extends StepShape {
   seconds: number;
 }
 

@@ -55,18 +55,22 @@ export interface Job {
   work: JobWork;
 }
 
-/** Steps of one kind of network for the cost estimate. */
-export interface WorkItem {
+/** The shape of one training step, which sets its cost (search: space and order; train: layers and channels). */
+export interface StepShape {
   kind: 'search' | 'train';
-  /** the phase this work counts under in the estimate when not the job's own (a select job's final training: 'train') */
-  accountAs?: Phase;
-  /** search: space, order; train: layers, channels — the shape of the step */
+  /** search: the space (its ops per edge set the cost); train: 'eval' */
   space: string;
   order: 'first' | 'second' | null;
   layers: number;
   channels: number;
   batchSize: number;
   imageSize: number;
+}
+
+/** Steps of one kind of network for the cost estimate. */
+export interface WorkItem extends StepShape {
+  /** the phase this work counts under in the estimate when not the job's own (a select job's final training: 'train') */
+  accountAs?: Phase;
   steps: number;
 }
 export interface JobWork {

@@ -5,19 +5,12 @@
  * evaluation stay missing (listed in `skipped`), never filled. The table itself is built by
  * analysis/table.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildTable, isTableMethod, TABLE_METHODS, type PaperTable, type TableEntry, type TableMethod } from '../../analysis/table.js';
 import type { JobGraph } from './graph.js';
+import { readJsonObjectOrNull } from '../run-format.js';
 
-function readJson(path: string): Record<string, unknown> | null {
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
-}
+const readJson = readJsonObjectOrNull;
 
 export function studyEntries(studyDir: string, g: JobGraph): { entries: TableEntry[]; skipped: string[]; columns: TableMethod[] } {
   const evals = g.jobs.filter((j) => j.phase === 'select').length ? g.jobs.filter((j) => j.phase === 'select') : g.jobs.filter((j) => j.phase === 'train');
