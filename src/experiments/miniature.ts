@@ -37,7 +37,7 @@ export const MINIATURE_METHODS = [
 
 /**
  * The reduced search: S3 on 1,200 Fashion-MNIST images, 5 cells × 8 channels, first order,
- * the Hessian every epoch (Lanczos capped at 10 HVPs), and an architecture learning rate 33× the paper's so that α moves
+ * the Hessian every epoch (Lanczos capped at 8 HVPs), and an architecture learning rate 33× the paper's so that α moves
  * (and the curvature rises) within a few epochs; the early-stop rule's window and delay are
  * scaled to the short search. Every value is listed in the report with its reason.
  */
@@ -47,19 +47,19 @@ export const MINIATURE_SEARCH: DeepPartial<SearchConfig> = {
   subset: 1200,
   layers: 5,
   channels: 8,
-  epochs: 8,
+  epochs: 7,
   batchSize: 32,
   order: 'first',
   archLr: 1e-2,
   seed: 1,
-  hessian: { every: 1, method: 'lanczos', topK: 5, batches: 1, lanczosIterations: 10, lanczosTol: 1e-2 },
+  hessian: { every: 1, method: 'lanczos', topK: 5, batches: 1, lanczosIterations: 8, lanczosTol: 1e-2 },
   earlyStop: { rule: 'code', window: 3, delta: 2, factor: 1.3, startEpoch: 3 },
 } as DeepPartial<SearchConfig>;
 
 /** The brief from-scratch training of each found cell. */
 export const MINIATURE_TRAIN: DeepPartial<EvalSettings> = {
   dataset: 'fashion-mnist',
-  subset: 2000,
+  subset: 1500,
   testSubset: 1000,
   layers: 4,
   channels: 8,
