@@ -47,7 +47,7 @@ export const MINIATURE_SEARCH: DeepPartial<SearchConfig> = {
   subset: 1200,
   layers: 5,
   channels: 8,
-  epochs: 7,
+  epochs: 8,
   batchSize: 32,
   order: 'first',
   archLr: 1e-2,
