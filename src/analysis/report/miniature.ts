@@ -74,7 +74,7 @@ function cellCounts(g: Genotype | null): { skips: number | null; free: number | 
 function decisionText(run: Run): string {
   const parts: string[] = [];
   for (const es of run.earlyStops) parts.push(`ES fired at epoch ${es.detectEpoch ?? es.epoch}${es.stopEpoch !== null ? `, stop epoch ${es.stopEpoch}` : ''}`);
-  for (const a of run.adaEvents) parts.push(`ADA rollback ${a.epoch}→${a.toEpoch}${a.previousL2 !== null && a.newL2 !== null ? ` (L2 ${fmt(a.previousL2, 3)}→${fmt(a.newL2, 3)})` : ''}`);
+  for (const a of run.adaEvents) parts.push(`ADA rollback to epoch ${a.toEpoch}${a.previousL2 !== null && a.newL2 !== null ? ` (L2 ${fmt(a.previousL2, 3)}→${fmt(a.newL2, 3)})` : ''}`);
   return parts.length ? parts.join('; ') : 'none';
 }
 
