@@ -51,8 +51,8 @@ function exists(path: string): boolean {
   }
 }
 
-/** Streams `url` to `dest` atomically, checking the MD5 before the rename. */
-async function fetchVerified(url: string, dest: string, md5: string, onProgress?: DownloadOptions['onProgress']): Promise<void> {
+/** Streams `url` to `dest` atomically, checking the MD5 before the rename (also used by ptb.ts). */
+export async function fetchVerified(url: string, dest: string, md5: string, onProgress?: DownloadOptions['onProgress']): Promise<void> {
   const fix = `check the network, or download ${url} by hand into ${dest} and pass --data-dir`;
   let res: Response;
   try {
