@@ -82,3 +82,22 @@ export function testRegret(table: TruthTable, g: Genotype, expected = 81): Regre
   const rank = 1 + table.entries.filter((x) => x.testError.mean < e.testError.mean).length;
   return { key, testError: e.testError.mean, bestTestError: best, regret: e.testError.mean - best, rank, complete: table.entries.length === expected };
 }
+
+/**
+ * A folder-safe name of an S5 genotype, readable and unique like its key:
+ * "skip_connect+sep_conv_3x3__max_pool_3x3+sep_conv_3x3" (normal ops by source, then reduce).
+ */
+export function s5DirName(g: Genotype): string {
+  return `${opsBySource(g.normal).join('+')}__${opsBySource(g.reduce).join('+')}`;
+}
+
+/** The per-seed results of one genotype, summarised as a table entry (std over seeds with n − 1; 0 for one seed). */
+export function truthEntry(g: Genotype, runs: Array<{ testError: number; validError: number; parameters: number }>): TruthEntry {
+  if (!runs.length) throw new RangeError(`no finished training of ${s5Key(g)}`);
+  const ms = (xs: number[]): MeanStd => {
+    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const v = xs.length > 1 ? xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1) : 0;
+    return { mean: m, std: Math.sqrt(v) };
+  };
+  return { key: s5Key(g), genotype: g, testError: ms(runs.map((r) => r.testError)), validError: ms(runs.map((r) => r.validError)), parameters: runs[0]!.parameters, seeds: runs.length };
+}

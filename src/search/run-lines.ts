@@ -156,8 +156,8 @@ export type CollapseLine = LineBase & {
 /** S5: the test regret of a genotype against the ground-truth table (search/methods/s5-regret.ts). */
 export type S5RegretLine = LineBase & {
   kind: 's5-regret';
-  /** 'derived' = this epoch's genotype; 'selected' = RS-ws's final choice */
-  source: 'derived' | 'selected';
+  /** 'derived' = this epoch's genotype; 'shared-best' = RS-ws: this epoch's best genotype of the space under the shared weights; 'selected' = RS-ws's final choice */
+  source: 'derived' | 'shared-best' | 'selected';
   /** the genotype's key in the table (null when the table lacks it) */
   key: string | null;
   testError: number | null;

@@ -188,7 +188,7 @@ export async function renderReport(run: Run, opts: RenderReportOptions = {}): Pr
   // Eigenvalues
   const marks = decisionMarks(run.earlyStops, rbs);
   const eig = add(run.hessians.length ? await plot('eigenvalues.svg', eigenvalueTrajectorySpec(eigenPoints(run), rbs, marks)) : null);
-  const regretFig = add(run.regrets.some((r) => r.source !== 'selected') ? await plot('s5-regret.svg', s5RegretSpec(run.regrets.map((r) => ({ epoch: r.epoch, regret: r.regret, oneShotValidError: r.oneShotValidError })), String(run.config.method ?? 'this run'))) : null);
+  const regretFig = add(run.regrets.some((r) => r.source !== 'selected') ? await plot('s5-regret.svg', s5RegretSpec(run.regrets.filter((r) => r.source !== 'selected').map((r) => ({ epoch: r.epoch, regret: r.regret, oneShotValidError: r.oneShotValidError })), String(run.config.method ?? 'this run'))) : null);
   const collapse = add(run.collapses.length ? await plot('collapse.svg', collapseSpec(collapsePoints(run), rbs, eigenPoints(run))) : null);
   const spectra = pickSpectra(run);
   const spectrum = add(spectra.length ? await plot('spectrum.svg', spectrumSpec(spectra)) : null);

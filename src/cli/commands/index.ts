@@ -9,6 +9,7 @@ import * as analyze from './analyze.js';
 import * as evaluation from './evaluation.js';
 import * as study from './study.js';
 import * as plan from './plan.js';
+import * as s5 from './s5.js';
 
 /** Every `rdarts` sub-command, in the order `--help` lists them. */
-export const commands: Array<{ register(program: Command): void }> = [demo, search, info, eig, esReplay, report, analyze, ...evaluation.commands, study, plan];
+export const commands: Array<{ register(program: Command): void }> = [demo, search, info, eig, esReplay, report, analyze, ...evaluation.commands, study, s5, plan];

@@ -13,6 +13,7 @@ import { runStudyLocal, type StudyEvent } from '../../experiments/study/local.js
 import { studyStatus, summarize } from '../../experiments/study/state.js';
 import { studyTable } from '../../experiments/study/table.js';
 import { reindexStudy } from '../../experiments/store.js';
+import { reindexTruth } from '../../experiments/study/truth.js';
 import { buildStudyReport } from '../../experiments/study/report.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { cancelStudySlurm, readSlurmRecord, runSlurmTask, slurmJobStates, submitStudySlurm, waitSlurm } from '../../experiments/study/slurm.js';
@@ -195,6 +196,7 @@ export function register(program: Command): void {
     .action((dir: string) => {
       const s = readStudy(dir);
       const path = reindexStudy(resolve(dir), s);
+      reindexTruth(resolve(dir), s, path);
       process.stdout.write(`rebuilt ${path} from ${s.graph.jobs.length} job folders\n`);
     });
 

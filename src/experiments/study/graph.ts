@@ -20,7 +20,8 @@
 import { ConfigError } from '../../errors.js';
 import { mergeConfig, resolveConfig, type SearchConfig } from '../../search/config.js';
 import { resolveEvalConfig, type EvalConfig, type EvalSettings } from '../../search/eval-config.js';
-import { getPublishedGenotype, genotypeToJSON } from '../../nas/index.js';
+import { getPublishedGenotype, genotypeToJSON, getSpace, type Genotype } from '../../nas/index.js';
+import { enumerateOneNodeGenotypes, s5DirName, s5Key } from '../../analysis/s5.js';
 import { isGridMethod, planGrid } from '../grid-plan.js';
 import { benchmarkName, methodName, type Benchmark, type Resources, type Study, type StudyMethod } from './schema.js';
 
@@ -118,6 +119,7 @@ export function expandStudy(study: Study, source = 'study'): JobGraph {
       if (p.select && searches.length) add(selectJob(study, b, m, searches, source, res('select')));
       else if (p.train) for (const s of searches) add(trainJob(study, b, mname, s, source, res('train')));
     }
+    if (p.truth) truthJobs(study, b, source, { ...DEFAULT_RESOURCES, ...(study.resources ?? {}), ...(p.truth.resources ?? {}) }).forEach(add);
   }
   return { study: study.name, jobs, phases };
 }
@@ -245,6 +247,60 @@ function trainJob(study: Study, b: Benchmark, mname: string, search: Job, source
     resources,
     work: { items: [trainWork(cfg)] },
   };
+}
+
+/**
+ * The ground-truth trainings of a one-node space (phases.truth; S5, docs/s5.md): each genotype
+ * (all of the space, or the listed keys) × seed is a train-phase job without dependencies,
+ * `rdarts train --genotype <JSON> --config configs/truth__<bench>__s<seed>.json --out
+ * truth/<bench>/<genotype>/s<seed>`. It always holds out a validation split (evaluation
+ * 'validation'); the test error of the trained network and the table come from
+ * experiments/study/truth.ts once the folders are finished.
+ */
+function truthJobs(study: Study, b: Benchmark, source: string, resources: Resources): Job[] {
+  const t = study.phases.truth!;
+  const bname = benchmarkName(b);
+  let all: Genotype[];
+  try {
+    all = enumerateOneNodeGenotypes(getSpace(b.space));
+  } catch (e) {
+    throw new ConfigError(`${source}: phases.truth: benchmark ${bname}: ${(e as Error).message}`, 'a ground-truth study trains every genotype of a one-node space (s5)');
+  }
+  const byKey = new Map(all.map((g) => [s5Key(g), g]));
+  const chosen = (t.genotypes ?? [...byKey.keys()]).map((k, i) => {
+    const g = byKey.get(k);
+    if (!g) throw new ConfigError(`${source}: phases.truth.genotypes.${i}: '${k}' is not a genotype of ${b.space}`, `keys look like '${[...byKey.keys()][0]}' (docs/s5.md)`);
+    return g;
+  });
+  if (t.config?.evaluation === 'test') throw new ConfigError(`${source}: phases.truth.config.evaluation: a ground-truth training holds out a validation split (its test error is measured afterwards)`, 'leave evaluation out');
+  const out: Job[] = [];
+  for (const seed of study.seeds) {
+    const fields = mergeConfig({} as Record<string, unknown>, t.config ?? {}, benchmarkFields(b), { seed, evaluation: 'validation' });
+    const cfg = evalConfig(fields, 'paper', `${source}: phases.truth.config (jobs truth/${bname}/*/s${seed})`);
+    const configPath = `configs/truth__${safe(bname)}__s${seed}.json`;
+    for (const g of chosen) {
+      const id = `truth/${bname}/${s5DirName(g)}/s${seed}`;
+      out.push({
+        id,
+        phase: 'train',
+        dir: id,
+        benchmark: bname,
+        space: b.space,
+        dataset: b.dataset,
+        method: 'truth',
+        searchMethod: 'truth',
+        seed,
+        grid: null,
+        deps: [],
+        configFile: { path: configPath, content: fields },
+        argv: ['train', '--genotype', JSON.stringify(genotypeToJSON(g)), '--config', configPath, '--out', id, '--quiet'],
+        resumeArgv: ['train', '--resume', id, '--quiet'],
+        resources,
+        work: { items: [trainWork(cfg)] },
+      });
+    }
+  }
+  return out;
 }
 
 /** Jobs in an order that respects dependencies (the graph's own order already does). */

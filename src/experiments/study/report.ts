@@ -17,6 +17,7 @@ import { BASE_CONFIG, VEGA_LITE_SCHEMA } from '../../analysis/plots/style.js';
 import { tableToHtml, type TableFigure } from '../../analysis/table.js';
 import type { JobGraph } from './graph.js';
 import { studyTable } from './table.js';
+import { s5StudySpecs } from './truth.js';
 
 export interface SearchRecord {
   job: string;
@@ -118,7 +119,7 @@ export function reportSpecs(recs: SearchRecord[]): Array<{ title: string; spec: 
 /** The study's report page. */
 export async function buildStudyReport(studyDir: string, g: JobGraph): Promise<{ html: string; figures: number; missing: string[] }> {
   const { table, skipped } = studyTable(studyDir, g);
-  const specs = reportSpecs(collectReportData(studyDir, g));
+  const specs = [...reportSpecs(collectReportData(studyDir, g)), ...s5StudySpecs(studyDir, g)];
   const figures: TableFigure[] = [];
   for (const s of specs) figures.push({ title: s.title, svg: await renderSvg(s.spec) });
   const note = skipped.length ? `Missing: ${skipped.join('; ')}` : undefined;

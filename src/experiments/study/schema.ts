@@ -79,7 +79,8 @@ export const StudySchema = z
     /** where the numbers come from (paper-spec sections, tables, figures) */
     source: z.string().optional(),
     benchmarks: z.array(BenchmarkSchema).min(1, 'list at least one benchmark'),
-    methods: z.array(MethodSchema).min(1, 'list at least one method'),
+    /** the search methods (at least one with a search phase; a study of only a truth phase needs none) */
+    methods: z.array(MethodSchema).default([]),
     seeds: z.array(int(0)).min(1, 'list at least one seed'),
     resources: ResourcesSchema.optional(),
     phases: z
@@ -97,9 +98,18 @@ export const StudySchema = z
           .strict()
           .optional(),
         train: z.object(phase).strict().optional(),
+        /** S5 ground truth (docs/s5.md): every genotype of each benchmark's one-node space trained from scratch once per seed */
+        truth: z
+          .object({
+            ...phase,
+            /** only these genotypes, by their S5 key (docs/s5.md); default: all of the space */
+            genotypes: z.array(z.string().min(1)).min(1).optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
-      .refine((p) => p.search || p.select || p.train, 'name at least one phase (search, select, train)'),
+      .refine((p) => p.search || p.select || p.train || p.truth, 'name at least one phase (search, select, train, truth)'),
   })
   .strict();
 
@@ -112,6 +122,7 @@ export function validateStudy(raw: unknown, source = 'study'): Study {
   const r = StudySchema.safeParse(raw);
   if (r.success) {
     const s = r.data;
+    if (!s.methods.length && (s.phases.search || s.phases.select || s.phases.train)) throw new ConfigError(`${source} is not a valid study:\n  methods: list at least one method`, 'fix the named field(s); docs/studies.md describes every field');
     const names = new Set<string>();
     s.methods.forEach((m, i) => {
       const n = methodName(m);
