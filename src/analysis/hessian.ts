@@ -18,8 +18,8 @@ export interface ArchModel {
   archParameters(): Tensor[];
   /** flatten α-shaped tensors (valid entries, in the paper's order) */
   archVector(pair: Tensor[]): Tensor;
-  /** the inverse of archVector */
-  archFromVector(v: Tensor): [Tensor, Tensor];
+  /** the inverse of archVector (the CNN supernet: [normal, reduce]; the RNN search model: [α]) */
+  archFromVector(v: Tensor): Tensor[];
   numArchParameters(): number;
 }
 
