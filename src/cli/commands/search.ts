@@ -10,6 +10,8 @@ import { isGridMethod, isGridRun, resumeGrid, runGrid, type GridResult } from '.
 import { noteIfBusy } from '../../util/cpus.js';
 import { autoBatchNote, formatPlan, planFromFlags } from '../plan-format.js';
 import { givenFlags, setGroup, withoutAutoBatch } from '../overrides.js';
+import { addRnnSearchOptions, isRnnRun, resumeRnnCommand, rnnSearchCommand } from './lm-search.js';
+import { isRnnConfig } from '../../search/rnn/config.js';
 
 export const number = (flag: string) => (v: string): number => {
   const n = Number(v);
@@ -75,7 +77,7 @@ export function addSearchOptions(cmd: Command, d: SearchConfig = DEFAULT_CONFIG)
     .addOption(new Option('--method <name>', `search method (default ${d.method})`).choices([...METHODS]))
     .option('--space <name>', `search space: darts, s1, s2, s3, s4 (default ${d.space})`)
     .option('--space-file <path>', 'user-defined search space (JSON or YAML)')
-    .addOption(new Option('--dataset <name>', `dataset (default ${d.dataset})`).choices(['cifar10', 'cifar100', 'svhn', 'fashion-mnist', 'synthetic']))
+    .addOption(new Option('--dataset <name>', `dataset (default ${d.dataset}; ptb and common-licenses with --space rnn)`).choices(['cifar10', 'cifar100', 'svhn', 'fashion-mnist', 'synthetic', 'ptb', 'common-licenses']))
     .option('--data-dir <dir>', 'folder with the dataset files')
     .option('--download', 'download CIFAR/SVHN into --data-dir first when missing')
     .option('--subset <n>', 'use a seeded random subset of n training images', integer('--subset'))
@@ -181,9 +183,17 @@ export function register(program: Command): void {
     .option('--memory-limit <size>', 'with --plan or --batch-size auto: memory limit, e.g. 8G (auto: default 80% of RAM)')
     .option('--calibration-steps <n>', 'with --plan or --batch-size auto: timed calibration steps (default 3)', integer('--calibration-steps'));
   addSearchOptions(cmd);
+  addRnnSearchOptions(cmd);
   cmd.action(async (f: SearchFlags & { plan?: boolean; memoryLimit?: string; calibrationSteps?: number }) => {
     const onEvent = searchProgress({ quiet: f.quiet ?? false, ...(f.logEvery ? { logEvery: f.logEvery } : {}) });
     noteIfBusy(); // once, on stderr, when other rdarts runs or other load already fill the CPUs (docs/threads.md)
+    // --space rnn (flag or config file) or a recurrent run folder: the recurrent-cell search (lm-search.ts, docs/lm.md#search)
+    const rnnFile = !f.resume && f.config ? readConfigFile(f.config) : undefined;
+    if (f.resume ? isRnnRun(f.resume) : (f.space ?? rnnFile?.space) !== undefined && isRnnConfig({ space: f.space ?? rnnFile?.space })) {
+      if (f.resume) await resumeRnnCommand(f.resume, f);
+      else await rnnSearchCommand(f as unknown as Record<string, unknown>, rnnFile, f.config ?? 'flags');
+      return;
+    }
     if (f.resume) {
       if (isGridRun(f.resume)) printGridResult(await resumeGrid(f.resume, { onEvent }), f.json);
       else printResult(await resumeSearch(f.resume, { onEvent }), f.json);
