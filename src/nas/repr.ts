@@ -27,15 +27,18 @@ export function formatGenotypeRepr(g: Genotype): string {
   );
 }
 
-type TokKind = 'ident' | 'string' | 'int' | 'punct' | 'eof';
-interface Token {
+const CELL_REPR_HINT = "a genotype repr looks like Genotype(normal=[('sep_conv_3x3', 0), …], normal_concat=range(2, 6), reduce=[…], reduce_concat=range(2, 6))";
+
+export type TokKind = 'ident' | 'string' | 'int' | 'punct' | 'eof';
+export interface Token {
   kind: TokKind;
   text: string;
   value?: string | number;
   pos: number;
 }
 
-function lineCol(s: string, pos: number): string {
+/** 'line L, column C' of a position in `s` (error messages; also used by the recurrent repr, nas/rnn/repr.ts). */
+export function lineCol(s: string, pos: number): string {
   let line = 1;
   let col = 1;
   for (let i = 0; i < pos && i < s.length; i++) {
@@ -47,11 +50,12 @@ function lineCol(s: string, pos: number): string {
   return `line ${line}, column ${col}`;
 }
 
-function tokenize(s: string, source: string): Token[] {
+/** Tokens of a Python genotype repr; `hint` is the help line of a tokenizer error (also used by nas/rnn/repr.ts). */
+export function tokenize(s: string, source: string, hint = CELL_REPR_HINT): Token[] {
   const toks: Token[] = [];
   let i = 0;
   const fail = (msg: string, at: number): never => {
-    throw new GenotypeError(`${source}: ${msg} at ${lineCol(s, at)}`, 'a genotype repr looks like Genotype(normal=[(\'sep_conv_3x3\', 0), …], normal_concat=range(2, 6), reduce=[…], reduce_concat=range(2, 6))');
+    throw new GenotypeError(`${source}: ${msg} at ${lineCol(s, at)}`, hint);
   };
   while (i < s.length) {
     const c = s[i]!;
