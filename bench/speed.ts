@@ -20,6 +20,8 @@
  *   node dist/bench/speed.js --quick --json out.json     # also write every measurement as JSON
  *   node dist/bench/speed.js --quick --rows b --share-relu 0   # TS search rows with one ReLU per op (plain path)
  *   node dist/bench/speed.js --allocator tcmalloc        # TS children preloaded with tcmalloc (libtcmalloc-minimal4), PyTorch with glibc
+ *   node dist/bench/speed.js --depthwise both            # before/after: every TS row with libtorch's depthwise backward
+ *                                                        # and with the addon's (RDARTS_DEPTHWISE), against the same PyTorch runs
  *
  * Row filters (--rows, comma-separated): a, b (both orders), a-first, b-second, …, hessian,
  * eval-c10, eval-small, search, eval. Exits non-zero if a child fails or a loss is not finite.
@@ -109,9 +111,10 @@ export const ALLOCATORS: Record<string, string[]> = {
   jemalloc: ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'],
 };
 
-function runChild(cmd: string, args: string[], preload: string | null = null): Record<string, unknown> {
-  process.stderr.write(`$ ${preload ? `LD_PRELOAD=${preload} ` : ''}${cmd} ${args.join(' ')}\n`);
-  const env = preload ? { ...process.env, LD_PRELOAD: [preload, process.env['LD_PRELOAD']].filter(Boolean).join(':') } : process.env;
+function runChild(cmd: string, args: string[], preload: string | null = null, extraEnv: Record<string, string> = {}): Record<string, unknown> {
+  const shown = Object.entries(extraEnv).map(([k, v]) => `${k}=${v} `).join('');
+  process.stderr.write(`$ ${shown}${preload ? `LD_PRELOAD=${preload} ` : ''}${cmd} ${args.join(' ')}\n`);
+  const env = { ...process.env, ...extraEnv, ...(preload ? { LD_PRELOAD: [preload, process.env['LD_PRELOAD']].filter(Boolean).join(':') } : {}) };
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 << 20, env });
   if (r.error) throw new Error(`${cmd} could not run: ${r.error.message}`);
   if (r.status !== 0) throw new Error(`${cmd} ${args[0]} exited with ${r.status ?? r.signal}`);
@@ -219,6 +222,12 @@ function parent(m: Map<string, string>): number {
     if (!preload) throw new Error(`--allocator ${alloc}: none of ${cands.join(', ')} exists (Debian: apt-get install libtcmalloc-minimal4 / libjemalloc2)`);
   }
   const tsExtra = m.has('share-relu') ? ['--share-relu', m.get('share-relu')!] : [];
+  const dwOpt = m.get('depthwise');
+  if (dwOpt !== undefined && !['both', 'native', 'libtorch'].includes(dwOpt)) throw new Error(`--depthwise must be both, native or libtorch, got '${dwOpt}'`);
+  // TS variants: the depthwise backward each TS child uses ('' = the build's default, no variable set)
+  const variants: string[] = dwOpt === undefined ? [''] : dwOpt === 'both' ? ['libtorch', 'native'] : [dwOpt];
+  const variantEnv = (v: string): Record<string, string> => (v ? { RDARTS_DEPTHWISE: v } : {});
+  const variantLabel = (v: string): string => (v ? ` [dw ${v}]` : '');
   const rows = buildRows(quick, steps, warmup, threads, tsExtra).filter((r) => rowSelected(r.id, filters));
   if (rows.length === 0) throw new Error(`--rows '${m.get('rows')}' selects no row`);
 
@@ -227,25 +236,29 @@ function parent(m: Map<string, string>): number {
   if (preload) console.log(`TS children run with LD_PRELOAD=${preload} (--allocator ${alloc}); the PyTorch twins with glibc malloc`);
   console.log(`speed table${quick ? ' (QUICK: tiny sizes, a smoke test, not a measurement)' : ''}: ${reps} repetitions interleaved TS/PyTorch per row; search/eval children ${warmup} warm-up + ${steps} timed steps (median)`);
 
-  const res = new Map<string, { ts: Measured[]; py: Measured[] }>(rows.map((r) => [r.id, { ts: [], py: [] }]));
+  // per row: the TS measurements of each variant and the PyTorch ones, one of each per repetition
+  const res = new Map<string, { ts: Map<string, Measured[]>; py: Measured[] }>(rows.map((r) => [r.id, { ts: new Map(variants.map((v) => [v, []])), py: [] }]));
   let failed = false;
   for (let rep = 0; rep < reps; rep++) {
     for (const row of rows) {
       const rr = res.get(row.id)!;
-      let tsM: Measured | undefined;
+      const got: Array<[string, Measured]> = [];
       try {
-        const [cmd, args] = row.ts(rr.ts[rr.ts.length - 1]);
-        tsM = row.read(runChild(cmd, args, preload));
-        if (!Number.isFinite(tsM.s)) throw new Error('non-finite time');
-        rr.ts.push(tsM);
-        const [pc, pa] = row.py(tsM);
+        for (const v of variants) {
+          const prev = rr.ts.get(v)!;
+          const [cmd, args] = row.ts(prev[prev.length - 1]);
+          const tsM = row.read(runChild(cmd, args, preload, variantEnv(v)));
+          if (!Number.isFinite(tsM.s)) throw new Error('non-finite time');
+          got.push([v, tsM]);
+        }
+        const [pc, pa] = row.py(got[got.length - 1]![1]);
         const pyM = row.read(runChild(pc, pa));
         if (!Number.isFinite(pyM.s)) throw new Error('non-finite time');
+        for (const [v, tsM] of got) rr.ts.get(v)!.push(tsM);
         rr.py.push(pyM);
       } catch (e) {
         console.error(`FAILED ${row.label} rep ${rep + 1}: ${(e as Error).message}`);
         failed = true;
-        if (rr.ts.length > rr.py.length) rr.ts.pop();
       }
     }
   }
@@ -253,10 +266,12 @@ function parent(m: Map<string, string>): number {
   const gib = (kb: number): string => `${(kb / 2 ** 20).toFixed(2)} GiB`;
   const table: string[][] = [];
   const json: unknown[] = [];
-  for (const row of rows) {
-    const { ts, py } = res.get(row.id)!;
+  for (const row of rows) for (const v of variants) {
+    const ts = res.get(row.id)!.ts.get(v)!;
+    const py = res.get(row.id)!.py;
+    const label = row.label + variantLabel(v);
     if (ts.length === 0 || py.length === 0) {
-      table.push([row.label, '-', '-', '-', '-', '-', '-', '-', '-']);
+      table.push([label, '-', '-', '-', '-', '-', '-', '-', '-']);
       continue;
     }
     const tsS = ts.map((x) => x.s);
@@ -266,8 +281,8 @@ function parent(m: Map<string, string>): number {
     const rssTs = Math.max(...ts.map((x) => x.maxrss_kb));
     const rssPy = Math.max(...py.map((x) => x.maxrss_kb));
     // for throughput rows the "min" column is the best (highest) images/s
-    table.push([row.label, show(Math.min(...tsS)), show(median(tsS)), show(Math.min(...pyS)), show(median(pyS)), minRatio.toFixed(2), medianRatio.toFixed(2), `${gib(rssTs)} / ${gib(rssPy)}`, (rssTs / rssPy).toFixed(2)]);
-    json.push({ id: row.id, label: row.label, unit: row.unit, ts, py, minRatio, medianRatio, maxrssTsKb: rssTs, maxrssPyKb: rssPy });
+    table.push([label, show(Math.min(...tsS)), show(median(tsS)), show(Math.min(...pyS)), show(median(pyS)), minRatio.toFixed(2), medianRatio.toFixed(2), `${gib(rssTs)} / ${gib(rssPy)}`, (rssTs / rssPy).toFixed(2)]);
+    json.push({ id: row.id, label, depthwise: v || 'default', unit: row.unit, ts, py, minRatio, medianRatio, maxrssTsKb: rssTs, maxrssPyKb: rssPy });
   }
   const head = ['row', 'TS best', 'TS median', 'Py best', 'Py median', 'time ratio (min)', 'time ratio (median of pairs)', 'peak RSS TS / Py', 'RSS ratio'];
   const widths = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));

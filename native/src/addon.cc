@@ -14,6 +14,8 @@
 #include <ATen/core/Generator.h>
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "depthwise.h"
+
 #include <atomic>
 #include <deque>
 #include <chrono>
@@ -640,9 +642,29 @@ Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
 // ---------------------------------------------------------------- nn functional
 
 // conv2d(x, w, b|null, stride, padding, dilation, groups)
+// Stride-1 depthwise convolutions go to depthwise.cc's backward when setDepthwiseKernel(true).
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
-  return Wrap(info.Env(), at::conv2d(T(info[0], "input"), T(info[1], "weight"), OptT(info[2], "bias"), Ints(info[3], "stride"),
-                                     Ints(info[4], "padding"), Ints(info[5], "dilation"), Int(info[6], "groups")));
+  const at::Tensor& x = T(info[0], "input");
+  const at::Tensor& w = T(info[1], "weight");
+  c10::optional<at::Tensor> b = OptT(info[2], "bias");
+  auto stride = Ints(info[3], "stride");
+  auto padding = Ints(info[4], "padding");
+  auto dilation = Ints(info[5], "dilation");
+  int64_t groups = Int(info[6], "groups");
+  if (rdarts::DepthwiseNativeEnabled() && rdarts::DepthwiseEligible(x, w, b.has_value() && b->defined(), stride, padding, dilation, groups))
+    return Wrap(info.Env(), rdarts::DepthwiseConv2d(x, w, padding, dilation));
+  return Wrap(info.Env(), at::conv2d(x, w, b, stride, padding, dilation, groups));
+}
+
+// setDepthwiseKernel(on) -> previous setting
+Napi::Value SetDepthwiseKernel(const Napi::CallbackInfo& info) {
+  bool prev = rdarts::DepthwiseNativeEnabled();
+  rdarts::SetDepthwiseNativeEnabled(Bool(info[0]));
+  return Napi::Boolean::New(info.Env(), prev);
+}
+
+Napi::Value DepthwiseKernelCalls(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(rdarts::DepthwiseKernelCalls()));
 }
 
 // batchNorm(x, weight|null, bias|null, runningMean|null, runningVar|null, training, momentum, eps)
@@ -822,6 +844,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT("setGradEnabled", SetGradEnabled);
   EXPORT("isGradEnabled", IsGradEnabled);
   EXPORT("conv2d", Conv2d);
+  EXPORT("setDepthwiseKernel", SetDepthwiseKernel);
+  EXPORT("depthwiseKernelCalls", DepthwiseKernelCalls);
   EXPORT("batchNorm", BatchNorm);
   EXPORT("maxPool2d", MaxPool2d);
   EXPORT("avgPool2d", AvgPool2d);

@@ -71,6 +71,8 @@ export interface NativeAddon extends GeneratedNativeOps<H> {
   setGradEnabled(v: boolean): boolean;
   isGradEnabled(): boolean;
   conv2d(x: H, w: H, b: MaybeH, stride: number[], padding: number[], dilation: number[], groups: Num): H;
+  setDepthwiseKernel(on: boolean): boolean;
+  depthwiseKernelCalls(): number;
   batchNorm(x: H, w: MaybeH, b: MaybeH, rm: MaybeH, rv: MaybeH, training: boolean, momentum: Num, eps: Num): H;
   maxPool2d(x: H, k: number[], s: number[], p: number[], d: number[], ceil: boolean): H;
   avgPool2d(x: H, k: number[], s: number[], p: number[], ceil: boolean, countIncludePad: boolean): H;

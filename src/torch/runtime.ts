@@ -42,6 +42,21 @@ export function libtorchConfig(): string {
   return native.config();
 }
 
+/**
+ * Which backward stride-1 depthwise convolutions use: 'native' (the addon's direct weight-gradient
+ * kernel and flipped-kernel input gradient, differentiable to any order; docs/speed.md#depthwise) or
+ * 'libtorch' (its own backward, im2col for 5×5 and dilated kernels). Returns the previous choice.
+ */
+export function setDepthwiseKernel(kind: DepthwiseKernel): DepthwiseKernel {
+  return native.setDepthwiseKernel(kind === 'native') ? 'native' : 'libtorch';
+}
+export type DepthwiseKernel = 'native' | 'libtorch';
+/** How many times the native depthwise weight-gradient kernel has run in this process. */
+export function depthwiseKernelCalls(): number {
+  return native.depthwiseKernelCalls();
+}
+export const DEFAULT_DEPTHWISE_KERNEL: DepthwiseKernel = 'libtorch';
+
 /** Ask libtorch for deterministic algorithms where it has them (warns, never throws, where it has none). */
 export function setDeterministic(on: boolean): void {
   native.setDeterministic(on);
@@ -53,4 +68,5 @@ export function setDeterministic(on: boolean): void {
 {
   const env = readEnv();
   native.setNumThreads(threadCount(env, readCpuLimits(env)));
+  native.setDepthwiseKernel((env.depthwise ?? DEFAULT_DEPTHWISE_KERNEL) === 'native');
 }

@@ -3,11 +3,12 @@
  * conv ops (mixedOpOptions.shareRelu, the default) against the plain path where every op applies
  * its own ReLU — the α gradient, α after a second-order architecture step, the weights after the
  * SGD step and a Hessian-vector product (double backward) agree to 1e-5 relative in float32 and
- * 1e-10 in float64; the state-dict keys are the same.
+ * 1e-10 in float64; the state-dict keys are the same. The same check for the addon's depthwise
+ * backward (setDepthwiseKernel('native') against libtorch's own, docs/speed.md#depthwise).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { F, SGD, clipGradNorm, grad, keep, manualSeed, noGrad, randn, tensor, tidy, type Tensor } from '../../src/torch/index.js';
+import { F, SGD, clipGradNorm, depthwiseKernelCalls, grad, keep, manualSeed, noGrad, randn, setDepthwiseKernel, tensor, tidy, type DepthwiseKernel, type Tensor } from '../../src/torch/index.js';
 import { pinTestThreads } from '../helpers/threads.js';
 import { Network, getSpace } from '../../src/nas/index.js';
 import { mixedOpOptions } from '../../src/nas/supernet.js';
@@ -24,9 +25,10 @@ interface Outcome {
   hvp: number[];
 }
 
-function run(dtype: 'float32' | 'float64', share: boolean): Outcome {
+function run(dtype: 'float32' | 'float64', share: boolean, depthwise: DepthwiseKernel = 'libtorch'): Outcome {
   const saved = mixedOpOptions.shareRelu;
   mixedOpOptions.shareRelu = share;
+  const savedDw = setDepthwiseKernel(depthwise);
   try {
     manualSeed(11);
     const net = new Network({ space: getSpace('darts'), C: 4, layers: 3, numClasses: 4 }).to(dtype);
@@ -65,6 +67,7 @@ function run(dtype: 'float32' | 'float64', share: boolean): Outcome {
     return out;
   } finally {
     mixedOpOptions.shareRelu = saved;
+    setDepthwiseKernel(savedDw);
   }
 }
 
@@ -91,5 +94,19 @@ for (const [dtype, tol] of [['float64', 1e-10], ['float32', 1e-5]] as const) {
     }
     // the comparison is not vacuous: the step moved α and the weights
     assert.ok(shared.alphaGrad.some((g) => g !== 0));
+  });
+}
+
+for (const [dtype, tol] of [['float64', 1e-10], ['float32', 1e-5]] as const) {
+  test(`native depthwise backward: same numerics as libtorch's in a search step (${dtype}, ≤ ${tol})`, () => {
+    const before = depthwiseKernelCalls();
+    const native = run(dtype, true, 'native');
+    assert.ok(depthwiseKernelCalls() > before, 'the native depthwise kernel was not used');
+    const plain = run(dtype, true, 'libtorch');
+    assert.deepEqual(native.keys, plain.keys);
+    for (const k of ['alphaGrad', 'hvp', 'alphaAfter', 'weightsAfter'] as const) {
+      const r = rel(native[k], plain[k]);
+      assert.ok(r <= tol, `${k}: relative difference ${r.toExponential(2)} > ${tol}`);
+    }
   });
 }

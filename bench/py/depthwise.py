@@ -1,0 +1,30 @@
+"""PyTorch twin of bench/depthwise.ts: a depthwise conv's forward + backward (input and weight
+gradients) for the DARTS geometries, median ms over N repetitions, one JSON line on stdout."""
+import argparse, json, resource, time
+import torch
+
+p = argparse.ArgumentParser()
+p.add_argument('--batch', type=int, default=64)
+p.add_argument('--C', type=int, default=16)
+p.add_argument('--size', type=int, default=32)
+p.add_argument('--reps', type=int, default=15)
+p.add_argument('--threads', type=int, default=1)
+a = p.parse_args()
+torch.set_num_threads(a.threads)
+torch.manual_seed(0)
+GEOMS = [('sep 3x3', 3, 1, 1), ('sep 5x5', 5, 2, 1), ('dil 3x3', 3, 2, 2), ('dil 5x5', 5, 4, 2)]
+out = {}
+x = torch.randn(a.batch, a.C, a.size, a.size, requires_grad=True)
+for name, k, pad, dil in GEOMS:
+    w = torch.randn(a.C, 1, k, k, requires_grad=True)
+    def once():
+        y = torch.nn.functional.conv2d(x, w, None, 1, pad, dil, a.C)
+        gx, gw = torch.autograd.grad(y.square().mean(), [x, w])
+    for _ in range(3):
+        once()
+    ts = []
+    for _ in range(a.reps):
+        t0 = time.perf_counter(); once(); ts.append((time.perf_counter() - t0) * 1e3)
+    ts.sort()
+    out[name] = ts[len(ts) // 2]
+print(json.dumps({'impl': 'py', 'ms': out, 'maxrss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
