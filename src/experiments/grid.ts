@@ -2,42 +2,55 @@
  * R-DARTS grids (docs/methods.md#r-darts): `rdarts-l2` and `rdarts-dp` run one DARTS search per
  * regularisation value — L2 (`grid.l2`, default 3e-4·{1,3,9,27}) or drop path (`grid.dropPath`,
  * default {0, 0.2, 0.4, 0.6}; cutout follows drop path on the same ramp, as the reference, unless
- * `cutout` says otherwise) — and collect the candidates. The final pick ("short retraining,
- * choose by validation") needs the evaluation pipeline and is left to a later step: grid.json
- * and result.json carry everything it needs.
+ * `cutout` says otherwise) — and collect the candidates. The pick among them (short training from
+ * scratch, choose by validation: paper-spec §7.3) is `rdarts select` (experiments/select.ts);
+ * grid.json and result.json name the exact command (`selectCommand`).
+ *
+ * A grid is a one-benchmark study: its members are search jobs (`gridJobs`: one `rdarts search`
+ * command and one run folder each) run by the study's local worker pool (study/local.ts
+ * `runJobsLocal`), side by side with `workers` > 1, each worker with cores/workers threads, a
+ * member whose process dies resumed from its checkpoint up to `retries` more times.
  *
  * Layout of a grid run folder:
- *   <run>/config.json   the grid's configuration (method rdarts-l2 / rdarts-dp)
- *   <run>/runs/<name>/  one ordinary run folder per value (method darts): l2_3e-4, dp_0.2, …
- *   <run>/grid.json     the members: value, folder, status, genotype, final validation
- *                       accuracy, λ_max trajectory mean/final, discretisation drop
- *   <run>/result.json   all candidates; selection "pending: needs evaluation pipeline"
+ *   <run>/config.json          the grid's configuration (method rdarts-l2 / rdarts-dp)
+ *   <run>/runs/<name>/         one ordinary run folder per value (method darts): l2_3e-4, dp_0.2, …
+ *   <run>/grid.json            the members: value, folder, status, genotype, final validation
+ *                              accuracy, λ_max trajectory mean/final, discretisation drop
+ *   <run>/result.json          all candidates (once every member has finished); selection
+ *                              "pending: rdarts select" and the command that makes it
+ *   <run>/configs/<name>.json  each member's configuration, as its `rdarts search --config` reads it
+ *   <run>/logs/<name>.log      each member's output, attempt by attempt
+ *   <run>/jobs.json            the pool's record of attempts and failures
+ * Grid folders written before the pool (no configs/, logs/, jobs.json) are continued the same
+ * way: the missing files are written, finished members are skipped, unfinished ones resumed.
  *
- * The grid is split into plan → members → collect so that an executor (a process pool, Slurm)
- * can run the members independently: `planGrid` is pure, `runGridMember` starts, resumes or
- * skips one member in its own folder, and `collectGrid` reads the folders back. A member is
- * finished when its result.json exists (skipped), unfinished when only its config.json exists
- * (resumed from its newest checkpoint), pending otherwise (started).
+ * `planGrid` is pure; a member is finished when its result.json exists (skipped), unfinished
+ * when only its config.json exists (resumed from its newest checkpoint), pending otherwise
+ * (started); `collectGrid` reads the folders back.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { RunDir, readJsonLines } from './run-dir.js';
-import { ConfigError, CheckpointError } from '../errors.js';
+import { ConfigError, CheckpointError, RdartsError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { readEnv } from '../util/env.js';
+import { readCpuLimits, threadCount } from '../util/cpus.js';
 import { VERSION } from '../version.js';
 import { genotypeFromJSON } from '../nas/genotype-json.js';
 import { formatGenotypeRepr } from '../nas/repr.js';
 import { validateConfig, type SearchConfig } from '../search/config.js';
-import type { ImageDataset } from '../data/index.js';
 import type { SearchEvent } from '../search/trainer.js';
 import { RUN_FILES, resultSchema } from './run-format.js';
-import { loadSearchData, resumeSearch, runSearch } from './search-run.js';
 import { isGridMethod, planGrid, type GridMember, type GridMethod, type GridPlan } from './grid-plan.js';
 import { withRunLock } from './lock.js';
+import { DEFAULT_RESOURCES, searchWork, type Job } from './study/graph.js';
+import { logPath, runJobsLocal, writeJobConfigs, type StudyEvent } from './study/local.js';
+import { readState } from './study/state.js';
 
 export { GRID_METHODS, isGridMethod, memberName, planGrid, type GridMember, type GridMethod, type GridPlan } from './grid-plan.js';
 
-export const GRID_SELECTION_PENDING = 'pending: needs evaluation pipeline';
+/** `selection` of grid.json / result.json until the pick is made (`selectCommand` makes it). */
+export const GRID_SELECTION_PENDING = 'pending: rdarts select';
 
 export type MemberStatus = 'finished' | 'unfinished' | 'pending';
 
@@ -68,25 +81,82 @@ export function memberStatus(m: Pick<GridMember, 'dir'>): MemberStatus {
 
 export interface GridRunOptions {
   onEvent?: (e: SearchEvent) => void;
-  /** pre-loaded training data shared by all members */
-  data?: ImageDataset;
+  /** worker processes running members side by side (default 1) */
+  workers?: number;
+  /** further attempts of a member whose process dies (default 2) */
+  retries?: number;
+  /** CPUs the workers share (default: RDARTS_THREADS, else the CPUs this process may use) */
+  cores?: number;
+  /** extra environment of the workers (tests) */
+  env?: NodeJS.ProcessEnv;
 }
 
-/** Run one member to its end: start it, resume it, or skip it when finished. Returns the status it had. */
-export async function runGridMember(m: GridMember, o: GridRunOptions = {}): Promise<MemberStatus> {
-  const status = memberStatus(m);
-  const opts = { ...(o.onEvent ? { onEvent: o.onEvent } : {}), ...(o.data ? { data: o.data } : {}) };
-  if (status === 'finished') return status;
-  if (status === 'unfinished') {
-    const saved = new RunDir(m.dir).readConfig<Record<string, unknown>>();
-    if (saved[m.parameter] !== m.value || saved.method !== 'darts') {
-      throw new ConfigError(`${m.dir} holds a run with ${m.parameter} ${String(saved[m.parameter])}, method ${String(saved.method)}, not this grid member (${m.parameter} ${m.value})`, 'move the folder away or use another --out');
-    }
-    await resumeSearch(m.dir, opts);
-  } else {
-    await runSearch(m.config, { out: m.dir, ...opts });
+/** A member's config file inside the grid folder. */
+export function memberConfigPath(m: Pick<GridMember, 'name'>): string {
+  return `configs/${m.name}.json`;
+}
+
+/**
+ * The grid as the search jobs of a one-benchmark study: one `rdarts search` per member, started
+ * with `--config <grid>/configs/<name>.json --out <grid>/runs/<name>` and continued with
+ * `--resume <grid>/runs/<name>`. Paths are absolute: the workers run in the folder the grid was
+ * started from, so relative paths in the configuration (dataDir, spaceFile, s5Truth) mean what
+ * they meant to the grid, and any member can be run or resumed by hand with the command in its log.
+ */
+export function gridJobs(plan: GridPlan): Job[] {
+  return plan.members.map((m): Job => {
+    const c = m.config;
+    const configPath = memberConfigPath(m);
+    return {
+      id: m.name,
+      phase: 'search',
+      dir: relative(plan.root, m.dir),
+      benchmark: `${c.spaceFile ? 'custom' : c.space}-${c.dataset}`,
+      space: c.spaceFile ? 'custom' : c.space,
+      dataset: c.dataset,
+      method: plan.method,
+      searchMethod: plan.method,
+      seed: c.seed,
+      grid: { parameter: m.parameter, value: m.value },
+      deps: [],
+      configFile: { path: configPath, content: c as unknown as Record<string, unknown> },
+      argv: ['search', '--config', join(plan.root, configPath), '--out', m.dir],
+      resumeArgv: ['search', '--resume', m.dir],
+      resources: DEFAULT_RESOURCES,
+      work: { items: [searchWork(c)] },
+    };
+  });
+}
+
+/** An unfinished member folder must hold this member's run (not another value's or method's). */
+function checkMemberFolder(m: GridMember): void {
+  if (memberStatus(m) !== 'unfinished') return;
+  const saved = new RunDir(m.dir).readConfig<Record<string, unknown>>();
+  if (saved[m.parameter] !== m.value || saved.method !== 'darts') {
+    throw new ConfigError(`${m.dir} holds a run with ${m.parameter} ${String(saved[m.parameter])}, method ${String(saved.method)}, not this grid member (${m.parameter} ${m.value})`, 'move the folder away or use another --out');
   }
-  return status;
+}
+
+const SAFE_ARG = /^[A-Za-z0-9_\/.:=@%+,-]+$/;
+const shellArg = (a: string): string => (SAFE_ARG.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * The `rdarts select` command that makes the grid's pick (docs/evaluation.md#selection): every
+ * member's cell trained briefly from scratch on a train/validation split, the lowest validation
+ * error wins and is trained with the full protocol (paper-spec §7.3). The data are the grid's;
+ * the training protocol is select's own (short preset 100 epochs, paper preset 600; add
+ * `--short-epochs`, `--epochs`, `--config` to change it). Output beside the grid: `<grid>-select`.
+ */
+export function gridSelectCommand(plan: GridPlan): string {
+  const c = plan.members[0]?.config;
+  const args = ['rdarts', 'select', plan.root, '--out', `${plan.root}-select`];
+  if (c) {
+    args.push('--dataset', c.dataset);
+    if (c.dataDir) args.push('--data-dir', resolve(c.dataDir));
+    if (c.subset) args.push('--subset', String(c.subset));
+    if (c.device !== 'cpu') args.push('--device', c.device);
+  }
+  return args.map(shellArg).join(' ');
 }
 
 function readJson(path: string): Record<string, unknown> | null {
@@ -138,6 +208,8 @@ export interface GridResult {
   members: GridMemberSummary[];
   complete: boolean;
   selection: string;
+  /** the `rdarts select` command that picks among the members */
+  selectCommand: string;
 }
 
 /** Read the members back and write grid.json (and result.json once every member has finished). */
@@ -145,12 +217,14 @@ export function collectGrid(plan: GridPlan): GridResult {
   const members = plan.members.map((m) => summarizeMember(plan.root, m));
   const complete = members.every((m) => m.status === 'finished');
   const parameter = plan.members[0]?.parameter ?? 'weightDecay';
+  const selectCommand = gridSelectCommand(plan);
   const grid = {
     method: plan.method,
     parameter,
     values: plan.members.map((m) => m.value),
     complete,
     selection: GRID_SELECTION_PENDING,
+    selectCommand,
     runs: members,
   };
   writeFileAtomic(join(plan.root, RUN_FILES.grid), JSON.stringify(grid, null, 2) + '\n');
@@ -163,7 +237,8 @@ export function collectGrid(plan: GridPlan): GridResult {
           genotype: null,
           stopReason: 'completed',
           selection: GRID_SELECTION_PENDING,
-          selectionNote: 'R-DARTS picks one candidate by short retraining from scratch and validation (paper-spec §7.3); that needs the evaluation pipeline',
+          selectionNote: 'R-DARTS picks one candidate by a short training from scratch and validation (paper-spec §7.3): run selectCommand',
+          selectCommand,
           candidates: members.map((m) => ({ name: m.name, [parameter]: m.value, dir: m.dir, genotype: m.genotype, repr: m.repr, finalValidAcc: m.finalValidAcc, eigenvalue: m.eigenvalue, discretization: m.discretization })),
         },
         null,
@@ -171,7 +246,7 @@ export function collectGrid(plan: GridPlan): GridResult {
       ) + '\n',
     );
   }
-  return { method: plan.method, root: plan.root, members, complete, selection: GRID_SELECTION_PENDING };
+  return { method: plan.method, root: plan.root, members, complete, selection: GRID_SELECTION_PENDING, selectCommand };
 }
 
 function gridConfigText(cfg: SearchConfig): string {
@@ -185,9 +260,12 @@ export function isGridRun(dir: string): boolean {
 }
 
 /**
- * Run a grid sequentially in this process. Calling it again on the same folder with the same
- * configuration continues: finished members are skipped, an unfinished one is resumed.
- * A different configuration in an existing grid folder is refused.
+ * Run a grid: its members as search jobs on the local worker pool (`o.workers` side by side,
+ * default 1). Calling it again on the same folder with the same configuration continues:
+ * finished members are skipped, unfinished ones resumed, a member another process still writes
+ * (a worker of a killed grid) waited for. A different configuration in an existing grid folder
+ * is refused. A member that fails on every attempt does not stop the others; the grid then
+ * ends with an error naming it and its log.
  */
 export async function runGrid(cfg: SearchConfig, out: string, o: GridRunOptions = {}): Promise<GridResult> {
   return withRunLock(out, { what: 'grid' }, () => gridLocked(cfg, out, o));
@@ -208,16 +286,50 @@ async function gridLocked(cfg: SearchConfig, out: string, o: GridRunOptions): Pr
     root.writeConfig({ ...cfg, library: { name: 'robust-darts', version: VERSION } });
   }
   const plan = planGrid(cfg, root.path);
-  let data = o.data;
-  for (const m of plan.members) {
-    const status = memberStatus(m);
-    o.onEvent?.({ type: 'note', message: `grid ${plan.method}: ${m.name} (${m.parameter} ${m.value}) — ${status === 'finished' ? 'finished, skipped' : status === 'unfinished' ? 'resuming' : 'starting'}` });
-    if (status === 'finished') continue;
-    if (!data) data = await loadSearchData(cfg);
-    await runGridMember(m, { ...o, data });
-    collectGrid(plan);
+  plan.members.forEach(checkMemberFolder);
+  const jobs = gridJobs(plan);
+  writeJobConfigs(plan.root, jobs);
+  const byId = new Map(plan.members.map((m) => [m.name, m]));
+  const label = (id: string): string => {
+    const m = byId.get(id)!;
+    return `grid ${plan.method}: ${m.name} (${m.parameter} ${m.value})`;
+  };
+  const log = (id: string): string => relative(plan.root, logPath(plan.root, jobs.find((j) => j.id === id)!));
+  const note = (message: string): void => o.onEvent?.({ type: 'note', message });
+  const onStudyEvent = (e: StudyEvent): void => {
+    switch (e.type) {
+      case 'skipped':
+        return note(`${label(e.job)} — finished, skipped`);
+      case 'start':
+        return note(`${label(e.job)} — ${e.resume ? 'resuming' : 'starting'}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}; its output: ${log(e.job)}`);
+      case 'finished':
+        return note(`${label(e.job)} — finished`);
+      case 'retry':
+        return note(`${label(e.job)} — ${e.exit}; resuming it from its checkpoint`);
+      case 'failed':
+        return note(`${label(e.job)} — FAILED (${e.exit}); the end of ${log(e.job)}:\n${e.logTail}`);
+      case 'waiting':
+        return note(`${label(e.job)} — another process writes it; waiting for it`);
+      case 'blocked':
+        return;
+    }
+  };
+  const cores = o.cores ?? threadCount(readEnv(), readCpuLimits());
+  const r = await runJobsLocal(plan.root, jobs, {
+    workers: o.workers ?? 1,
+    cores,
+    cwd: process.cwd(),
+    onEvent: onStudyEvent,
+    ...(o.retries !== undefined ? { retries: o.retries } : {}),
+    ...(o.env ? { env: o.env } : {}),
+  }, () => collectGrid(plan));
+  const result = collectGrid(plan);
+  if (r.failed.length) {
+    const st = readState(plan.root);
+    const which = r.failed.map((id) => `${id} (${st.jobs[id]?.attempts ?? '?'} attempts, ${st.jobs[id]?.exit ?? 'no exit'}; log ${log(id)})`);
+    throw new RdartsError(`grid ${plan.method}: ${r.failed.length} of ${jobs.length} members failed: ${which.join('; ')}; the end of the first log:\n${st.jobs[r.failed[0]!]?.logTail ?? ''}`, `fix the cause and continue the grid with \`rdarts search --resume ${out}\` (finished members are kept)`);
   }
-  return collectGrid(plan);
+  return result;
 }
 
 /** Continue the grid in `dir` with the configuration it was started with. */

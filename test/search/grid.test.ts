@@ -19,6 +19,8 @@ function config(o: DeepPartial<SearchConfig> = {}): SearchConfig {
     method: 'rdarts-l2',
     space: 's2',
     dataset: 'synthetic',
+    // the members run as worker processes (the study pool), which make their data from this
+    synthetic: { n: 32, channels: 3, size: 8, numClasses: 4 },
     layers: 3,
     channels: 2,
     epochs: 2,
@@ -55,7 +57,7 @@ test('rdarts-l2 grid: one darts run per value, grid.json/result.json list the ca
   try {
     const cfg = config();
     await assert.rejects(runSearch(cfg, { out: join(dir, 'x'), data }), /grid/);
-    const r = await runGrid(cfg, dir, { data });
+    const r = await runGrid(cfg, dir);
     assert.equal(r.complete, true);
     for (const [name, wd] of [['l2_3e-4', 3e-4], ['l2_2.7e-3', 2.7e-3]] as const) {
       const c = readJson(join(dir, 'runs', name, 'config.json'));
@@ -88,7 +90,7 @@ test('rdarts-l2 grid: one darts run per value, grid.json/result.json list the ca
     const metrics2 = readFileSync(join(dir, 'runs', 'l2_2.7e-3', 'metrics.jsonl'), 'utf8');
     const notes: string[] = [];
     const onEvent = (e: SearchEvent) => e.type === 'note' && notes.push(e.message);
-    await runGrid(cfg, dir, { data, onEvent });
+    await runGrid(cfg, dir, { onEvent });
     assert.equal(notes.filter((n) => n.includes('finished, skipped')).length, 2);
     assert.equal(statSync(join(dir, 'runs', 'l2_3e-4', 'result.json')).mtimeMs, m1);
 
@@ -96,7 +98,7 @@ test('rdarts-l2 grid: one darts run per value, grid.json/result.json list the ca
     unlinkSync(join(dir, 'runs', 'l2_2.7e-3', 'result.json'));
     assert.equal(readJson(join(dir, 'grid.json')).runs[1].status, 'finished'); // stale until the next collect
     notes.length = 0;
-    const r3 = await runGrid(cfg, dir, { data, onEvent });
+    const r3 = await runGrid(cfg, dir, { onEvent });
     assert.ok(notes.some((n) => n.includes('l2_2.7e-3') && n.includes('resuming')));
     assert.ok(notes.some((n) => n.includes('l2_3e-4') && n.includes('finished, skipped')));
     assert.equal(r3.members[1]!.status, 'finished');
@@ -105,7 +107,7 @@ test('rdarts-l2 grid: one darts run per value, grid.json/result.json list the ca
     assert.equal(statSync(join(dir, 'runs', 'l2_3e-4', 'result.json')).mtimeMs, m1);
 
     // the same folder with another grid is refused
-    await assert.rejects(runGrid(config({ grid: { l2: [1e-3] } }), dir, { data }), /another configuration/);
+    await assert.rejects(runGrid(config({ grid: { l2: [1e-3] } }), dir), /another configuration/);
   } finally {
     removeDir(dir);
   }

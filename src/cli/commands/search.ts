@@ -152,7 +152,7 @@ export function printGridResult(r: GridResult, json: boolean | undefined): void 
     lines.push(`  ${m.name}: ${m.status}, valid acc ${acc}${ev}${drop}`);
     if (m.repr) lines.push(`    ${m.repr}`);
   }
-  lines.push(`selection: ${r.selection}`, `run folder: ${r.root} (grid.json lists the candidates)`);
+  lines.push(`selection: ${r.selection} — each member's cell trained briefly from scratch, the best by validation trained in full (paper-spec §7.3):`, `  ${r.selectCommand}`, `run folder: ${r.root} (grid.json lists the candidates)`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 
@@ -181,10 +181,11 @@ export function register(program: Command): void {
     .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint (its config.json is used; other flags are ignored)')
     .option('--plan', 'print what the run will cost (rdarts plan) and exit without searching')
     .option('--memory-limit <size>', 'with --plan or --batch-size auto: memory limit, e.g. 8G (auto: default 80% of RAM)')
-    .option('--calibration-steps <n>', 'with --plan or --batch-size auto: timed calibration steps (default 3)', integer('--calibration-steps'));
+    .option('--calibration-steps <n>', 'with --plan or --batch-size auto: timed calibration steps (default 3)', integer('--calibration-steps'))
+    .option('--workers <n>', 'rdarts-l2/rdarts-dp: run the grid\'s searches side by side in n worker processes, each with cores/n threads (default 1; docs/methods.md#r-darts)', integer('--workers'));
   addSearchOptions(cmd);
   addRnnSearchOptions(cmd);
-  cmd.action(async (f: SearchFlags & { plan?: boolean; memoryLimit?: string; calibrationSteps?: number }) => {
+  cmd.action(async (f: SearchFlags & { plan?: boolean; memoryLimit?: string; calibrationSteps?: number; workers?: number }) => {
     const onEvent = searchProgress({ quiet: f.quiet ?? false, ...(f.logEvery ? { logEvery: f.logEvery } : {}) });
     noteIfBusy(); // once, on stderr, when other rdarts runs or other load already fill the CPUs (docs/threads.md)
     // --space rnn (flag or config file) or a recurrent run folder: the recurrent-cell search (lm-search.ts, docs/lm.md#search)
@@ -194,9 +195,17 @@ export function register(program: Command): void {
       else await rnnSearchCommand(f as unknown as Record<string, unknown>, rnnFile, f.config ?? 'flags');
       return;
     }
+    if (f.workers !== undefined && f.workers < 1) throw new ConfigError(`--workers: ${f.workers} is not ≥ 1`);
+    const grid = { onEvent, ...(f.workers !== undefined ? { workers: f.workers } : {}) };
+    const noWorkers = (what: string): void => {
+      if (f.workers !== undefined) throw new ConfigError(`--workers runs the searches of an rdarts-l2 / rdarts-dp grid side by side; ${what} is a single search`, 'drop --workers, or run several searches as a study (rdarts study run --workers N, docs/studies.md)');
+    };
     if (f.resume) {
-      if (isGridRun(f.resume)) printGridResult(await resumeGrid(f.resume, { onEvent }), f.json);
-      else printResult(await resumeSearch(f.resume, { onEvent }), f.json);
+      if (isGridRun(f.resume)) printGridResult(await resumeGrid(f.resume, grid), f.json);
+      else {
+        noWorkers(f.resume);
+        printResult(await resumeSearch(f.resume, { onEvent }), f.json);
+      }
       return;
     }
     let cfg = resolveConfig(f.config ? readConfigFile(f.config) : undefined, flagsToOverrides(f), f.config ?? 'flags');
@@ -213,9 +222,10 @@ export function register(program: Command): void {
     const out = f.out ?? defaultOutDir(cfg);
     if (isGridMethod(cfg.method)) {
       // a grid folder is continued by running the same command again (finished searches are skipped)
-      printGridResult(await runGrid(cfg, out, { onEvent }), f.json);
+      printGridResult(await runGrid(cfg, out, grid), f.json);
       return;
     }
+    noWorkers(`method ${cfg.method}`);
     printResult(await runSearch(cfg, { out, onEvent }), f.json);
   });
 }

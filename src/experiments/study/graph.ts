@@ -168,7 +168,8 @@ function searchJobs(study: Study, b: Benchmark, m: StudyMethod, source: string, 
   return out;
 }
 
-function searchWork(c: SearchConfig): WorkItem {
+/** The steps of one search (for the cost estimate). */
+export function searchWork(c: SearchConfig): WorkItem {
   const images = c.subset ?? (c.dataset === 'synthetic' ? c.synthetic.n : TRAIN_IMAGES[c.dataset]!);
   const perEpoch = Math.max(1, Math.floor((images * c.trainPortion) / c.batchSize));
   const steps = c.method === 'rs-ws' && c.rsws.steps ? c.rsws.steps : c.epochs * Math.min(perEpoch, c.stepsPerEpoch ?? Infinity);

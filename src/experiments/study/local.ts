@@ -6,7 +6,8 @@
  * marked failed with the tail of its log, the jobs that need it are blocked, and the rest of the
  * study goes on. The driver holds the study folder's lock (a second driver is refused); run
  * again, it skips every finished job, resumes partial ones, and waits for a job that another
- * process (a driver killed earlier left its worker running) still holds.
+ * process (a driver killed earlier left its worker running) still holds. The same pool
+ * (`runJobsLocal`) runs the members of an R-DARTS grid (experiments/grid.ts).
  */
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
@@ -43,6 +44,8 @@ export interface LocalOptions {
   onEvent?: (e: StudyEvent) => void;
   /** extra environment of the workers (tests) */
   env?: NodeJS.ProcessEnv;
+  /** the folder the workers run in (default: the study folder, where study jobs' paths are relative to) */
+  cwd?: string;
 }
 
 export interface StudyRunResult {
@@ -73,7 +76,12 @@ export function prepareStudyDir(dir: string, s: LoadedStudy): void {
     writeFileAtomic(p, normal);
     writeFileAtomic(join(dir, STUDY_FILE.replace('.yaml', '.source.yaml')), s.text);
   }
-  for (const j of s.graph.jobs) {
+  writeJobConfigs(dir, s.graph.jobs);
+}
+
+/** Write each job's config file under `dir` (rewritten only when its text differs). */
+export function writeJobConfigs(dir: string, jobs: readonly Job[]): void {
+  for (const j of jobs) {
     if (!j.configFile) continue;
     const cp = join(dir, j.configFile.path);
     const text = JSON.stringify(j.configFile.content, null, 2) + '\n';
@@ -103,7 +111,7 @@ export async function runStudyLocal(studyDir: string, s: LoadedStudy, o: LocalOp
         const st = studyStatus(dir, s.graph).find((x) => x.id === id)!;
         store.indexJob(s.study.name, dir, s.graph.jobs.find((j) => j.id === id)!, st);
       };
-      return await drive(dir, s, o, settle);
+      return await runJobsLocal(dir, s.graph.jobs, o, settle);
     } finally {
       store.close();
     }
@@ -112,7 +120,15 @@ export async function runStudyLocal(studyDir: string, s: LoadedStudy, o: LocalOp
   }
 }
 
-async function drive(dir: string, s: LoadedStudy, o: LocalOptions, settle: (id: string) => void): Promise<StudyRunResult> {
+/**
+ * The worker pool itself, for any list of jobs whose folders lie under `dir` (a study's, or an
+ * R-DARTS grid's members: experiments/grid.ts): runs every job whose dependencies have finished,
+ * at most `workers` at a time, each its own `rdarts` process in `dir` with cores/workers threads
+ * and its output in `dir/logs/<job>.log`; resumes a job that died, up to `retries` more times;
+ * records attempts and failures in `dir/jobs.json`; calls `settle` whenever a job's state
+ * settles. The caller holds `dir`'s lock and has written the jobs' config files.
+ */
+export async function runJobsLocal(dir: string, jobs: readonly Job[], o: LocalOptions = {}, settle: (id: string) => void = () => {}): Promise<StudyRunResult> {
   const workers = Math.max(1, o.workers ?? 1);
   const retries = o.retries ?? 2;
   const cores = o.cores ?? cpuBudget(readCpuLimits()); // the CPUs this process may use (docs/threads.md)
@@ -127,7 +143,7 @@ async function drive(dir: string, s: LoadedStudy, o: LocalOptions, settle: (id: 
   const blocked = new Set<string>();
   const running = new Map<string, Promise<void>>();
   const waiting = new Set<string>();
-  for (const j of s.graph.jobs) {
+  for (const j of jobs) {
     if (jobFinished(dir, j)) {
       done.add(j.id);
       emit({ type: 'skipped', job: j.id });
@@ -154,7 +170,7 @@ async function drive(dir: string, s: LoadedStudy, o: LocalOptions, settle: (id: 
       // the worker writes straight into its log, so it outlives a killed driver
       const fd = openSync(log, 'a');
       const child = spawn(process.execPath, [CLI_PATH, ...argv], {
-        cwd: dir,
+        cwd: o.cwd ?? dir,
         env: { ...environment(), RDARTS_THREADS: String(threads), OMP_NUM_THREADS: String(threads), RDARTS_PLAIN_PROGRESS: '1', RDARTS_BUSY_WARNING: '0', ...(o.env ?? {}) },
         stdio: ['ignore', fd, fd],
       });
@@ -186,7 +202,7 @@ async function drive(dir: string, s: LoadedStudy, o: LocalOptions, settle: (id: 
 
   for (;;) {
     // block the jobs whose dependencies failed
-    for (const j of s.graph.jobs) {
+    for (const j of jobs) {
       if (done.has(j.id) || failed.has(j.id) || blocked.has(j.id)) continue;
       const bad = j.deps.find((d) => failed.has(d) || blocked.has(d));
       if (bad) {
@@ -195,7 +211,7 @@ async function drive(dir: string, s: LoadedStudy, o: LocalOptions, settle: (id: 
         settle(j.id);
       }
     }
-    const open = s.graph.jobs.filter((j) => !done.has(j.id) && !failed.has(j.id) && !blocked.has(j.id));
+    const open = jobs.filter((j) => !done.has(j.id) && !failed.has(j.id) && !blocked.has(j.id));
     if (open.length === 0 && running.size === 0) break;
     const ready = open.filter((j) => !running.has(j.id) && j.deps.every((d) => done.has(d)));
     let started = false;
