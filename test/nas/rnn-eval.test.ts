@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { keep, noGrad, tensor, type Tensor } from '../../src/torch/index.js';
+import { keep, liveTensors, noGrad, tensor, type Tensor } from '../../src/torch/index.js';
 import { pinTestThreads } from '../helpers/threads.js';
 import { Asgd, nonMonotoneSwitch } from '../../src/search/rnn/eval-asgd.js';
 import { resolveRnnEvalConfig, type RnnEvalConfig } from '../../src/search/rnn/eval-config.js';
@@ -98,6 +98,7 @@ const DATA: RnnEvalData = { vocab: { length: V }, train: markov(2400, V, 1), val
 
 test('a few epochs on tiny Markov data: training and validation loss fall, the test perplexity of the best model is reported', () => {
   const events: RnnEvalEvent[] = [];
+  const live = liveTensors();
   // lr 5: DARTS' 20 (with clip 0.25) makes steps of norm up to ~8, too large for a 12-unit model (its validation loss jumps about)
   const tr = new RnnEvalTrainer(tinyConfig({ lr: 5, epochs: 3 }), DATA, { onEvent: (e) => events.push(e) });
   const res = tr.run();
@@ -115,6 +116,7 @@ test('a few epochs on tiny Markov data: training and validation loss fall, the t
   assert.ok(steps.every((s) => s.lr === 5 && s.seqLen >= 5 && s.seqLen <= 28));
   assert.ok(new Set(steps.map((s) => s.seqLen)).size > 1, 'the BPTT length varies');
   tr.dispose();
+  assert.equal(liveTensors(), live, 'no tensor outlives the trainer');
 });
 
 test('validation getting worse switches to ASGD (nonmono 1); validation then uses the averaged weights', () => {

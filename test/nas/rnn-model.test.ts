@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { manualSeed, noGrad, tensor, tidy, type Tensor } from '../../src/torch/index.js';
+import { grad, liveTensors, manualSeed, noGrad, tensor, tidy, type Tensor } from '../../src/torch/index.js';
 import { pinTestThreads } from '../helpers/threads.js';
 import {
   RNN_DARTS_V2,
@@ -220,6 +220,14 @@ test('dropout masks: eval mode is deterministic; train mode draws masks from the
     });
   m.eval();
   assert.equal(lossAt(1), lossAt(2));
+  // a train-mode loss and its gradients inside a scope leave no tensor behind
+  const live = liveTensors();
+  m.train();
+  tidy(() => {
+    grad(m.loss(input, target, m.initHidden(3)).loss, [...m.weightParameters(), ...m.archParameters()]);
+  });
+  m.eval();
+  assert.equal(liveTensors(), live);
   m.train();
   const a = lossAt(7);
   assert.equal(lossAt(7), a);

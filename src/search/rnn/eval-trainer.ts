@@ -235,7 +235,7 @@ export class RnnEvalTrainer {
     const a = this.asgd;
     if (!a || a.steps === 0) return fn();
     const ps = this.model.parameters();
-    const saved = noGrad(() => ps.map((p) => keep(p.detach().clone())));
+    const saved = noGrad(() => ps.map((p) => keep(p.clone())));
     try {
       noGrad(() => ps.forEach((p, i) => p.copy_(a.ax[i]!)));
       return fn();
@@ -255,8 +255,8 @@ export class RnnEvalTrainer {
     this.disposeBest();
     const ps = this.model.parameters();
     const a = this.asgd;
-    const params = noGrad(() => ps.map((p, i) => keep((a && a.steps > 0 ? a.ax[i]! : p).detach().clone())));
-    const ax = a ? noGrad(() => a.ax.map((t) => keep(t.detach().clone()))) : null;
+    const params = noGrad(() => ps.map((p, i) => keep((a && a.steps > 0 ? a.ax[i]! : p).clone())));
+    const ax = a ? noGrad(() => a.ax.map((t) => keep(t.clone()))) : null;
     this.best = { meta: { epoch, loss, opt: this.optimizerState() }, params, ax };
   }
 
@@ -377,7 +377,7 @@ export class RnnEvalTrainer {
   private withBest<T>(fn: () => T): T {
     const b = this.best!;
     const ps = this.model.parameters();
-    const saved = noGrad(() => ps.map((p) => keep(p.detach().clone())));
+    const saved = noGrad(() => ps.map((p) => keep(p.clone())));
     try {
       noGrad(() => ps.forEach((p, i) => p.copy_(b.params[i]!)));
       return fn();
@@ -455,8 +455,8 @@ export class RnnEvalTrainer {
       this.restoreOptimizer(st.opt, ax);
       this.disposeBest();
       if (st.best) {
-        const params = named.map(([n]) => keep(noGrad(() => need(`best.w.${n}`).detach().clone())));
-        const bax = st.best.opt.kind === 'asgd' ? named.map((_, i) => keep(noGrad(() => need(`best.asgd.ax.${i}`).detach().clone()))) : null;
+        const params = named.map(([n]) => keep(noGrad(() => need(`best.w.${n}`).clone())));
+        const bax = st.best.opt.kind === 'asgd' ? named.map((_, i) => keep(noGrad(() => need(`best.asgd.ax.${i}`).clone()))) : null;
         this.best = { meta: st.best, params, ax: bax };
       }
       this.history = [...st.history];
