@@ -117,11 +117,11 @@ const alive = (pid: number): boolean => {
 
 const epochLines = (dir: string): number => (existsSync(join(dir, 'metrics.jsonl')) ? readFileSync(join(dir, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"kind":"epoch"')).length : 0);
 
-test('rdarts s5 truth on a tiny setting: kill mid-way, rerun retrains nothing finished, writes and indexes the table', { timeout: 300_000 }, async () => {
+test('rdarts s5 truth on a tiny setting: kill mid-way, rerun retrains nothing finished, writes and indexes the table', { timeout: 300_000 }, async (t0) => {
   const tmp = tempDir('s5truth');
   try {
     const tiny = join(tmp.path, 'tiny.json');
-    writeFileSync(tiny, JSON.stringify({ synthetic: { n: 48, testN: 16, channels: 1, size: 8, numClasses: 3 }, layers: 3, channels: 2, epochs: 8, batchSize: 8, stepsPerEpoch: 3, evalBatches: 1, auxiliary: false, cutout: false, dropPath: 0, testSubset: null, subset: null }));
+    writeFileSync(tiny, JSON.stringify({ synthetic: { n: 48, testN: 16, channels: 1, size: 8, numClasses: 3 }, layers: 3, channels: 2, epochs: 5, batchSize: 8, stepsPerEpoch: 3, evalBatches: 1, auxiliary: false, cutout: false, dropPath: 0, testSubset: null, subset: null }));
     const dir = join(tmp.path, 'study');
     const args = ['s5', 'truth', '--protocol', 'mini', '--dataset', 'synthetic', '--config', tiny, '--limit', '3', '--seeds', '1', '--out', dir, '--workers', '1'];
     const s = parseStudy(truthStudyText({ protocol: 'mini', dataset: 'synthetic', limit: 3, seeds: [1], config: JSON.parse(readFileSync(tiny, 'utf8')) }), 'x');
@@ -136,6 +136,7 @@ test('rdarts s5 truth on a tiny setting: kill mid-way, rerun retrains nothing fi
     await until(() => !alive(worker), 'the killed training to exit');
     assert.ok(!existsSync(join(j3!, 'config.json')), 'job 3 had not started');
     const killedMidway = !existsSync(join(j2!, 'result.json'));
+    t0.diagnostic(`second training killed mid-way: ${killedMidway} (then its rerun must resume it)`);
     const r1 = join(j1!, 'result.json');
     const m1 = statSync(r1).mtimeMs;
     const log1 = join(dir, 'logs', `${truthJobs(s.graph)[0]!.id.replace(/\//g, '__')}.log`);
@@ -150,7 +151,7 @@ test('rdarts s5 truth on a tiny setting: kill mid-way, rerun retrains nothing fi
     assert.equal(readFileSync(log1, 'utf8'), logText1, 'the finished training was not started again');
     const log2 = readFileSync(join(dir, 'logs', `${truthJobs(s.graph)[1]!.id.replace(/\//g, '__')}.log`), 'utf8');
     if (killedMidway) assert.match(log2, /== attempt 2 .*rdarts train --resume truth\/s5-synthetic\//);
-    for (const j of [j1!, j2!, j3!]) assert.equal(epochLines(j), 8, `${j}: each epoch logged once`);
+    for (const j of [j1!, j2!, j3!]) assert.equal(epochLines(j), 5, `${j}: each epoch logged once`);
 
     // the table: 3 genotypes × 1 seed, read back in both forms
     const t = readTruthFile(join(dir, 'truth', 's5-synthetic.json'));
