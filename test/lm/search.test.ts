@@ -14,6 +14,7 @@ import { parseRnnGenotypeRepr } from '../../src/nas/rnn/repr.js';
 import { listCheckpoints } from '../../src/experiments/checkpoint.js';
 import { readRnnMetrics } from '../../src/experiments/lm-format.js';
 import { RnnSearchTrainer } from '../../src/search/rnn/trainer.js';
+import { liveTensors } from '../../src/torch/index.js';
 import { buildRnnPlugins } from '../../src/search/rnn/methods.js';
 import type { RnnSearchPlugin } from '../../src/search/rnn/plugin.js';
 import { RunFolderRecorder } from '../../src/experiments/run-recorder.js';
@@ -184,4 +185,19 @@ test('darts-es and darts-ada compose the Hessian monitor and the rules; an R-DAR
   } finally {
     tmp.cleanup();
   }
+});
+
+test('tensor handles: epochs of second-order steps with Hessian measurements keep liveTensors() stable', async () => {
+  const cfg = tinyRnnConfig({ epochs: 4, stepsPerEpoch: 4, order: 'second', hessian: { every: 2, lanczosIterations: 4, topK: 1 } });
+  const counts: number[] = [];
+  const probe: RnnSearchPlugin = { name: 'probe', onEpochEnd: () => void counts.push(liveTensors()) };
+  const t = new RnnSearchTrainer(cfg, markovCorpus(), { plugins: [...buildRnnPlugins(cfg), probe] });
+  try {
+    await t.run();
+  } finally {
+    t.dispose();
+  }
+  assert.equal(counts.length, 4);
+  // after epoch 0 every optimiser state exists; from then on every per-step tensor must be freed by its scope
+  assert.deepEqual(counts.slice(1), [counts[1], counts[1], counts[1]], `live tensors per epoch: ${counts.join(', ')}`);
 });
