@@ -5,14 +5,14 @@
  * `Asgd` is PyTorch's `torch.optim.ASGD` rule, per parameter, with its state (step, η, μ, ax):
  *   step ← step + 1
  *   g ← ∇ + λ_wd·w
- *   w ← w·(1 − λ·η);  w ← w − η·g                    (η, μ as left by the previous step; η₀ = lr, μ₀ = 1)
+ *   w ← w·(1 − λ·η);  w ← w − η·g                    (η, μ as left by the previous step; at the first step η = the lr then, μ = 1)
  *   ax ← w if μ = 1, else ax + μ·(w − ax)
  *   η ← lr / (1 + λ·lr·step)^α;  μ ← 1 / max(1, step − t0)
  * DARTS constructs it with t0 = 0, λ = 0 (so η = the current lr and the decay factor is 1) and the
  * default α = 0.75. Two consequences of the rule, kept as PyTorch has them: η used at a step is the
  * lr set before the *previous* step (DARTS rescales lr per batch by seq_len/bptt, so the scale
- * applied lags one batch; the first ASGD step uses the lr it was built with), and ax is the plain
- * mean of the iterates from the second ASGD step on (μ is 1 at steps 1 and 2).
+ * applied lags one batch; the first ASGD step uses its own lr, as the state is created then), and
+ * ax is the plain mean of the iterates from the second ASGD step on (μ is 1 at steps 1 and 2).
  *
  * `nonMonotoneSwitch` is DARTS' trigger: after an epoch's validation loss v, switch from SGD to
  * ASGD when more than `nonmono` losses were recorded before it and v > min(all but the last
@@ -82,6 +82,8 @@ export class Asgd {
       this.params.forEach((p, i) => {
         const g0 = p.grad;
         if (!g0) return;
+        // PyTorch creates the state at a parameter's first step: η₀ = the lr in force then, μ₀ = 1
+        if (s.step[i] === 0) s.eta[i] = h.lr;
         s.step[i] = s.step[i]! + 1;
         const g = h.weightDecay !== 0 ? g0.add(p, h.weightDecay) : g0;
         const eta = s.eta[i]!;
