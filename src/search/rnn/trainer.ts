@@ -22,6 +22,7 @@ import { ConfigError, DivergenceError } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import type { RunRecorder } from '../recorder.js';
 import { RnnArchitect, type TokenTensors } from './architect.js';
+import { evaluateLm } from './eval-lm.js';
 import type { RnnSearchConfig } from './config.js';
 import type { PluginDecision, RnnEpochContext, RnnSearchPlugin, RnnWindow } from './plugin.js';
 import type { LossPpl, RnnEpochLogLine, RnnGenotypeLine, RnnMetricsLine, RnnSearchResultRecord } from './run-lines.js';
@@ -132,36 +133,13 @@ export class RnnSearchTrainer {
     return { input: tensor(b.input, shape).to(opts), target: tensor(b.target, shape).to(opts) };
   }
 
-  /** The validation stream in eval mode, no grad: mean cross-entropy per predicted token and its perplexity. */
+  /**
+   * The validation stream in eval mode, no grad (DARTS evaluate(), shared with the evaluation
+   * training: eval-lm.ts): the summed window losses over the stream's rows, and its perplexity.
+   */
   evaluate(): LossPpl {
-    const m = this.model;
-    const wasTraining = m.training;
-    m.eval();
-    let total = 0;
-    let count = 0;
-    try {
-      noGrad(() => {
-        let hidden = keep(m.initHidden(this.cfg.evalBatchSize));
-        const maxWindows = this.cfg.evalBatches ?? Infinity;
-        for (let i = 0, n = 0; i < this.evalGrid.rows - 1 && n < maxWindows; i += this.cfg.bptt, n++) {
-          const b = getBatch(this.evalGrid, i, this.cfg.bptt);
-          const next = tidy(() => {
-            const t = this.toTensors(b);
-            const r = m.loss(t.input, t.target, hidden);
-            total += r.loss.item() * b.seqLen;
-            return r.hidden;
-          });
-          hidden.dispose();
-          hidden = keep(next);
-          count += b.seqLen;
-        }
-        hidden.dispose();
-      });
-    } finally {
-      m.train(wasTraining);
-    }
-    const loss = total / count;
-    return { loss, ppl: perplexity(loss) };
+    const r = evaluateLm(this.model, this.evalGrid, { bptt: this.cfg.bptt, maxBatches: this.cfg.evalBatches, device: this.device });
+    return { loss: r.loss, ppl: r.ppl };
   }
 
   private context(epoch: number, log: (l: RnnEpochLogLine) => void): RnnEpochContext {
