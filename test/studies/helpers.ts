@@ -23,3 +23,19 @@ export function tinyStudy(name: string, extraBenchmark = ''): string {
     .join('\n');
 }
 
+
+/** A study of one tiny search and nothing else (the Slurm requeue test): `epochs` first-order epochs of 2 steps. */
+export function tinySearchStudy(name: string, epochs: number): string {
+  return [
+    `name: ${name}`,
+    'benchmarks:',
+    '  - { space: s3, dataset: synthetic }',
+    'methods: [darts]',
+    'seeds: [1]',
+    'resources: { cpus: 1, mem: 1G, time: "00:10:00" }',
+    'phases:',
+    '  search:',
+    `    config: { ${SYN}, epochs: ${epochs}, order: first, layers: 3, channels: 2, batchSize: 8, stepsPerEpoch: 2, evalBatches: 1, hessian: { every: 2, lanczosIterations: 4, topK: 1 }, analysis: { discretization: "off" } }`,
+    '',
+  ].join('\n');
+}

@@ -103,6 +103,8 @@ export function submitStudySlurm(studyDir: string, s: LoadedStudy, o: SlurmSubmi
         `--signal=B:USR1@${o.signalSeconds ?? 120}`,
         `--chdir=${dir}`,
         `--output=${join(dir, 'logs', `slurm-${phase}-%A_%a.out`)}`,
+        // a requeued task writes the same file again: keep what the run before the requeue wrote
+        '--open-mode=append',
         ...(r.cpus ? [`--cpus-per-task=${r.cpus}`] : []),
         ...(r.mem ? [`--mem=${r.mem}`] : []),
         ...(r.time ? [`--time=${r.time}`] : []),
