@@ -12,8 +12,10 @@
  *   node dist/bench/threads.js --proxy               # no searches: a fixed loop of small conv steps
  *                                                    # per run (seconds, for a machine too loaded for searches)
  *
- * Policies: libgomp-default (GOMP_SPINCOUNT=300000, which is what libgomp uses when neither
- * variable is set), passive (OMP_WAIT_POLICY=PASSIVE), spin-1e3 … spin-1e6 (GOMP_SPINCOUNT=10^k).
+ * Policies: rdarts-default (what a run does unless told otherwise: libgomp's own waiting and thread
+ * sharing, docs/threads.md#sharing), and with sharing off (RDARTS_THREAD_SHARE=0), the waiting
+ * policies alone: libgomp-default (GOMP_SPINCOUNT=300000, which is what libgomp uses when neither
+ * variable is set; the behaviour before sharing), passive (OMP_WAIT_POLICY=PASSIVE), spin-1e3 … spin-1e6.
  * Threads per run: the rdarts default (the CPUs the process may use) unless --threads n.
  */
 import { spawn } from 'node:child_process';
@@ -26,13 +28,16 @@ import { OPENMP_DEFAULTS as DEFAULTS } from '../src/torch/openmp.js';
 const here = fileURLToPath(import.meta.url);
 const cli = join(dirname(here), '..', 'src', 'cli', 'main.js');
 
+const NO_SHARE = { RDARTS_THREAD_SHARE: '0' };
+/** Each policy's environment; all but rdarts-default turn thread sharing off, so they measure waiting alone. */
 const POLICIES: Record<string, Record<string, string>> = {
-  'libgomp-default': { GOMP_SPINCOUNT: '300000' },
-  passive: { OMP_WAIT_POLICY: 'PASSIVE' },
-  'spin-1e3': { GOMP_SPINCOUNT: '1000' },
-  'spin-1e4': { GOMP_SPINCOUNT: '10000' },
-  'spin-1e5': { GOMP_SPINCOUNT: '100000' },
-  'spin-1e6': { GOMP_SPINCOUNT: '1000000' },
+  'rdarts-default': {},
+  'libgomp-default': { GOMP_SPINCOUNT: '300000', ...NO_SHARE },
+  passive: { OMP_WAIT_POLICY: 'PASSIVE', ...NO_SHARE },
+  'spin-1e3': { GOMP_SPINCOUNT: '1000', ...NO_SHARE },
+  'spin-1e4': { GOMP_SPINCOUNT: '10000', ...NO_SHARE },
+  'spin-1e5': { GOMP_SPINCOUNT: '100000', ...NO_SHARE },
+  'spin-1e6': { GOMP_SPINCOUNT: '1000000', ...NO_SHARE },
 };
 
 /** The tiny search of issue 14: synthetic data, 3 cells, 4 channels, 2 epochs, Hessian every epoch. */
@@ -53,7 +58,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { policies: ['libgomp-default', 'passive', 'spin-1e3', 'spin-1e4', 'spin-1e5', 'spin-1e6'], concurrency: [1, 2, 4], reps: 1, configB: true, quick: false, proxy: false, threads: undefined };
+  const a: Args = { policies: ['rdarts-default', 'libgomp-default', 'passive', 'spin-1e3', 'spin-1e4', 'spin-1e5', 'spin-1e6'], concurrency: [1, 2, 4], reps: 1, configB: true, quick: false, proxy: false, threads: undefined };
   let policiesGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i]!;
@@ -71,7 +76,7 @@ function parseArgs(argv: string[]): Args {
     else if (f === '--threads') a.threads = Number(next());
     else throw new Error(`unknown flag ${f} (see the comment at the top of bench/threads.ts)`);
   }
-  if ((a.quick || a.proxy) && !policiesGiven) a.policies = ['libgomp-default', 'passive', 'spin-1e4', 'spin-1e5'];
+  if ((a.quick || a.proxy) && !policiesGiven) a.policies = ['rdarts-default', 'libgomp-default', 'passive', 'spin-1e4'];
   for (const p of a.policies) if (!POLICIES[p]) throw new Error(`unknown policy ${p}; known: ${Object.keys(POLICIES).join(', ')}`);
   if (!a.concurrency.includes(1)) a.concurrency.unshift(1);
   return a;
@@ -83,6 +88,7 @@ function childEnv(policy: string, threads: number | undefined): NodeJS.ProcessEn
   delete env.OMP_WAIT_POLICY;
   delete env.GOMP_SPINCOUNT;
   delete env.RDARTS_THREADS;
+  delete env.RDARTS_THREAD_SHARE;
   if (threads !== undefined) env.RDARTS_THREADS = String(threads);
   return { ...env, ...POLICIES[policy] };
 }
@@ -156,7 +162,7 @@ async function main(): Promise<void> {
       : `tiny search: rdarts search ${tiny.args.join(' ')}; config (b): rdarts search ${CONFIG_B.join(' ')}`,
   );
   console.log(`${a.reps} rep(s); policies interleaved within each concurrency level`);
-  console.log(`rdarts default policy: ${Object.entries(DEFAULTS).map(([k, v]) => `${k}=${v}`).join(' ')} (unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set)`);
+  console.log(`rdarts default: OpenMP ${Object.entries(DEFAULTS).map(([k, v]) => `${k}=${v}`).join(' ') || "libgomp's own waiting"} (unless OMP_WAIT_POLICY or GOMP_SPINCOUNT is set), thread sharing on`);
   // times[policy][n] = { perRun means, batch totals } over reps; policies interleaved to spread drift in the machine's load
   const times = new Map<string, Map<number, { perRun: number[]; total: number[] }>>();
   for (const p of a.policies) times.set(p, new Map(a.concurrency.map((n) => [n, { perRun: [], total: [] }])));
@@ -193,7 +199,7 @@ async function main(): Promise<void> {
   const rows = a.policies.map((p) => {
     const t = times.get(p)!;
     const alone = mean(t.get(1)!.total);
-    const cells = [p + (isRdartsDefault(p) ? ' (rdarts default)' : ''), alone.toFixed(1)];
+    const cells = [p, alone.toFixed(1)];
     for (const n of multi) {
       const c = t.get(n)!;
       cells.push(mean(c.perRun).toFixed(1), `${(mean(c.total) / (n * alone)).toFixed(2)}×`);
@@ -212,9 +218,5 @@ async function main(): Promise<void> {
   console.log(`(${a.reps} rep(s); means; 1-minute load during the bench ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} on ${cpus().length} CPUs; ${((Date.now() - started) / 60000).toFixed(1)} min)`);
 }
 
-function isRdartsDefault(p: string): boolean {
-  const env = POLICIES[p]!;
-  return Object.keys(env).length === Object.keys(DEFAULTS).length && Object.entries(DEFAULTS).every(([k, v]) => env[k] === v);
-}
 
 await main();

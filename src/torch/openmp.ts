@@ -6,11 +6,13 @@
 import { readEnv, setEnvDefault } from '../util/env.js';
 
 /**
- * A bounded spin before a waiting worker sleeps: libgomp's own default (OMP_WAIT_POLICY unset)
- * spins 300000 times (~ms), which makes concurrent runs that together want more threads than
- * there are CPUs burn each other's time slices; PASSIVE (no spin) costs a lone run 10–20 %.
+ * What rdarts sets for libgomp's waiting policy when the user has set neither variable: nothing.
+ * Measured on 2 cores (docs/threads.md#measurements): libgomp's own spinning is the fastest
+ * lone run; PASSIVE costs a lone run ~20 %; a bounded spin (GOMP_SPINCOUNT=10000) costs a lone
+ * run too and still collapses with two runs at once (2.8×). What stops the collapse is threads:
+ * each run keeps to its share of the CPUs while others run (util/cpus.ts ThreadShare).
  */
-export const OPENMP_DEFAULTS: Readonly<Record<string, string>> = { GOMP_SPINCOUNT: '10000' };
+export const OPENMP_DEFAULTS: Readonly<Record<string, string>> = {};
 
 /** Set OPENMP_DEFAULTS in the environment unless the user has set OMP_WAIT_POLICY or GOMP_SPINCOUNT. */
 export function applyOpenMpDefaults(env?: NodeJS.ProcessEnv): void {

@@ -55,7 +55,7 @@ export type DepthwiseKernel = 'native' | 'libtorch';
 export function depthwiseKernelCalls(): number {
   return native.depthwiseKernelCalls();
 }
-export const DEFAULT_DEPTHWISE_KERNEL: DepthwiseKernel = 'libtorch';
+export const DEFAULT_DEPTHWISE_KERNEL: DepthwiseKernel = 'native';
 
 /** Ask libtorch for deterministic algorithms where it has them (warns, never throws, where it has none). */
 export function setDeterministic(on: boolean): void {

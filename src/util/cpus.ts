@@ -119,6 +119,57 @@ export function busyNote(m: MachineLoad): string | undefined {
   );
 }
 
+export interface ThreadShareOptions {
+  /** CPUs this process may use */
+  cpus: number;
+  /** intra-op threads when the machine is not shared with other rdarts runs */
+  threads: number;
+  /** RDARTS_THREADS was given: the count is the user's and never changes */
+  fixed: boolean;
+  /** other rdarts runs on this machine now */
+  countOthers: () => number;
+  /** apply a thread count (at::set_num_threads) */
+  setThreads: (n: number) => void;
+  /** milliseconds clock (tests pass a fake one) */
+  now?: () => number;
+  /** re-count other runs at most this often (ms; default 5000) */
+  everyMs?: number;
+}
+
+/**
+ * A run's intra-op threads follow its share of the CPUs while other rdarts runs share the machine
+ * (docs/threads.md#sharing): with k other runs on n CPUs it uses ⌊n/(k+1)⌋ (at least 1, at most
+ * its own count), and its own count again once they have ended. Runs that together want more
+ * threads than there are CPUs make each op's thread team wait for descheduled members, which no
+ * OpenMP waiting policy cures without slowing a lone run (measured there); a share each does.
+ * `check()` is cheap to call often (it re-counts at most every `everyMs`).
+ */
+export class ThreadShare {
+  current: number;
+  private last = -Infinity;
+
+  constructor(private readonly o: ThreadShareOptions) {
+    this.current = o.threads;
+  }
+
+  /** Re-count other runs when due (or now, if `force`); returns a note when the thread count changed. */
+  check(force = false): string | undefined {
+    if (this.o.fixed) return undefined;
+    const t = (this.o.now ?? Date.now)();
+    if (!force && t - this.last < (this.o.everyMs ?? 5000)) return undefined;
+    this.last = t;
+    const others = this.o.countOthers();
+    const want = others > 0 ? Math.min(this.o.threads, threadsPerWorker(this.o.cpus, others + 1)) : this.o.threads;
+    if (want === this.current) return undefined;
+    this.current = want;
+    this.o.setThreads(want);
+    const th = (n: number): string => `${n} thread${n === 1 ? '' : 's'}`;
+    return others > 0
+      ? `${others} other rdarts run${others === 1 ? ' is' : 's are'} on this machine: this run now uses ${th(want)} (its share of ${this.o.cpus} CPUs) until ${others === 1 ? 'it ends' : 'they end'}; RDARTS_THREADS=n fixes the count (docs/threads.md#sharing)`
+      : `no other rdarts run on this machine any more: back to ${th(want)}`;
+  }
+}
+
 // ---- readers (Linux; elsewhere they report no limit / no other runs) ----
 
 function readText(path: string): string | undefined {
@@ -161,8 +212,39 @@ export function readCpuLimits(env: Env = readEnv()): CpuLimits {
   return { affinity: availableParallelism(), cgroupQuota: readCgroupQuota(), slurmCpusPerTask: env.slurmCpusPerTask };
 }
 
-/** How many other rdarts runs are on this machine (their /proc/<pid>/cmdline; 0 where /proc is missing). */
-export function countOtherRuns(self: readonly number[] = [process.pid, process.ppid]): number {
+/** A kernel CPU list ("0-3,8,10-11", as /proc/<pid>/status Cpus_allowed_list) → CPU numbers; undefined if malformed. */
+export function parseCpuList(text: string): Set<number> | undefined {
+  const out = new Set<number>();
+  for (const part of text.trim().split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) return undefined;
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    for (let c = a; c <= b; c++) out.add(c);
+  }
+  return out;
+}
+
+/** The Cpus_allowed_list of a /proc/<pid>/status text. */
+export function allowedCpus(statusText: string | undefined): Set<number> | undefined {
+  const m = statusText ? /^Cpus_allowed_list:\s*(\S+)\s*$/m.exec(statusText) : null;
+  return m ? parseCpuList(m[1]!) : undefined;
+}
+
+/** Do two CPU sets share a CPU? (unknown sets are taken to overlap) */
+export function cpusOverlap(a: Set<number> | undefined, b: Set<number> | undefined): boolean {
+  if (!a || !b) return true;
+  for (const c of a) if (b.has(c)) return true;
+  return false;
+}
+
+/**
+ * How many other rdarts runs are on this machine (their /proc/<pid>/cmdline; 0 where /proc is
+ * missing). With `sameCpus`, only those allowed on a CPU this process may use too: Slurm jobs on
+ * one node with cpusets of their own do not compete.
+ */
+export function countOtherRuns(self: readonly number[] = [process.pid, process.ppid], sameCpus = false): number {
+  const mine = sameCpus ? allowedCpus(readText('/proc/self/status')) : undefined;
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
@@ -173,7 +255,7 @@ export function countOtherRuns(self: readonly number[] = [process.pid, process.p
   for (const d of pids) {
     if (self.includes(Number(d))) continue;
     const raw = readText(`/proc/${d}/cmdline`);
-    if (raw && isRdartsRun(parseCmdline(raw))) n++;
+    if (raw && isRdartsRun(parseCmdline(raw)) && (!sameCpus || cpusOverlap(mine, allowedCpus(readText(`/proc/${d}/status`))))) n++;
   }
   return n;
 }
@@ -184,7 +266,7 @@ let noted = false;
  * Print the busy-machine note on stderr once per process when a run starts on a machine already
  * busy with other rdarts runs or other load. Returns the note (or undefined).
  */
-export function noteIfBusy(write: (s: string) => void = (s) => void process.stderr.write(s)): string | undefined {
+export function noteIfBusy(write: (s: string) => void = (s) => void process.stderr.write(s), threadsNow?: number): string | undefined {
   const env = readEnv();
   if (noted || !env.busyWarning) return undefined;
   noted = true;
@@ -194,7 +276,7 @@ export function noteIfBusy(write: (s: string) => void = (s) => void process.stde
     load1: loadavg()[0] ?? 0,
     machineCpus: machineCpus().length || limits.affinity,
     cpus: cpuBudget(limits),
-    threads: threadCount(env, limits),
+    threads: threadsNow ?? threadCount(env, limits),
   });
   if (note) write(note);
   return note;

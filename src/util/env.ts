@@ -22,6 +22,8 @@ export interface Env {
   /** The user's own OpenMP waiting settings, if any (then rdarts sets none). */
   ompWaitPolicy: string | undefined;
   gompSpincount: string | undefined;
+  /** RDARTS_THREAD_SHARE=0: keep the thread count while other rdarts runs share the machine (docs/threads.md#sharing). */
+  threadShare: boolean;
   /** RDARTS_DEPTHWISE: 'native' (the addon's depthwise backward, docs/speed.md#depthwise) or 'libtorch'; unset = the default. */
   depthwise: 'native' | 'libtorch' | undefined;
 }
@@ -44,6 +46,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
     slurmTask: env.SLURM_ARRAY_JOB_ID ? `${env.SLURM_ARRAY_JOB_ID}_${env.SLURM_ARRAY_TASK_ID ?? ''}` : env.SLURM_JOB_ID || undefined,
     ompWaitPolicy: env.OMP_WAIT_POLICY || undefined,
     gompSpincount: env.GOMP_SPINCOUNT || undefined,
+    threadShare: env.RDARTS_THREAD_SHARE !== '0',
     depthwise: env.RDARTS_DEPTHWISE === 'native' || env.RDARTS_DEPTHWISE === 'libtorch' ? env.RDARTS_DEPTHWISE : undefined,
   };
 }

@@ -16,6 +16,10 @@ import {
   readCgroupQuota,
   threadCount,
   threadsPerWorker,
+  ThreadShare,
+  allowedCpus,
+  cpusOverlap,
+  parseCpuList,
 } from '../../src/util/cpus.js';
 import { readEnv, setEnvDefault } from '../../src/util/env.js';
 import { applyOpenMpDefaults, OPENMP_DEFAULTS } from '../../src/torch/openmp.js';
@@ -133,7 +137,7 @@ test('a process pinned to one CPU runs one intra-op thread; the OpenMP default i
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout.trim());
   };
-  assert.deepEqual(run(rest), [1, OPENMP_DEFAULTS.GOMP_SPINCOUNT, null]);
+  assert.deepEqual(run(rest), [1, OPENMP_DEFAULTS.GOMP_SPINCOUNT ?? null, null]);
   assert.deepEqual(run({ ...rest, RDARTS_THREADS: '3', OMP_WAIT_POLICY: 'PASSIVE' }), [3, null, 'PASSIVE']);
 });
 
@@ -166,4 +170,52 @@ test('the Slurm task name that scontrol requeue takes', () => {
   assert.equal(readEnv({}).slurmTask, undefined);
   assert.equal(readEnv({ SLURM_JOB_ID: '123' }).slurmTask, '123');
   assert.equal(readEnv({ SLURM_JOB_ID: '130', SLURM_ARRAY_JOB_ID: '123', SLURM_ARRAY_TASK_ID: '7' }).slurmTask, '123_7');
+});
+
+test('thread sharing: a run takes ⌊n/(k+1)⌋ threads while k other rdarts runs share the machine, and its own count again after', () => {
+  let others = 0;
+  let clock = 0;
+  const applied: number[] = [];
+  const s = new ThreadShare({ cpus: 4, threads: 4, fixed: false, countOthers: () => others, setThreads: (n) => applied.push(n), now: () => clock, everyMs: 5000 });
+  assert.equal(s.check(true), undefined, 'alone: nothing changes');
+  assert.deepEqual(applied, []);
+  others = 1;
+  clock = 1000;
+  assert.equal(s.check(), undefined, 'not re-counted before everyMs');
+  clock = 5000;
+  const note = s.check();
+  assert.match(note ?? '', /1 other rdarts run is on this machine: this run now uses 2 threads \(its share of 4 CPUs\)/);
+  assert.equal(s.current, 2);
+  others = 3;
+  clock = 10000;
+  s.check();
+  assert.equal(s.current, 1, '4 runs on 4 CPUs: one thread each');
+  others = 7;
+  clock = 15000;
+  assert.equal(s.check(), undefined, 'never below one thread, and no note when nothing changes');
+  assert.equal(s.current, 1);
+  others = 0;
+  clock = 20000;
+  assert.match(s.check() ?? '', /back to 4 threads/);
+  assert.deepEqual(applied, [2, 1, 4]);
+});
+
+test('thread sharing: RDARTS_THREADS (fixed) is never changed, and a run already below its share keeps its count', () => {
+  const applied: number[] = [];
+  const fixed = new ThreadShare({ cpus: 2, threads: 2, fixed: true, countOthers: () => 3, setThreads: (n) => applied.push(n) });
+  assert.equal(fixed.check(true), undefined);
+  const small = new ThreadShare({ cpus: 8, threads: 1, fixed: false, countOthers: () => 1, setThreads: (n) => applied.push(n) });
+  assert.equal(small.check(true), undefined);
+  assert.deepEqual(applied, []);
+});
+
+test('CPU lists: parsed from /proc/<pid>/status; runs on disjoint cpusets (Slurm jobs of one node) do not share', () => {
+  assert.deepEqual([...parseCpuList('0-3,8,10-11')!], [0, 1, 2, 3, 8, 10, 11]);
+  assert.equal(parseCpuList('0-3,x'), undefined);
+  const status = 'Name:\tnode\nCpus_allowed:\tff\nCpus_allowed_list:\t4-7\nMems_allowed_list:\t0\n';
+  assert.deepEqual([...allowedCpus(status)!], [4, 5, 6, 7]);
+  assert.equal(allowedCpus('Name:\tnode\n'), undefined);
+  assert.equal(cpusOverlap(parseCpuList('0-3'), parseCpuList('4-7')), false);
+  assert.equal(cpusOverlap(parseCpuList('0-3'), parseCpuList('3-7')), true);
+  assert.equal(cpusOverlap(undefined, parseCpuList('4-7')), true, 'unknown: assume they compete');
 });

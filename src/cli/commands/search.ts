@@ -7,7 +7,7 @@ import { ConfigError } from '../../errors.js';
 import { formatGenotypeRepr } from '../../nas/repr.js';
 import type { SearchResult } from '../../search/trainer.js';
 import { isGridMethod, isGridRun, resumeGrid, runGrid, type GridResult } from '../../experiments/grid.js';
-import { noteIfBusy } from '../../util/cpus.js';
+import { sharingThreads } from '../thread-share.js';
 import { autoBatchNote, formatPlan, planFromFlags } from '../plan-format.js';
 import { givenFlags, setGroup, withoutAutoBatch } from '../overrides.js';
 import { addRnnSearchOptions, isRnnRun, resumeRnnCommand, rnnSearchCommand } from './lm-search.js';
@@ -186,8 +186,8 @@ export function register(program: Command): void {
   addSearchOptions(cmd);
   addRnnSearchOptions(cmd);
   cmd.action(async (f: SearchFlags & { plan?: boolean; memoryLimit?: string; calibrationSteps?: number; workers?: number }) => {
-    const onEvent = searchProgress({ quiet: f.quiet ?? false, ...(f.logEvery ? { logEvery: f.logEvery } : {}) });
-    noteIfBusy(); // once, on stderr, when other rdarts runs or other load already fill the CPUs (docs/threads.md)
+    // this run's share of the CPUs while other rdarts runs share the machine; the busy-machine note otherwise (docs/threads.md)
+    const onEvent = sharingThreads(searchProgress({ quiet: f.quiet ?? false, ...(f.logEvery ? { logEvery: f.logEvery } : {}) }));
     // --space rnn (flag or config file) or a recurrent run folder: the recurrent-cell search (lm-search.ts, docs/lm.md#search)
     const rnnFile = !f.resume && f.config ? readConfigFile(f.config) : undefined;
     if (f.resume ? isRnnRun(f.resume) : (f.space ?? rnnFile?.space) !== undefined && isRnnConfig({ space: f.space ?? rnnFile?.space })) {

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { sharingThreads } from '../thread-share.js';
 import { ConfigError } from '../../errors.js';
 import type { DeepPartial } from '../../search/config.js';
 import { readConfigFile } from '../../experiments/config-file.js';
@@ -134,7 +135,7 @@ export function register(program: Command): void {
     .option('--log-every <n>', 'without a TTY, print a progress line every n steps', integer('--log-every'))
     .addHelpText('after', `\nPresets:\n${presets}\n\nThe number reported is the test error after the last epoch (no best-epoch picking). See docs/evaluation.md.`)
     .action(async (f: TrainFlags) => {
-      const onEvent = trainProgress({ quiet: f.quiet ?? false, ...(f.logEvery ? { logEvery: f.logEvery } : {}) });
+      const onEvent = sharingThreads(trainProgress({ quiet: f.quiet ?? false, ...(f.logEvery ? { logEvery: f.logEvery } : {}) }));
       if (f.resume) {
         printTrainResult(await resumeTraining(f.resume, { onEvent }), f.json);
         return;
