@@ -37,10 +37,17 @@ std::atomic<int64_t> g_calls{0};
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
+// x86-64: one copy per instruction set, picked when the addon loads; elsewhere the compiler's default.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define RDARTS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define RDARTS_CLONES
+#endif
+
 // One channel's weight gradient, accumulated into acc[kh*kw] (double). The row dot products
 // are summed in scalar_t in 16 lanes (which the compiler vectorises), then added in double.
 #define RDARTS_DW_CHANNEL(NAME, scalar_t)                                                                            \
-  __attribute__((target_clones("avx512f", "avx2", "default"))) void NAME(                                           \
+  RDARTS_CLONES void NAME(                                           \
       const scalar_t* x, const scalar_t* g, double* acc, int64_t B, int64_t planeX, int64_t planeG, int64_t H,     \
       int64_t W, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) { \
     for (int64_t b = 0; b < B; b++) {                                                                              \
