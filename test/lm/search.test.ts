@@ -201,3 +201,69 @@ test('tensor handles: epochs of second-order steps with Hessian measurements kee
   // after epoch 0 every optimiser state exists; from then on every per-step tensor must be freed by its scope
   assert.deepEqual(counts.slice(1), [counts[1], counts[1], counts[1]], `live tensors per epoch: ${counts.join(', ')}`);
 });
+
+test('DARTS-ES and DARTS-ADA on a hand-made λ_max trace: stop with the stop epoch’s genotype; ADA rolls back with L2 × η, then ignores at the final strength', async () => {
+  const g0 = parseRnnGenotypeRepr("Genotype(recurrent=[('tanh', 0), ('relu', 1), ('sigmoid', 1), ('identity', 1), ('tanh', 2), ('sigmoid', 5), ('tanh', 3), ('relu', 5)], concat=range(1, 9))");
+  const ctxAt = (epoch: number, lambda: number, logged: Array<Record<string, unknown>>) =>
+    ({
+      epoch,
+      epochs: 10,
+      hessian: { maxEigenvalue: lambda },
+      earlyStop: null,
+      genotypeAt: (e: number) => (e === 0 ? g0 : null),
+      log: (l: Record<string, unknown>) => logged.push(l),
+      note: () => {},
+    }) as unknown as import('../../src/search/rnn/plugin.js').RnnEpochContext;
+  const opts = { k: 1, threshold: 0.75, startEpoch: 0 };
+  const { RnnEarlyStopPlugin, RnnAdaPlugin } = await import('../../src/search/rnn/methods.js');
+  const es = new RnnEarlyStopPlugin('paper', opts, 'stop');
+  const logs: Array<Record<string, unknown>> = [];
+  assert.equal(es.onEpochEnd(ctxAt(0, 1, logs)), undefined);
+  const d = es.onEpochEnd(ctxAt(1, 2, logs));
+  assert.deepEqual(d && d.action === 'stop' ? d.genotypeEpoch : null, 0);
+  assert.deepEqual(logs.map((l) => l.kind), ['early-stop-check', 'early-stop']);
+  assert.equal(logs[1]!.repr, "Genotype(recurrent=[('tanh', 0), ('relu', 1), ('sigmoid', 1), ('identity', 1), ('tanh', 2), ('sigmoid', 5), ('tanh', 3), ('relu', 5)], concat=range(1, 9))");
+  // ADA: signal-mode rule + controller; 5e-7 → 5e-6 → 5e-5 (final), then ignore
+  const sig = new RnnEarlyStopPlugin('paper', opts, 'signal');
+  const ada = new RnnAdaPlugin({ l2Init: 5e-7, eta: 10, l2Max: 5e-5 });
+  const alog: Array<Record<string, unknown>> = [];
+  const decisions: unknown[] = [];
+  const trace = [1, 2, 4, 8, 16];
+  trace.forEach((lam, e) => {
+    const c = ctxAt(e, lam, alog);
+    sig.onEpochEnd(c);
+    decisions.push(ada.onEpochEnd(c) ?? null);
+  });
+  const rb = decisions.filter((x) => x !== null && (x as { action: string }).action === 'rollback') as Array<{ l2: number; toEpoch: number }>;
+  assert.deepEqual(rb.map((x) => [x.toEpoch, Number(x.l2.toPrecision(3))]), [[0, 5e-6], [1, 5e-5]]);
+  assert.ok(alog.some((l) => l.kind === 'darts-es-genotype' && l.stopEpoch === 0));
+  assert.ok(alog.some((l) => l.kind === 'ada' && l.action === 'ignore'), 'the third firing is ignored: 5e-5 is final');
+});
+
+test('a stop decision ends the search with the stop epoch’s genotype; resuming a stopped run keeps it stopped', async () => {
+  const tmp = tempDir('lm-stop');
+  try {
+    const cfg = tinyRnnConfig({ epochs: 4, order: 'first', hessian: { every: 0 } });
+    const dir = new RunDir(tmp.path).ensure();
+    const stopper: RnnSearchPlugin = { name: 'stopper', onEpochEnd: (ctx) => (ctx.epoch === 1 ? { action: 'stop', reason: 'forced', genotypeEpoch: 0 } : undefined) };
+    const t = new RnnSearchTrainer(cfg, markovCorpus(), { plugins: [stopper], recorder: new RunFolderRecorder(dir) });
+    dir.writeConfig(t.describe());
+    let r;
+    try {
+      r = await t.run();
+    } finally {
+      t.dispose();
+    }
+    assert.equal(r.stopReason, 'early-stop');
+    assert.equal(r.genotypeEpoch, 0);
+    assert.equal(r.epochsRun, 2);
+    const gl = readJsonl(join(tmp.path, 'genotypes.jsonl'));
+    assert.equal(r.repr, gl[0]!.repr);
+    const again = await resumeRnnSearch(tmp.path, { corpus: markovCorpus() });
+    assert.equal(again.stopReason, 'early-stop');
+    assert.equal(again.epochsRun, 2, 'no epoch ran after the stop');
+    assert.equal(readJsonl(join(tmp.path, 'metrics.jsonl')).filter((l) => l.kind === 'epoch').length, 2);
+  } finally {
+    tmp.cleanup();
+  }
+});
