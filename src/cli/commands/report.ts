@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { buildComparison, buildReport } from '../../experiments/reports.js';
+import { isRnnRun } from '../../experiments/lm-search-run.js';
 
 interface ReportOpts {
   out?: string;
@@ -23,6 +24,7 @@ export function register(program: Command): void {
       }
       const reports: Array<{ html: string; files: string[]; warnings: string[] }> = [];
       for (const d of dirs) {
+        if (isRnnRun(d)) throw new ConfigError(`${d} is a recurrent-cell (space rnn) run: rdarts report does not draw those yet`, 'its metrics.jsonl (perplexity per epoch, λ_max), genotypes.jsonl and result.json are described in docs/lm.md#run-folders');
         const r = await buildReport(d, opts.out ? { out: opts.out } : {});
         reports.push({ html: r.htmlPath, files: r.files, warnings: r.warnings });
       }
