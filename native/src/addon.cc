@@ -642,7 +642,7 @@ Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
 // ---------------------------------------------------------------- nn functional
 
 // conv2d(x, w, b|null, stride, padding, dilation, groups)
-// Stride-1 depthwise convolutions go to depthwise.cc's backward when setDepthwiseKernel(true).
+// Depthwise convolutions go to depthwise.cc's backward when setDepthwiseKernel(true).
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const at::Tensor& x = T(info[0], "input");
   const at::Tensor& w = T(info[1], "weight");
@@ -652,7 +652,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   auto dilation = Ints(info[5], "dilation");
   int64_t groups = Int(info[6], "groups");
   if (rdarts::DepthwiseNativeEnabled() && rdarts::DepthwiseEligible(x, w, b.has_value() && b->defined(), stride, padding, dilation, groups))
-    return Wrap(info.Env(), rdarts::DepthwiseConv2d(x, w, padding, dilation));
+    return Wrap(info.Env(), rdarts::DepthwiseConv2d(x, w, stride, padding, dilation));
   return Wrap(info.Env(), at::conv2d(x, w, b, stride, padding, dilation, groups));
 }
 

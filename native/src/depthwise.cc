@@ -15,7 +15,8 @@
 // its gO-gradient is the forward convolution with it), so gradients of any order exist and the
 // Hessian-vector products of the α-Hessian keep working.
 //
-// Only stride 1 is taken (the reduction cells' stride-2 edges stay on libtorch's path).
+// Strided convolutions (the reduction cells' edges from their inputs) are taken too: the output
+// gradient is spread onto the input grid before the flipped-kernel convolution.
 
 #include "depthwise.h"
 
@@ -44,41 +45,49 @@ using torch::autograd::tensor_list;
 #define RDARTS_CLONES
 #endif
 
-// One channel's weight gradient, accumulated into acc[kh*kw] (double). The row dot products
-// are summed in scalar_t in 16 lanes (which the compiler vectorises), then added in double.
-#define RDARTS_DW_CHANNEL(NAME, scalar_t)                                                                            \
-  RDARTS_CLONES void NAME(                                           \
-      const scalar_t* x, const scalar_t* g, double* acc, int64_t B, int64_t planeX, int64_t planeG, int64_t H,     \
-      int64_t W, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) { \
-    for (int64_t b = 0; b < B; b++) {                                                                              \
-      const scalar_t* xb = x + b * planeX;                                                                         \
-      const scalar_t* gb = g + b * planeG;                                                                         \
-      for (int64_t oy = 0; oy < Ho; oy++) {                                                                        \
-        const scalar_t* grow = gb + oy * Wo;                                                                       \
-        for (int64_t i = 0; i < kh; i++) {                                                                         \
-          const int64_t iy = oy + i * dh - ph;                                                                     \
-          if (iy < 0 || iy >= H) continue;                                                                         \
-          const scalar_t* xrow = xb + iy * W;                                                                      \
-          for (int64_t j = 0; j < kw; j++) {                                                                       \
-            const int64_t off = j * dw - pw;                                                                       \
-            const int64_t lo = std::max<int64_t>(0, -off);                                                         \
-            const int64_t hi = std::min<int64_t>(Wo, W - off);                                                     \
-            if (hi <= lo) continue;                                                                                \
-            const scalar_t* a = grow + lo;                                                                         \
-            const scalar_t* c = xrow + lo + off;                                                                   \
-            const int64_t n = hi - lo;                                                                             \
-            scalar_t part[16] = {0};                                                                               \
-            int64_t t = 0;                                                                                         \
-            for (; t + 16 <= n; t += 16)                                                                           \
-              for (int l = 0; l < 16; l++) part[l] += a[t + l] * c[t + l];                                         \
-            scalar_t s = 0;                                                                                        \
-            for (; t < n; t++) s += a[t] * c[t];                                                                   \
-            for (int l = 0; l < 16; l++) s += part[l];                                                             \
-            acc[i * kw + j] += static_cast<double>(s);                                                             \
-          }                                                                                                        \
-        }                                                                                                          \
-      }                                                                                                            \
-    }                                                                                                              \
+// One channel's weight gradient, accumulated into acc[kh*kw] (double):
+//   acc[i,j] += Σ_{b,oy,ox} g[b,oy,ox] · x[b, oy·sh + i·dh − ph, ox·sw + j·dw − pw]
+// The row dot products are summed in scalar_t in 16 lanes (which the compiler vectorises; with
+// sw = 1 both rows are contiguous), then added in double.
+#define RDARTS_DW_CHANNEL(NAME, scalar_t)                                                                             \
+  RDARTS_CLONES void NAME(const scalar_t* x, const scalar_t* g, double* acc, int64_t B, int64_t planeX, int64_t planeG, \
+                          int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, int64_t sw,    \
+                          int64_t ph, int64_t pw, int64_t dh, int64_t dw) {                                                \
+    for (int64_t b = 0; b < B; b++) {                                                                                     \
+      const scalar_t* xb = x + b * planeX;                                                                                \
+      const scalar_t* gb = g + b * planeG;                                                                                \
+      for (int64_t oy = 0; oy < Ho; oy++) {                                                                               \
+        const scalar_t* grow = gb + oy * Wo;                                                                              \
+        for (int64_t i = 0; i < kh; i++) {                                                                                \
+          const int64_t iy = oy * sh + i * dh - ph;                                                                       \
+          if (iy < 0 || iy >= H) continue;                                                                                \
+          const scalar_t* xrow = xb + iy * W;                                                                             \
+          for (int64_t j = 0; j < kw; j++) {                                                                              \
+            const int64_t off = j * dw - pw; /* ix = ox·sw + off */                                                       \
+            const int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;                                                       \
+            const int64_t hi = W - 1 - off < 0 ? 0 : std::min<int64_t>(Wo, (W - 1 - off) / sw + 1);                       \
+            if (hi <= lo) continue;                                                                                       \
+            const scalar_t* a = grow + lo;                                                                                \
+            const scalar_t* c = xrow + lo * sw + off;                                                                     \
+            const int64_t n = hi - lo;                                                                                    \
+            scalar_t part[16] = {0};                                                                                      \
+            scalar_t s = 0;                                                                                               \
+            int64_t t = 0;                                                                                                \
+            if (sw == 1) {                                                                                                \
+              for (; t + 16 <= n; t += 16)                                                                                \
+                for (int l = 0; l < 16; l++) part[l] += a[t + l] * c[t + l];                                              \
+              for (; t < n; t++) s += a[t] * c[t];                                                                        \
+            } else {                                                                                                      \
+              for (; t + 16 <= n; t += 16)                                                                                \
+                for (int l = 0; l < 16; l++) part[l] += a[t + l] * c[(t + l) * sw];                                       \
+              for (; t < n; t++) s += a[t] * c[t * sw];                                                                   \
+            }                                                                                                             \
+            for (int l = 0; l < 16; l++) s += part[l];                                                                    \
+            acc[i * kw + j] += static_cast<double>(s);                                                                    \
+          }                                                                                                               \
+        }                                                                                                                 \
+      }                                                                                                                   \
+    }                                                                                                                     \
   }
 
 RDARTS_DW_CHANNEL(ChannelWeightGradF, float)
@@ -86,17 +95,37 @@ RDARTS_DW_CHANNEL(ChannelWeightGradD, double)
 #undef RDARTS_DW_CHANNEL
 
 void ChannelWeightGrad(const float* x, const float* g, double* acc, int64_t B, int64_t pX, int64_t pG, int64_t H, int64_t W,
-                       int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
-  ChannelWeightGradF(x, g, acc, B, pX, pG, H, W, Ho, Wo, kh, kw, ph, pw, dh, dw);
+                       int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh,
+                       int64_t dw) {
+  ChannelWeightGradF(x, g, acc, B, pX, pG, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw);
 }
 void ChannelWeightGrad(const double* x, const double* g, double* acc, int64_t B, int64_t pX, int64_t pG, int64_t H, int64_t W,
-                       int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
-  ChannelWeightGradD(x, g, acc, B, pX, pG, H, W, Ho, Wo, kh, kw, ph, pw, dh, dw);
+                       int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh,
+                       int64_t dw) {
+  ChannelWeightGradD(x, g, acc, B, pX, pG, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw);
+}
+
+// The geometry of one depthwise convolution (per spatial axis: stride, padding, dilation).
+struct Geometry {
+  int64_t sh, sw, ph, pw, dh, dw;
+};
+
+Geometry GeometryOf(AutogradContext* ctx) {
+  auto get = [&](const char* k) { return ctx->saved_data[k].toInt(); };
+  return {get("sh"), get("sw"), get("ph"), get("pw"), get("dh"), get("dw")};
+}
+
+void SaveGeometry(AutogradContext* ctx, const Geometry& q) {
+  ctx->saved_data["sh"] = q.sh;
+  ctx->saved_data["sw"] = q.sw;
+  ctx->saved_data["ph"] = q.ph;
+  ctx->saved_data["pw"] = q.pw;
+  ctx->saved_data["dh"] = q.dh;
+  ctx->saved_data["dw"] = q.dw;
 }
 
 // The weight-gradient kernel proper (no autograd).
-at::Tensor WeightGradKernel(const at::Tensor& xIn, const at::Tensor& gIn, int64_t kh, int64_t kw, int64_t ph, int64_t pw, int64_t dh,
-                            int64_t dw) {
+at::Tensor WeightGradKernel(const at::Tensor& xIn, const at::Tensor& gIn, int64_t kh, int64_t kw, const Geometry& q) {
   g_calls.fetch_add(1);
   const at::Tensor x = xIn.contiguous();
   const at::Tensor g = gIn.contiguous();
@@ -112,7 +141,8 @@ at::Tensor WeightGradKernel(const at::Tensor& xIn, const at::Tensor& gIn, int64_
       std::vector<double> acc(static_cast<size_t>(kh * kw));
       for (int64_t c = c0; c < c1; c++) {
         std::fill(acc.begin(), acc.end(), 0.0);
-        ChannelWeightGrad(xp + c * H * W, gp + c * Ho * Wo, acc.data(), B, C * H * W, C * Ho * Wo, H, W, Ho, Wo, kh, kw, ph, pw, dh, dw);
+        ChannelWeightGrad(xp + c * H * W, gp + c * Ho * Wo, acc.data(), B, C * H * W, C * Ho * Wo, H, W, Ho, Wo, kh, kw, q.sh, q.sw, q.ph,
+                          q.pw, q.dh, q.dw);
         for (int64_t k = 0; k < kh * kw; k++) op[c * kh * kw + k] = static_cast<scalar_t>(acc[static_cast<size_t>(k)]);
       }
     });
@@ -120,36 +150,35 @@ at::Tensor WeightGradKernel(const at::Tensor& xIn, const at::Tensor& gIn, int64_
   return out;
 }
 
-struct Geometry {
-  int64_t ph, pw, dh, dw;
-};
+at::Tensor Conv(const at::Tensor& x, const at::Tensor& w, const Geometry& q);
+at::Tensor WeightGrad(const at::Tensor& x, const at::Tensor& g, int64_t kh, int64_t kw, const Geometry& q);
 
-Geometry GeometryOf(AutogradContext* ctx) {
-  return {ctx->saved_data["ph"].toInt(), ctx->saved_data["pw"].toInt(), ctx->saved_data["dh"].toInt(), ctx->saved_data["dw"].toInt()};
-}
-
-void SaveGeometry(AutogradContext* ctx, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
-  ctx->saved_data["ph"] = ph;
-  ctx->saved_data["pw"] = pw;
-  ctx->saved_data["dh"] = dh;
-  ctx->saved_data["dw"] = dw;
-}
-
-at::Tensor Conv(const at::Tensor& x, const at::Tensor& w, int64_t ph, int64_t pw, int64_t dh, int64_t dw);
-at::Tensor WeightGrad(const at::Tensor& x, const at::Tensor& g, int64_t kh, int64_t kw, int64_t ph, int64_t pw, int64_t dh, int64_t dw);
-
-// The input gradient of a stride-1 depthwise conv with kernel w: a depthwise conv of g with w
-// flipped, padding (k−1)·d − p.
-at::Tensor InputGrad(const at::Tensor& g, const at::Tensor& w, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
+// The input gradient of a depthwise conv with kernel w, for an input of H×W: a stride-1 depthwise
+// conv of g with w flipped, padding (k−1)·d − p on the leading side. With stride s the output
+// gradient is first spread onto the input's grid (s−1 zeros after each element), and the trailing
+// side is padded (or cropped) so that the result is H×W again.
+at::Tensor InputGrad(const at::Tensor& g, const at::Tensor& w, const Geometry& q, int64_t H, int64_t W) {
   const int64_t kh = w.size(2), kw = w.size(3);
-  return Conv(g, w.flip({2, 3}), (kh - 1) * dh - ph, (kw - 1) * dw - pw, dh, dw);
+  const int64_t lh = (kh - 1) * q.dh - q.ph, lw = (kw - 1) * q.dw - q.pw;
+  const at::Tensor wf = w.flip({2, 3});
+  // stride 1: the padding is (k−1)·d − p on both sides, and the result is H×W
+  if (q.sh == 1 && q.sw == 1) return Conv(g, wf, {1, 1, lh, lw, q.dh, q.dw});
+  const int64_t B = g.size(0), C = g.size(1), Ho = g.size(2), Wo = g.size(3);
+  at::Tensor spread = g;
+  if (q.sh > 1 || q.sw > 1)
+    spread = at::constant_pad_nd(g.reshape({B, C, Ho, 1, Wo, 1}), {0, q.sw - 1, 0, 0, 0, q.sh - 1}).reshape({B, C, Ho * q.sh, Wo * q.sw});
+  // spread is Ho·sh × Wo·sw; the padded grid must be H + (k−1)·d long on each axis
+  const int64_t rh = H + (kh - 1) * q.dh - lh - Ho * q.sh, rw = W + (kw - 1) * q.dw - lw - Wo * q.sw;
+  const at::Tensor padded = at::constant_pad_nd(spread, {lw, rw, lh, rh});
+  return Conv(padded, wf, {1, 1, 0, 0, q.dh, q.dw});
 }
 
 struct DwConvFn : public torch::autograd::Function<DwConvFn> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+                            int64_t dh, int64_t dw) {
     ctx->save_for_backward({x, w});
-    SaveGeometry(ctx, ph, pw, dh, dw);
-    return at::conv2d(x, w, {}, {1, 1}, {ph, pw}, {dh, dw}, x.size(1));
+    SaveGeometry(ctx, {sh, sw, ph, pw, dh, dw});
+    return at::conv2d(x, w, {}, {sh, sw}, {ph, pw}, {dh, dw}, x.size(1));
   }
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
@@ -158,18 +187,19 @@ struct DwConvFn : public torch::autograd::Function<DwConvFn> {
     const Geometry q = GeometryOf(ctx);
     const at::Tensor& g = grads[0];
     at::Tensor gx, gw;
-    if (ctx->needs_input_grad(0)) gx = InputGrad(g, w, q.ph, q.pw, q.dh, q.dw);
-    if (ctx->needs_input_grad(1)) gw = WeightGrad(x, g, w.size(2), w.size(3), q.ph, q.pw, q.dh, q.dw);
-    return {gx, gw, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    if (ctx->needs_input_grad(0)) gx = InputGrad(g, w, q, x.size(2), x.size(3));
+    if (ctx->needs_input_grad(1)) gw = WeightGrad(x, g, w.size(2), w.size(3), q);
+    return {gx, gw, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
 struct DwWeightGradFn : public torch::autograd::Function<DwWeightGradFn> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& g, int64_t kh, int64_t kw, int64_t ph, int64_t pw,
-                            int64_t dh, int64_t dw) {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& g, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                            int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
     ctx->save_for_backward({x, g});
-    SaveGeometry(ctx, ph, pw, dh, dw);
-    return WeightGradKernel(x, g, kh, kw, ph, pw, dh, dw);
+    const Geometry q{sh, sw, ph, pw, dh, dw};
+    SaveGeometry(ctx, q);
+    return WeightGradKernel(x, g, kh, kw, q);
   }
   // gw is bilinear in (x, g): with an incoming gradient ggw (a kernel), ∂/∂g is the forward conv
   // of x with ggw, and ∂/∂x is the input gradient of that conv applied to g.
@@ -180,18 +210,18 @@ struct DwWeightGradFn : public torch::autograd::Function<DwWeightGradFn> {
     const Geometry q = GeometryOf(ctx);
     const at::Tensor& ggw = grads[0];
     at::Tensor gx, gg;
-    if (ctx->needs_input_grad(0)) gx = InputGrad(g, ggw, q.ph, q.pw, q.dh, q.dw);
-    if (ctx->needs_input_grad(1)) gg = Conv(x, ggw, q.ph, q.pw, q.dh, q.dw);
-    return {gx, gg, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    if (ctx->needs_input_grad(0)) gx = InputGrad(g, ggw, q, x.size(2), x.size(3));
+    if (ctx->needs_input_grad(1)) gg = Conv(x, ggw, q);
+    return {gx, gg, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
-at::Tensor Conv(const at::Tensor& x, const at::Tensor& w, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
-  return DwConvFn::apply(x, w, ph, pw, dh, dw);
+at::Tensor Conv(const at::Tensor& x, const at::Tensor& w, const Geometry& q) {
+  return DwConvFn::apply(x, w, q.sh, q.sw, q.ph, q.pw, q.dh, q.dw);
 }
 
-at::Tensor WeightGrad(const at::Tensor& x, const at::Tensor& g, int64_t kh, int64_t kw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
-  return DwWeightGradFn::apply(x, g, kh, kw, ph, pw, dh, dw);
+at::Tensor WeightGrad(const at::Tensor& x, const at::Tensor& g, int64_t kh, int64_t kw, const Geometry& q) {
+  return DwWeightGradFn::apply(x, g, kh, kw, q.sh, q.sw, q.ph, q.pw, q.dh, q.dw);
 }
 
 int64_t At(at::IntArrayRef a, size_t i) { return a.size() == 1 ? a[0] : a[i]; }
@@ -210,21 +240,17 @@ bool DepthwiseEligible(const at::Tensor& x, const at::Tensor& w, bool hasBias, a
   if (groups != C || w.size(0) != C || w.size(1) != 1) return false;
   if (stride.empty() || padding.empty() || dilation.empty()) return false;
   for (size_t i = 0; i < 2; i++) {
-    if (At(stride, i) != 1) return false;
     const int64_t k = w.size(2 + static_cast<int64_t>(i));
-    const int64_t p = At(padding, i), d = At(dilation, i);
-    if (p < 0 || d < 1 || (k - 1) * d - p < 0) return false;
+    const int64_t s = At(stride, i), p = At(padding, i), d = At(dilation, i);
+    const int64_t n = x.size(2 + static_cast<int64_t>(i));
+    if (s < 1 || p < 0 || d < 1 || (k - 1) * d - p < 0) return false;
+    if (n + 2 * p - (k - 1) * d < 1) return false;  // an empty output: libtorch reports it
   }
   return true;
 }
 
-at::Tensor DepthwiseConv2d(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef padding, at::IntArrayRef dilation) {
-  return Conv(x, w, At(padding, 0), At(padding, 1), At(dilation, 0), At(dilation, 1));
-}
-
-at::Tensor DepthwiseWeightGrad(const at::Tensor& x, const at::Tensor& gO, int64_t kh, int64_t kw, at::IntArrayRef padding,
-                               at::IntArrayRef dilation) {
-  return WeightGrad(x, gO, kh, kw, At(padding, 0), At(padding, 1), At(dilation, 0), At(dilation, 1));
+at::Tensor DepthwiseConv2d(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation) {
+  return Conv(x, w, {At(stride, 0), At(stride, 1), At(padding, 0), At(padding, 1), At(dilation, 0), At(dilation, 1)});
 }
 
 }  // namespace rdarts

@@ -12,15 +12,11 @@ int64_t DepthwiseKernelCalls();
 
 // True when conv2d(x, w, bias, stride, padding, dilation, groups) is a case this path handles:
 // CPU float/double, no bias, groups == channels in == channels out, one input channel per group,
-// stride 1, and a padding that keeps the input-gradient convolution non-negative.
+// and a padding that keeps the input-gradient convolution's padding non-negative.
 bool DepthwiseEligible(const at::Tensor& x, const at::Tensor& w, bool hasBias, at::IntArrayRef stride,
                        at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups);
 
-// y = depthwise conv2d(x, w) (stride 1), differentiable to any order in x and w.
-at::Tensor DepthwiseConv2d(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef padding, at::IntArrayRef dilation);
-
-// The weight gradient alone (for tests and benches): Σ_b,y,x gO · shifted x, shape [C,1,kh,kw].
-at::Tensor DepthwiseWeightGrad(const at::Tensor& x, const at::Tensor& gO, int64_t kh, int64_t kw, at::IntArrayRef padding,
-                               at::IntArrayRef dilation);
+// y = depthwise conv2d(x, w), differentiable to any order in x and w.
+at::Tensor DepthwiseConv2d(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation);
 
 }  // namespace rdarts
