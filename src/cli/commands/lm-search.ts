@@ -3,6 +3,7 @@
  * embedded corpus. search.ts hands over here when the space (flag or config file) is 'rnn' or
  * when --resume names a recurrent run folder. Progress and notes go to stderr, the result to stdout.
  */
+import { sharingThreads } from '../thread-share.js';
 import { Option, type Command } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { DEFAULT_RNN_CONFIG, isRnnGridMethod, resolveRnnConfig, type RnnSearchConfig } from '../../search/rnn/config.js';
@@ -105,7 +106,7 @@ function defaultOut(cfg: RnnSearchConfig): string {
 
 /** Resume a recurrent run or grid folder. */
 export async function resumeRnnCommand(dir: string, f: { json?: boolean; quiet?: boolean; logEvery?: number }): Promise<void> {
-  const onEvent = progress(f.quiet ?? false, f.logEvery);
+  const onEvent = sharingThreads(progress(f.quiet ?? false, f.logEvery)); // its CPU share while other runs share them (docs/threads.md#sharing)
   const { cfg } = readRnnRunConfig(dir);
   if (isRnnGridMethod(cfg.method)) printGrid(await resumeRnnGrid(dir, { onEvent }), f.json);
   else printResult(await resumeRnnSearch(dir, { onEvent }), f.json);
@@ -114,7 +115,7 @@ export async function resumeRnnCommand(dir: string, f: { json?: boolean; quiet?:
 /** A new recurrent search (or R-DARTS grid) from flags and an optional config file object. */
 export async function rnnSearchCommand(f: Record<string, unknown> & { out?: string; json?: boolean; quiet?: boolean; logEvery?: number }, file: Record<string, unknown> | undefined, source: string): Promise<void> {
   const cfg = resolveRnnConfig(file, { ...rnnOverrides(f), space: 'rnn' }, source);
-  const onEvent = progress(f.quiet ?? false, f.logEvery);
+  const onEvent = sharingThreads(progress(f.quiet ?? false, f.logEvery)); // its CPU share while other runs share them (docs/threads.md#sharing)
   const out = f.out ?? defaultOut(cfg);
   if (isRnnGridMethod(cfg.method)) printGrid(await runRnnGrid(cfg, out, { onEvent }), f.json);
   else printResult(await runRnnSearch(cfg, { out, onEvent }), f.json);
