@@ -305,9 +305,9 @@ async function gridLocked(cfg: SearchConfig, out: string, o: GridRunOptions): Pr
       case 'finished':
         return note(`${label(e.job)} — finished`);
       case 'retry':
-        return note(`${label(e.job)} — ${e.exit}; resuming it from its checkpoint`);
+        return note(`${label(e.job)} — ${e.exit}; trying again`);
       case 'failed':
-        return note(`${label(e.job)} — FAILED (${e.exit}); the end of ${log(e.job)}:\n${e.logTail}`);
+        return note(`${label(e.job)} — FAILED (${e.exit}); its output: ${log(e.job)}`);
       case 'waiting':
         return note(`${label(e.job)} — another process writes it; waiting for it`);
       case 'blocked':
@@ -327,9 +327,25 @@ async function gridLocked(cfg: SearchConfig, out: string, o: GridRunOptions): Pr
   if (r.failed.length) {
     const st = readState(plan.root);
     const which = r.failed.map((id) => `${id} (${st.jobs[id]?.attempts ?? '?'} attempts, ${st.jobs[id]?.exit ?? 'no exit'}; log ${log(id)})`);
-    throw new RdartsError(`grid ${plan.method}: ${r.failed.length} of ${jobs.length} members failed: ${which.join('; ')}; the end of the first log:\n${st.jobs[r.failed[0]!]?.logTail ?? ''}`, `fix the cause and continue the grid with \`rdarts search --resume ${out}\` (finished members are kept)`);
+    const first = st.jobs[r.failed[0]!];
+    // the last attempt's output
+    const lines = (first?.logTail ?? '').split('\n');
+    let start = -1;
+    lines.forEach((l, i) => /^== attempt \d+ \d{4}-/.test(l) && (start = i));
+    const tail = lines.slice(start + 1).filter((l) => !l.startsWith('== attempt')).slice(-6).join('\n');
+    throw new GridMemberError(`grid ${plan.method}: ${r.failed.length} of ${jobs.length} members failed: ${which.join('; ')}; the end of ${log(r.failed[0]!)}:\n${tail}`, `fix the cause and continue the grid with \`rdarts search --resume ${out}\` (finished members are kept)`, /^exit code (\d+)$/.exec(first?.exit ?? '')?.[1]);
   }
   return result;
+}
+
+/** Members of a grid failed on every attempt; the exit code is the first one's (3 for missing data, …), else 1. */
+export class GridMemberError extends RdartsError {
+  override readonly exitCode: number;
+  constructor(message: string, hint: string, memberExitCode: string | undefined) {
+    super(message, hint);
+    const code = Number(memberExitCode);
+    this.exitCode = Number.isInteger(code) && code > 0 ? code : 1;
+  }
 }
 
 /** Continue the grid in `dir` with the configuration it was started with. */

@@ -9,16 +9,18 @@
  *     checkpoint bitwise, the genotype, and every metrics line but its timings;
  *   - the printed select command runs (shrunk by extra flags) and picks one of the members;
  *   - the grid folder turned back into one written before the pool (no configs/, logs/,
- *     jobs.json) with an unfinished member is continued by `rdarts search --resume`.
+ *     jobs.json) with an unfinished member is continued by `rdarts search --resume`;
+ *   - a member that fails on every attempt does not stop the other; the grid ends with an error
+ *     naming it, its attempts and log, and the member's exit code.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validateConfig } from '../../src/search/config.js';
-import { GRID_SELECTION_PENDING, planGrid } from '../../src/experiments/grid.js';
+import { resolveConfig, validateConfig, type DeepPartial, type SearchConfig } from '../../src/search/config.js';
+import { GRID_SELECTION_PENDING, GridMemberError, planGrid, runGrid } from '../../src/experiments/grid.js';
 import { runSearch } from '../../src/experiments/search-run.js';
 import { checkpointValues, readJsonl, sameBits } from '../search/helpers.js';
 import { childEnv, pinTestThreads } from '../helpers/threads.js';
@@ -135,6 +137,30 @@ test('rdarts-l2 with --workers 2 runs its members side by side; each equals the 
     assert.deepEqual(JSON.parse(readFileSync(join(member2, 'result.json'), 'utf8')).genotype, JSON.parse(before).genotype);
     assert.equal(readJsonl(join(member2, 'metrics.jsonl')).filter((l) => l.kind === 'epoch').length, GRID.epochs);
     assert.equal(JSON.parse(readFileSync(join(grid, 'result.json'), 'utf8')).candidates.length, 2);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+test('a member that fails on every attempt does not stop the others; the grid ends with an error naming it, with its exit code', { timeout: 200_000 }, async () => {
+  const tmp = tempDir('grid-fail');
+  try {
+    const grid = join(tmp.path, 'grid');
+    const cfg = resolveConfig(undefined, GRID as DeepPartial<SearchConfig>, 'test grid');
+    const plan = planGrid(cfg, grid);
+    // member 2's folder holds its run (right method and weight decay) with a configuration its resume refuses
+    mkdirSync(plan.members[1]!.dir, { recursive: true });
+    writeFileSync(join(plan.members[1]!.dir, 'config.json'), JSON.stringify({ ...plan.members[1]!.config, epochs: 0 }));
+    await assert.rejects(runGrid(cfg, grid, { workers: 2, retries: 1, env: { RDARTS_THREADS: '1' } }), (e: unknown) => {
+      assert.ok(e instanceof GridMemberError, String(e));
+      assert.equal(e.exitCode, 2); // the member's: a configuration error
+      assert.match(e.message, /1 of 2 members failed: l2_2\.7e-3 \(2 attempts, exit code 2; log logs\/l2_2\.7e-3\.log\)/);
+      assert.match(e.message, /epochs/);
+      return true;
+    });
+    const runs = JSON.parse(readFileSync(join(grid, 'grid.json'), 'utf8')).runs as Array<{ name: string; status: string }>;
+    assert.deepEqual(runs.map((m) => [m.name, m.status]), [['l2_3e-4', 'finished'], ['l2_2.7e-3', 'unfinished']]);
+    assert.ok(!existsSync(join(grid, 'result.json')));
   } finally {
     tmp.cleanup();
   }
