@@ -4,7 +4,9 @@
  * default {0, 0.2, 0.4, 0.6}; cutout follows drop path on the same ramp, as the reference, unless
  * `cutout` says otherwise) — and collect the candidates. The pick among them (short training from
  * scratch, choose by validation: paper-spec §7.3) is `rdarts select` (experiments/select.ts);
- * grid.json and result.json name the exact command (`selectCommand`).
+ * grid.json and result.json name the exact command (`selectCommand`); with `select` the grid runs
+ * it itself, as one more job of its pool after the members (`gridSelectJob`). Either way the
+ * selection folder is `<grid>-select` and its pick becomes the grid's `selection` / `selected`.
  *
  * A grid is a one-benchmark study: its members are search jobs (`gridJobs`: one `rdarts search`
  * command and one run folder each) run by the study's local worker pool (study/local.ts
@@ -89,6 +91,8 @@ export interface GridRunOptions {
   cores?: number;
   /** extra environment of the workers (tests) */
   env?: NodeJS.ProcessEnv;
+  /** after the members, run the selection (`rdarts select`, gridSelectJob) in the same pool with these extra arguments ([] for none) */
+  select?: string[];
 }
 
 /** A member's config file inside the grid folder. */
@@ -148,15 +152,48 @@ const shellArg = (a: string): string => (SAFE_ARG.test(a) ? a : `'${a.replace(/'
  * `--short-epochs`, `--epochs`, `--config` to change it). Output beside the grid: `<grid>-select`.
  */
 export function gridSelectCommand(plan: GridPlan): string {
+  return ['rdarts', ...gridSelectArgs(plan)].map(shellArg).join(' ');
+}
+
+/** The selection folder of a grid: `<grid>-select`, beside it. */
+export function gridSelectDir(plan: Pick<GridPlan, 'root'>): string {
+  return `${plan.root}-select`;
+}
+
+/** The arguments of `rdarts` in gridSelectCommand. */
+export function gridSelectArgs(plan: GridPlan): string[] {
   const c = plan.members[0]?.config;
-  const args = ['rdarts', 'select', plan.root, '--out', `${plan.root}-select`];
+  const args = ['select', plan.root, '--out', gridSelectDir(plan)];
   if (c) {
     args.push('--dataset', c.dataset);
     if (c.dataDir) args.push('--data-dir', resolve(c.dataDir));
     if (c.subset) args.push('--subset', String(c.subset));
     if (c.device !== 'cpu') args.push('--device', c.device);
   }
-  return args.map(shellArg).join(' ');
+  return args;
+}
+
+/** The selection as a job of the grid's pool: after every member, `rdarts select` with `extra` arguments (it continues itself when run again). */
+export function gridSelectJob(plan: GridPlan, extra: string[] = []): Job {
+  const c = plan.members[0]!.config;
+  return {
+    id: 'select',
+    phase: 'select',
+    dir: relative(plan.root, gridSelectDir(plan)),
+    benchmark: `${c.spaceFile ? 'custom' : c.space}-${c.dataset}`,
+    space: c.spaceFile ? 'custom' : c.space,
+    dataset: c.dataset,
+    method: plan.method,
+    searchMethod: plan.method,
+    seed: null,
+    grid: null,
+    deps: plan.members.map((m) => m.name),
+    configFile: null,
+    argv: [...gridSelectArgs(plan), ...extra, '--quiet'],
+    resumeArgv: null,
+    resources: DEFAULT_RESOURCES,
+    work: { items: [] },
+  };
 }
 
 function readJson(path: string): Record<string, unknown> | null {
@@ -210,6 +247,8 @@ export interface GridResult {
   selection: string;
   /** the `rdarts select` command that picks among the members */
   selectCommand: string;
+  /** the pick, once the selection folder (`<grid>-select`) holds its result */
+  selected: { name: string; testError: number; dir: string } | null;
 }
 
 /** Read the members back and write grid.json (and result.json once every member has finished). */
@@ -218,13 +257,17 @@ export function collectGrid(plan: GridPlan): GridResult {
   const complete = members.every((m) => m.status === 'finished');
   const parameter = plan.members[0]?.parameter ?? 'weightDecay';
   const selectCommand = gridSelectCommand(plan);
+  const sel = readJson(join(gridSelectDir(plan), RUN_FILES.result));
+  const selected = sel && typeof sel.selected === 'string' && typeof sel.selectedTestError === 'number' ? { name: sel.selected, testError: sel.selectedTestError, dir: gridSelectDir(plan) } : null;
+  const selection = selected ? `selected ${selected.name}` : GRID_SELECTION_PENDING;
   const grid = {
     method: plan.method,
     parameter,
     values: plan.members.map((m) => m.value),
     complete,
-    selection: GRID_SELECTION_PENDING,
+    selection,
     selectCommand,
+    selected,
     runs: members,
   };
   writeFileAtomic(join(plan.root, RUN_FILES.grid), JSON.stringify(grid, null, 2) + '\n');
@@ -236,7 +279,8 @@ export function collectGrid(plan: GridPlan): GridResult {
           method: plan.method,
           genotype: null,
           stopReason: 'completed',
-          selection: GRID_SELECTION_PENDING,
+          selection,
+          selected,
           selectionNote: 'R-DARTS picks one candidate by a short training from scratch and validation (paper-spec §7.3): run selectCommand',
           selectCommand,
           candidates: members.map((m) => ({ name: m.name, [parameter]: m.value, dir: m.dir, genotype: m.genotype, repr: m.repr, finalValidAcc: m.finalValidAcc, eigenvalue: m.eigenvalue, discretization: m.discretization })),
@@ -246,7 +290,7 @@ export function collectGrid(plan: GridPlan): GridResult {
       ) + '\n',
     );
   }
-  return { method: plan.method, root: plan.root, members, complete, selection: GRID_SELECTION_PENDING, selectCommand };
+  return { method: plan.method, root: plan.root, members, complete, selection, selectCommand, selected };
 }
 
 function gridConfigText(cfg: SearchConfig): string {
@@ -288,11 +332,12 @@ async function gridLocked(cfg: SearchConfig, out: string, o: GridRunOptions): Pr
   const plan = planGrid(cfg, root.path);
   plan.members.forEach(checkMemberFolder);
   const jobs = gridJobs(plan);
+  if (o.select) jobs.push(gridSelectJob(plan, o.select));
   writeJobConfigs(plan.root, jobs);
   const byId = new Map(plan.members.map((m) => [m.name, m]));
   const label = (id: string): string => {
-    const m = byId.get(id)!;
-    return `grid ${plan.method}: ${m.name} (${m.parameter} ${m.value})`;
+    const m = byId.get(id);
+    return m ? `grid ${plan.method}: ${m.name} (${m.parameter} ${m.value})` : `grid ${plan.method}: ${id} (rdarts select, ${gridSelectDir(plan)})`;
   };
   const log = (id: string): string => relative(plan.root, logPath(plan.root, jobs.find((j) => j.id === id)!));
   const note = (message: string): void => o.onEvent?.({ type: 'note', message });
@@ -311,7 +356,7 @@ async function gridLocked(cfg: SearchConfig, out: string, o: GridRunOptions): Pr
       case 'waiting':
         return note(`${label(e.job)} — another process writes it; waiting for it`);
       case 'blocked':
-        return;
+        return note(`${label(e.job)} — not run: ${e.by} failed`);
     }
   };
   const cores = o.cores ?? threadCount(readEnv(), readCpuLimits());

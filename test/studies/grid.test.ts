@@ -9,7 +9,8 @@
  *     checkpoint bitwise, the genotype, and every metrics line but its timings;
  *   - the printed select command runs (shrunk by extra flags) and picks one of the members;
  *   - the grid folder turned back into one written before the pool (no configs/, logs/,
- *     jobs.json) with an unfinished member is continued by `rdarts search --resume`;
+ *     jobs.json) with an unfinished member is continued by `rdarts search --resume`, and takes
+ *     the selection made by hand as its own; `--select` runs the selection in the grid's pool;
  *   - a member that fails on every attempt does not stop the other; the grid ends with an error
  *     naming it, its attempts and log, and the member's exit code.
  */
@@ -67,7 +68,7 @@ function assertSameRun(a: string, b: string, what: string): void {
   assert.deepEqual(metricsWithoutTimes(a), metricsWithoutTimes(b), what);
 }
 
-test('rdarts-l2 with --workers 2 runs its members side by side; each equals the member run by hand; the select command it prints works; an old grid folder resumes', { timeout: 300_000 }, async () => {
+test('rdarts-l2 with --workers 2 runs its members side by side; each equals the member run by hand; the select command it prints works; an old grid folder resumes; --select', { timeout: 300_000 }, async () => {
   const tmp = tempDir('grid-pool');
   try {
     const grid = join(tmp.path, 'grid');
@@ -136,7 +137,26 @@ test('rdarts-l2 with --workers 2 runs its members side by side; each equals the 
     assert.ok(!existsSync(join(grid, 'logs', `${MEMBERS[0]}.log`)), 'the finished member was run again');
     assert.deepEqual(JSON.parse(readFileSync(join(member2, 'result.json'), 'utf8')).genotype, JSON.parse(before).genotype);
     assert.equal(readJsonl(join(member2, 'metrics.jsonl')).filter((l) => l.kind === 'epoch').length, GRID.epochs);
-    assert.equal(JSON.parse(readFileSync(join(grid, 'result.json'), 'utf8')).candidates.length, 2);
+    const resumed = JSON.parse(readFileSync(join(grid, 'result.json'), 'utf8'));
+    assert.equal(resumed.candidates.length, 2);
+    // the selection made by hand above, in <grid>-select, is the grid's selection now
+    assert.equal(resumed.selection, `selected ${picked.selected}`);
+    assert.equal(resumed.selected.name, picked.selected);
+    assert.match(again.stdout, new RegExp(`selection: selected ${picked.selected.replace(/\./g, '\\.')} — test error`));
+
+    // --select: the same selection as a job of the grid's pool, after the (finished) members
+    rmSync(`${grid}-select`, { recursive: true });
+    const tiny = join(tmp.path, 'select.json');
+    writeFileSync(tiny, JSON.stringify({ layers: 3, channels: 2, batchSize: 8, stepsPerEpoch: 2, evalBatches: 1, auxiliary: false, epochs: 1, subset: 64, testSubset: 16 }));
+    const withSelect = await cli(['search', '--resume', grid, '--select', '--select-config', tiny]);
+    assert.equal(withSelect.code, 0, withSelect.stdout + withSelect.stderr);
+    assert.match(withSelect.stderr, /grid rdarts-l2: select \(rdarts select, \S+-select\) — starting/);
+    assert.ok(readFileSync(join(grid, 'logs', 'select.log'), 'utf8').includes(`: ${selectCommand} --config ${tiny} --quiet\n`));
+    const sel2 = JSON.parse(readFileSync(join(`${grid}-select`, 'result.json'), 'utf8')) as { selected: string; selectedTestError: number };
+    const final = JSON.parse(readFileSync(join(grid, 'result.json'), 'utf8'));
+    assert.equal(final.selection, `selected ${sel2.selected}`);
+    assert.deepEqual(final.selected, { name: sel2.selected, testError: sel2.selectedTestError, dir: `${grid}-select` });
+    assert.ok(MEMBERS.map((m) => `grid.${m}`).includes(sel2.selected));
   } finally {
     tmp.cleanup();
   }

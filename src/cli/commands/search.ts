@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { resolve } from 'node:path';
 import { DEFAULT_CONFIG, METHODS, resolveConfig, type DeepPartial, type SearchConfig } from '../../search/config.js';
 import { readConfigFile } from '../../experiments/config-file.js';
 import { runSearch, resumeSearch } from '../../experiments/search-run.js';
@@ -152,7 +153,9 @@ export function printGridResult(r: GridResult, json: boolean | undefined): void 
     lines.push(`  ${m.name}: ${m.status}, valid acc ${acc}${ev}${drop}`);
     if (m.repr) lines.push(`    ${m.repr}`);
   }
-  lines.push(`selection: ${r.selection} — each member's cell trained briefly from scratch, the best by validation trained in full (paper-spec §7.3):`, `  ${r.selectCommand}`, `run folder: ${r.root} (grid.json lists the candidates)`);
+  if (r.selected) lines.push(`selection: ${r.selection} — test error ${(100 * r.selected.testError).toFixed(2)}% after the full protocol (${r.selected.dir})`);
+  else lines.push(`selection: ${r.selection} — each member's cell trained briefly from scratch, the best by validation trained in full (paper-spec §7.3):`, `  ${r.selectCommand}`);
+  lines.push(`run folder: ${r.root} (grid.json lists the candidates)`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 
@@ -182,10 +185,12 @@ export function register(program: Command): void {
     .option('--plan', 'print what the run will cost (rdarts plan) and exit without searching')
     .option('--memory-limit <size>', 'with --plan or --batch-size auto: memory limit, e.g. 8G (auto: default 80% of RAM)')
     .option('--calibration-steps <n>', 'with --plan or --batch-size auto: timed calibration steps (default 3)', integer('--calibration-steps'))
-    .option('--workers <n>', 'rdarts-l2/rdarts-dp: run the grid\'s searches side by side in n worker processes, each with cores/n threads (default 1; docs/methods.md#r-darts)', integer('--workers'));
+    .option('--workers <n>', 'rdarts-l2/rdarts-dp: run the grid\'s searches side by side in n worker processes, each with cores/n threads (default 1; docs/methods.md#r-darts)', integer('--workers'))
+    .option('--select', 'rdarts-l2/rdarts-dp: after the searches, run the selection (rdarts select: short trainings, pick by validation, full training of the winner) in the same pool')
+    .option('--select-config <file>', 'with --select: training fields of the selection (rdarts select --config)');
   addSearchOptions(cmd);
   addRnnSearchOptions(cmd);
-  cmd.action(async (f: SearchFlags & { plan?: boolean; memoryLimit?: string; calibrationSteps?: number; workers?: number }) => {
+  cmd.action(async (f: SearchFlags & { plan?: boolean; memoryLimit?: string; calibrationSteps?: number; workers?: number; select?: boolean; selectConfig?: string }) => {
     // this run's share of the CPUs while other rdarts runs share the machine; the busy-machine note otherwise (docs/threads.md)
     const onEvent = sharingThreads(searchProgress({ quiet: f.quiet ?? false, ...(f.logEvery ? { logEvery: f.logEvery } : {}) }));
     // --space rnn (flag or config file) or a recurrent run folder: the recurrent-cell search (lm-search.ts, docs/lm.md#search)
@@ -196,8 +201,10 @@ export function register(program: Command): void {
       return;
     }
     if (f.workers !== undefined && f.workers < 1) throw new ConfigError(`--workers: ${f.workers} is not ≥ 1`);
-    const grid = { onEvent, ...(f.workers !== undefined ? { workers: f.workers } : {}) };
+    const select = f.select || f.selectConfig ? (f.selectConfig ? ['--config', resolve(f.selectConfig)] : []) : undefined;
+    const grid = { onEvent, ...(f.workers !== undefined ? { workers: f.workers } : {}), ...(select ? { select } : {}) };
     const noWorkers = (what: string): void => {
+      if (select) throw new ConfigError(`--select picks among the searches of an rdarts-l2 / rdarts-dp grid; ${what} is a single search`, 'run `rdarts select <search folders> --out DIR` for single searches');
       if (f.workers !== undefined) throw new ConfigError(`--workers runs the searches of an rdarts-l2 / rdarts-dp grid side by side; ${what} is a single search`, 'drop --workers, or run several searches as a study (rdarts study run --workers N, docs/studies.md)');
     };
     if (f.resume) {
