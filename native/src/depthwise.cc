@@ -47,15 +47,18 @@ using torch::autograd::tensor_list;
 
 // One channel's weight gradient, accumulated into acc[kh*kw] (double):
 //   acc[i,j] += Σ_{b,oy,ox} g[b,oy,ox] · x[b, oy·sh + i·dh − ph, ox·sw + j·dw − pw]
-// The row dot products are summed in scalar_t in 16 lanes (which the compiler vectorises; with
-// sw = 1 both rows are contiguous), then added in double.
+// Each tap keeps 16 running lanes in scalar_t over one image (its rows are short, 8–32 elements
+// in DARTS, so reducing every row's dot product would cost as much as the products); the lanes
+// go into the double accumulator once per image. `lanes` is kh·kw·16 scratch values.
 #define RDARTS_DW_CHANNEL(NAME, scalar_t)                                                                             \
-  RDARTS_CLONES void NAME(const scalar_t* x, const scalar_t* g, double* acc, int64_t B, int64_t planeX, int64_t planeG, \
-                          int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, int64_t sw,    \
-                          int64_t ph, int64_t pw, int64_t dh, int64_t dw) {                                                \
+  RDARTS_CLONES void NAME(const scalar_t* __restrict x, const scalar_t* __restrict g, double* acc, scalar_t* __restrict lanes, \
+                          int64_t B, int64_t planeX, int64_t planeG, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh,  \
+                          int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {                  \
+    const int64_t taps = kh * kw;                                                                                         \
     for (int64_t b = 0; b < B; b++) {                                                                                     \
       const scalar_t* xb = x + b * planeX;                                                                                \
       const scalar_t* gb = g + b * planeG;                                                                                \
+      for (int64_t k = 0; k < taps * 16; k++) lanes[k] = 0;                                                               \
       for (int64_t oy = 0; oy < Ho; oy++) {                                                                               \
         const scalar_t* grow = gb + oy * Wo;                                                                              \
         for (int64_t i = 0; i < kh; i++) {                                                                                \
@@ -70,22 +73,24 @@ using torch::autograd::tensor_list;
             const scalar_t* a = grow + lo;                                                                                \
             const scalar_t* c = xrow + lo * sw + off;                                                                     \
             const int64_t n = hi - lo;                                                                                    \
-            scalar_t part[16] = {0};                                                                                      \
-            scalar_t s = 0;                                                                                               \
+            scalar_t* L = lanes + (i * kw + j) * 16;                                                                      \
             int64_t t = 0;                                                                                                \
             if (sw == 1) {                                                                                                \
               for (; t + 16 <= n; t += 16)                                                                                \
-                for (int l = 0; l < 16; l++) part[l] += a[t + l] * c[t + l];                                              \
-              for (; t < n; t++) s += a[t] * c[t];                                                                        \
+                for (int l = 0; l < 16; l++) L[l] += a[t + l] * c[t + l];                                                 \
+              for (int l = 0; t < n; t++, l++) L[l] += a[t] * c[t];                                                       \
             } else {                                                                                                      \
               for (; t + 16 <= n; t += 16)                                                                                \
-                for (int l = 0; l < 16; l++) part[l] += a[t + l] * c[(t + l) * sw];                                       \
-              for (; t < n; t++) s += a[t] * c[t * sw];                                                                   \
+                for (int l = 0; l < 16; l++) L[l] += a[t + l] * c[(t + l) * sw];                                          \
+              for (int l = 0; t < n; t++, l++) L[l] += a[t] * c[t * sw];                                                  \
             }                                                                                                             \
-            for (int l = 0; l < 16; l++) s += part[l];                                                                    \
-            acc[i * kw + j] += static_cast<double>(s);                                                                    \
           }                                                                                                               \
         }                                                                                                                 \
+      }                                                                                                                   \
+      for (int64_t k = 0; k < taps; k++) {                                                                                \
+        double s = 0;                                                                                                     \
+        for (int l = 0; l < 16; l++) s += static_cast<double>(lanes[k * 16 + l]);                                         \
+        acc[k] += s;                                                                                                      \
       }                                                                                                                   \
     }                                                                                                                     \
   }
@@ -94,15 +99,15 @@ RDARTS_DW_CHANNEL(ChannelWeightGradF, float)
 RDARTS_DW_CHANNEL(ChannelWeightGradD, double)
 #undef RDARTS_DW_CHANNEL
 
-void ChannelWeightGrad(const float* x, const float* g, double* acc, int64_t B, int64_t pX, int64_t pG, int64_t H, int64_t W,
-                       int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh,
-                       int64_t dw) {
-  ChannelWeightGradF(x, g, acc, B, pX, pG, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw);
+void ChannelWeightGrad(const float* x, const float* g, double* acc, float* lanes, int64_t B, int64_t pX, int64_t pG, int64_t H,
+                       int64_t W, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+                       int64_t dh, int64_t dw) {
+  ChannelWeightGradF(x, g, acc, lanes, B, pX, pG, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw);
 }
-void ChannelWeightGrad(const double* x, const double* g, double* acc, int64_t B, int64_t pX, int64_t pG, int64_t H, int64_t W,
-                       int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh,
-                       int64_t dw) {
-  ChannelWeightGradD(x, g, acc, B, pX, pG, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw);
+void ChannelWeightGrad(const double* x, const double* g, double* acc, double* lanes, int64_t B, int64_t pX, int64_t pG, int64_t H,
+                       int64_t W, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+                       int64_t dh, int64_t dw) {
+  ChannelWeightGradD(x, g, acc, lanes, B, pX, pG, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw);
 }
 
 // The geometry of one depthwise convolution (per spatial axis: stride, padding, dilation).
@@ -139,10 +144,11 @@ at::Tensor WeightGradKernel(const at::Tensor& xIn, const at::Tensor& gIn, int64_
     scalar_t* op = out.data_ptr<scalar_t>();
     at::parallel_for(0, C, 1, [&](int64_t c0, int64_t c1) {
       std::vector<double> acc(static_cast<size_t>(kh * kw));
+      std::vector<scalar_t> lanes(static_cast<size_t>(kh * kw * 16));
       for (int64_t c = c0; c < c1; c++) {
         std::fill(acc.begin(), acc.end(), 0.0);
-        ChannelWeightGrad(xp + c * H * W, gp + c * Ho * Wo, acc.data(), B, C * H * W, C * Ho * Wo, H, W, Ho, Wo, kh, kw, q.sh, q.sw, q.ph,
-                          q.pw, q.dh, q.dw);
+        ChannelWeightGrad(xp + c * H * W, gp + c * Ho * Wo, acc.data(), lanes.data(), B, C * H * W, C * Ho * Wo, H, W, Ho, Wo, kh, kw, q.sh,
+                          q.sw, q.ph, q.pw, q.dh, q.dw);
         for (int64_t k = 0; k < kh * kw; k++) op[c * kh * kw + k] = static_cast<scalar_t>(acc[static_cast<size_t>(k)]);
       }
     });
