@@ -12,8 +12,10 @@ import { AlphaHessian, dominantEigenvalues } from '../../analysis/hessian.js';
 import { mean, standardError } from '../../analysis/stats.js';
 import { formatRnnGenotypeRepr } from '../../nas/rnn/repr.js';
 import { Rng } from '../../util/rng.js';
-import { AdaController, type AdaState } from '../methods/ada-controller.js';
-import { createEarlyStop, earlyStopFromState, type EarlyStopOptions, type EarlyStopRuleName, type EarlyStopState } from '../methods/es-rules.js';
+import { AdaPlugin } from '../methods/ada.js';
+import { EarlyStopPlugin } from '../methods/es.js';
+import type { EarlyStopOptions, EarlyStopRuleName } from '../methods/es-rules.js';
+import type { RnnGenotype } from '../../nas/rnn/genotype.js';
 import type { HessianMonitorOptions } from '../methods/hessian-monitor.js';
 import { rnnHessianEvery, type RnnSearchConfig } from './config.js';
 import type { HessianMeasurement, PluginDecision, RnnEpochContext, RnnSearchPlugin } from './plugin.js';
@@ -96,75 +98,17 @@ export class RnnHessianMonitor implements RnnSearchPlugin {
   }
 }
 
-/** DARTS-ES on the recurrent search: the same rules as the CNN's plug-in (search/methods/es.ts). */
-export class RnnEarlyStopPlugin implements RnnSearchPlugin {
-  readonly name = 'early-stop';
-  readonly restoreOnRollback = true;
-  private rule;
-  constructor(
-    readonly ruleName: EarlyStopRuleName,
-    readonly options: EarlyStopOptions,
-    readonly mode: 'stop' | 'signal',
-  ) {
-    this.rule = createEarlyStop(ruleName, options);
-  }
-
-  onEpochEnd(ctx: RnnEpochContext): PluginDecision | void {
-    if (!ctx.hessian) return;
-    const u = this.rule.update(ctx.epoch, ctx.hessian.maxEigenvalue);
-    if (u.check) ctx.log({ kind: 'early-stop-check', rule: this.ruleName, ratio: u.check.ratio, current: u.check.current, previous: u.check.previous, fired: u.fired, stopEpoch: u.check.stopEpoch });
-    if (!u.fired || !u.check) return;
-    const stopEpoch = u.check.stopEpoch;
-    const g = ctx.genotypeAt(stopEpoch);
-    ctx.log({ kind: 'early-stop', rule: this.ruleName, detectEpoch: ctx.epoch, stopEpoch, repr: g ? formatRnnGenotypeRepr(g) : null });
-    if (this.mode === 'signal') {
-      ctx.earlyStop = { detectEpoch: ctx.epoch, stopEpoch, rule: this.ruleName };
-      return;
-    }
-    return { action: 'stop', reason: `the ${this.ruleName} early-stop rule fired at epoch ${ctx.epoch} (eigenvalue ratio ${u.check.ratio.toFixed(3)})`, genotypeEpoch: stopEpoch };
-  }
-
-  getState(): unknown {
-    return this.rule.getState();
-  }
-  setState(s: unknown): void {
-    this.rule = earlyStopFromState(s as EarlyStopState);
+/** DARTS-ES on the recurrent search: the CNN's plug-in (search/methods/es.ts) with the recurrent genotype's repr. */
+export class RnnEarlyStopPlugin extends EarlyStopPlugin<RnnGenotype> implements RnnSearchPlugin {
+  constructor(ruleName: EarlyStopRuleName, options: EarlyStopOptions, mode: 'stop' | 'signal') {
+    super(ruleName, options, mode, formatRnnGenotypeRepr);
   }
 }
 
 /** DARTS-ADA on the recurrent search: roll back to the stop epoch and multiply the weight decay by η (search/methods/ada.ts). */
-export class RnnAdaPlugin implements RnnSearchPlugin {
-  readonly name = 'ada';
-  readonly restoreOnRollback = false;
-  private ctl: AdaController;
+export class RnnAdaPlugin extends AdaPlugin<RnnGenotype> implements RnnSearchPlugin {
   constructor(o: { l2Init: number; eta: number; l2Max: number }) {
-    this.ctl = new AdaController(o);
-  }
-
-  get controller(): AdaController {
-    return this.ctl;
-  }
-
-  onEpochEnd(ctx: RnnEpochContext): PluginDecision | void {
-    if (!ctx.earlyStop) return;
-    const d = this.ctl.onTrigger(ctx.earlyStop.detectEpoch, ctx.earlyStop.stopEpoch);
-    if (d.action === 'ignore') {
-      ctx.log({ kind: 'ada', action: 'ignore', reason: d.reason, l2: d.l2 });
-      ctx.note(`DARTS-ADA: the rule fired at epoch ${ctx.epoch} but L2 ${d.l2} is final; continuing`);
-      return;
-    }
-    if (d.firstRollback) {
-      const g = ctx.genotypeAt(d.toEpoch);
-      ctx.log({ kind: 'darts-es-genotype', stopEpoch: d.toEpoch, repr: g ? formatRnnGenotypeRepr(g) : null });
-    }
-    return { action: 'rollback', toEpoch: d.toEpoch, l2: d.newL2, reason: `the early-stop rule fired at epoch ${ctx.earlyStop.detectEpoch}` };
-  }
-
-  getState(): unknown {
-    return this.ctl.getState();
-  }
-  setState(s: unknown): void {
-    this.ctl = AdaController.fromState(s as AdaState);
+    super(o, formatRnnGenotypeRepr);
   }
 }
 
