@@ -681,9 +681,19 @@ Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
 }
 
 // avgPool2d(x, kernel, stride, padding, ceilMode, countIncludePad)
+// With the addon's depthwise path on, average pooling (floor mode) is a depthwise convolution
+// with a constant kernel divided by the window's element count (depthwise.cc), whose backward is
+// again a forward convolution; libtorch's own avg_pool2d otherwise.
 Napi::Value AvgPool2d(const Napi::CallbackInfo& info) {
-  return Wrap(info.Env(), at::avg_pool2d(T(info[0]), Ints(info[1], "kernel"), Ints(info[2], "stride"), Ints(info[3], "padding"),
-                                         Bool(info[4]), Bool(info[5])));
+  const at::Tensor& x = T(info[0]);
+  auto kernel = Ints(info[1], "kernel");
+  auto stride = Ints(info[2], "stride");
+  auto padding = Ints(info[3], "padding");
+  bool ceil = Bool(info[4]);
+  bool countIncludePad = Bool(info[5]);
+  if (rdarts::DepthwiseNativeEnabled() && !ceil && rdarts::AvgPoolEligible(x, kernel, stride, padding))
+    return Wrap(info.Env(), rdarts::AvgPool2d(x, kernel, stride, padding, countIncludePad));
+  return Wrap(info.Env(), at::avg_pool2d(x, kernel, stride, padding, ceil, countIncludePad));
 }
 
 Napi::Value AdaptiveAvgPool2d(const Napi::CallbackInfo& info) {

@@ -259,4 +259,30 @@ at::Tensor DepthwiseConv2d(const at::Tensor& x, const at::Tensor& w, at::IntArra
   return Conv(x, w, {At(stride, 0), At(stride, 1), At(padding, 0), At(padding, 1), At(dilation, 0), At(dilation, 1)});
 }
 
+bool AvgPoolEligible(const at::Tensor& x, at::IntArrayRef kernel, at::IntArrayRef stride, at::IntArrayRef padding) {
+  if (x.dim() != 4 || !x.device().is_cpu() || (x.scalar_type() != at::kFloat && x.scalar_type() != at::kDouble)) return false;
+  if (kernel.empty() || stride.empty() || padding.empty()) return false;
+  for (size_t i = 0; i < 2; i++) {
+    const int64_t k = At(kernel, i), s = At(stride, i), p = At(padding, i), n = x.size(2 + static_cast<int64_t>(i));
+    if (k < 1 || s < 1 || p < 0 || 2 * p > k || n + 2 * p < k) return false;
+  }
+  return true;
+}
+
+at::Tensor AvgPool2d(const at::Tensor& x, at::IntArrayRef kernel, at::IntArrayRef stride, at::IntArrayRef padding, bool countIncludePad) {
+  const int64_t C = x.size(1), kh = At(kernel, 0), kw = At(kernel, 1);
+  const Geometry q{At(stride, 0), At(stride, 1), At(padding, 0), At(padding, 1), 1, 1};
+  const at::Tensor ones = at::ones({C, 1, kh, kw}, x.options());
+  const at::Tensor sum = Conv(x, ones, q);
+  if (countIncludePad) return sum.div(static_cast<double>(kh * kw));
+  // the number of input elements under each window: the same convolution of an all-ones image
+  at::Tensor count;
+  {
+    at::NoGradGuard noGrad;
+    count = at::conv2d(at::ones({1, 1, x.size(2), x.size(3)}, x.options()), at::ones({1, 1, kh, kw}, x.options()), {}, {q.sh, q.sw},
+                       {q.ph, q.pw});
+  }
+  return sum.div(count);
+}
+
 }  // namespace rdarts

@@ -19,4 +19,9 @@ bool DepthwiseEligible(const at::Tensor& x, const at::Tensor& w, bool hasBias, a
 // y = depthwise conv2d(x, w), differentiable to any order in x and w.
 at::Tensor DepthwiseConv2d(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation);
 
+// Average pooling (floor mode) as a depthwise convolution with a constant kernel: CPU float/double,
+// 4-d input, padding at most half the kernel (as avg_pool2d requires).
+bool AvgPoolEligible(const at::Tensor& x, at::IntArrayRef kernel, at::IntArrayRef stride, at::IntArrayRef padding);
+at::Tensor AvgPool2d(const at::Tensor& x, at::IntArrayRef kernel, at::IntArrayRef stride, at::IntArrayRef padding, bool countIncludePad);
+
 }  // namespace rdarts

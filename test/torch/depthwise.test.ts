@@ -170,3 +170,40 @@ test('depthwise: a bias or a grouped (non-depthwise) conv stays on libtorch', ()
     assert.equal(depthwiseKernelCalls(), before, 'a conv with bias or two channels per group must not use the native kernel');
   });
 });
+
+test('average pooling through the depthwise path equals libtorch avg_pool2d (values, gradients, double backward), both divisors', () => {
+  manualSeed(7);
+  const cases: Array<{ k: number; s: number; p: number; include: boolean; shape: [number, number, number, number] }> = [
+    { k: 3, s: 1, p: 1, include: false, shape: [2, 3, 9, 8] }, // DARTS avg_pool_3x3 in a normal cell
+    { k: 3, s: 2, p: 1, include: false, shape: [2, 3, 9, 8] }, // … and in a reduction cell
+    { k: 5, s: 3, p: 0, include: false, shape: [2, 3, 8, 8] }, // the auxiliary head
+    { k: 3, s: 1, p: 1, include: true, shape: [2, 3, 7, 7] },
+  ];
+  for (const dtype of ['float64', 'float32'] as const) {
+    for (const c of cases) {
+      tidy(() => {
+        const x0 = randn(c.shape, { dtype });
+        const run = (kind: DepthwiseKernel) =>
+          withKernel(kind, () => {
+            const x = x0.detach().clone().requiresGrad_();
+            const y = F.avgPool2d(x.square(), c.k, { stride: c.s, padding: c.p, countIncludePad: c.include });
+            const r = randn(y.shape, { dtype });
+            const [gx] = grad(y.mul(r).sum(), [x], { createGraph: true }) as [Tensor];
+            const [hx] = grad(gx.square().sum(), [x]) as [Tensor];
+            return [y, gx, hx].map((t) => t.detach().contiguous().toArray() as Float32Array | Float64Array);
+          });
+        manualSeed(8);
+        const before = depthwiseKernelCalls();
+        const a = run('native');
+        manualSeed(8);
+        const b = run('libtorch');
+        const tol = dtype === 'float64' ? 1e-10 : 1e-5;
+        ['y', 'gx', 'hx'].forEach((key, i) => {
+          const rel = maxRelDiff(a[i]!, b[i]!);
+          assert.ok(rel < tol, `avg pool ${c.k}/${c.s}/${c.p} include=${c.include} ${dtype} ${key}: relative difference ${rel}`);
+        });
+        assert.equal(depthwiseKernelCalls(), before, 'pooling needs no weight gradient');
+      });
+    }
+  }
+});
