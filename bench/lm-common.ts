@@ -1,4 +1,4 @@
-/** Helpers of the language-modelling benches (bench/lm-train.ts): argument parsing, medians, child processes. */
+/** Helpers of the language-modelling benches (bench/lm-search.ts, bench/lm-train.ts): argument parsing, medians, child processes. */
 import { spawnSync } from 'node:child_process';
 
 export function parseArgs(argv: string[]): Map<string, string> {

@@ -16,7 +16,7 @@
  * --hidden, --batch, --bptt override the selected configs. Exits non-zero if a child fails, a
  * loss is not finite, or the two parameter counts differ.
  */
-import { spawnSync } from 'node:child_process';
+import { int, median, parseArgs, runChild as runJsonChild } from './lm-common.js';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -53,35 +53,6 @@ interface RunResult {
   losses: number[];
   maxrss_kb: number;
 }
-
-function parseArgs(argv: string[]): Map<string, string> {
-  const m = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) throw new Error(`unexpected argument '${a}'`);
-    if (a === '--child') m.set('child', '1');
-    else {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      m.set(a.slice(2), v);
-    }
-  }
-  return m;
-}
-
-function int(m: Map<string, string>, k: string, def: number, min = 1): number {
-  const s = m.get(k);
-  if (s === undefined) return def;
-  const v = Number(s);
-  if (!Number.isInteger(v) || v < min) throw new Error(`--${k} must be an integer ≥ ${min}, got '${s}'`);
-  return v;
-}
-
-const median = (v: number[]): number => {
-  const s = [...v].sort((p, q) => p - q);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2]! : 0.5 * (s[n / 2 - 1]! + s[n / 2]!);
-};
 
 // ------------------------------------------------------------------ child: the TS measurement
 
@@ -135,18 +106,7 @@ function child(m: Map<string, string>): void {
 
 // ------------------------------------------------------------------ parent
 
-function runChild(cmd: string, args: string[]): RunResult {
-  process.stderr.write(`$ ${cmd} ${args.join(' ')}\n`);
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.error) throw new Error(`${cmd} could not run: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${cmd} ${args[0]} exited with ${r.status ?? r.signal}`);
-  const last = r.stdout.trim().split('\n').pop() ?? '';
-  try {
-    return JSON.parse(last) as RunResult;
-  } catch {
-    throw new Error(`${cmd}: no JSON result on stdout (got '${last.slice(0, 200)}')`);
-  }
-}
+const runChild = (cmd: string, args: string[]): RunResult => runJsonChild<RunResult>(cmd, args);
 
 function parent(m: Map<string, string>): number {
   const configs = (m.get('configs') ?? 'small').split(',').map((s) => s.trim());
