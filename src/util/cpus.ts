@@ -231,6 +231,12 @@ export function allowedCpus(statusText: string | undefined): Set<number> | undef
   return m ? parseCpuList(m[1]!) : undefined;
 }
 
+/** Is the process of this /proc/<pid>/status text running or waiting to run (not stopped, traced or a zombie)? Unknown: yes. */
+export function runsNow(statusText: string | undefined): boolean {
+  const m = statusText ? /^State:\s*(\S)/m.exec(statusText) : null;
+  return !m || !['T', 't', 'Z', 'X'].includes(m[1]!);
+}
+
 /** Do two CPU sets share a CPU? (unknown sets are taken to overlap) */
 export function cpusOverlap(a: Set<number> | undefined, b: Set<number> | undefined): boolean {
   if (!a || !b) return true;
@@ -255,7 +261,10 @@ export function countOtherRuns(self: readonly number[] = [process.pid, process.p
   for (const d of pids) {
     if (self.includes(Number(d))) continue;
     const raw = readText(`/proc/${d}/cmdline`);
-    if (raw && isRdartsRun(parseCmdline(raw)) && (!sameCpus || cpusOverlap(mine, allowedCpus(readText(`/proc/${d}/status`))))) n++;
+    if (!raw || !isRdartsRun(parseCmdline(raw))) continue;
+    const status = readText(`/proc/${d}/status`);
+    if (!runsNow(status)) continue; // stopped (Ctrl-Z, SIGSTOP) or exiting: it uses no CPU
+    if (!sameCpus || cpusOverlap(mine, allowedCpus(status))) n++;
   }
   return n;
 }

@@ -20,6 +20,7 @@ import {
   allowedCpus,
   cpusOverlap,
   parseCpuList,
+  runsNow,
 } from '../../src/util/cpus.js';
 import { readEnv, setEnvDefault } from '../../src/util/env.js';
 import { applyOpenMpDefaults, OPENMP_DEFAULTS } from '../../src/torch/openmp.js';
@@ -218,4 +219,9 @@ test('CPU lists: parsed from /proc/<pid>/status; runs on disjoint cpusets (Slurm
   assert.equal(cpusOverlap(parseCpuList('0-3'), parseCpuList('4-7')), false);
   assert.equal(cpusOverlap(parseCpuList('0-3'), parseCpuList('3-7')), true);
   assert.equal(cpusOverlap(undefined, parseCpuList('4-7')), true, 'unknown: assume they compete');
+  assert.equal(runsNow('Name:\tnode\nState:\tR (running)\n'), true);
+  assert.equal(runsNow('Name:\tnode\nState:\tS (sleeping)\n'), true, 'a sleeping run still competes when it wakes');
+  assert.equal(runsNow('Name:\tnode\nState:\tT (stopped)\n'), false, 'a stopped run (Ctrl-Z) uses no CPU');
+  assert.equal(runsNow('Name:\tnode\nState:\tZ (zombie)\n'), false);
+  assert.equal(runsNow(undefined), true);
 });
