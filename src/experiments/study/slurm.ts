@@ -174,13 +174,18 @@ export function slurmJobStates(studyDir: string): Map<string, string> {
 
 /** The study's tasks still in squeue. */
 export function queuedTasks(studyDir: string): string[] {
+  return queuedTasksOrNull(studyDir) ?? [];
+}
+
+/** The study's queued or running tasks, or null when squeue itself failed (slurmctld busy or down). */
+function queuedTasksOrNull(studyDir: string): string[] | null {
   const rec = readSlurmRecord(studyDir);
   if (!rec.arrays.length) return [];
   let sq = '';
   try {
     sq = execFileSync('squeue', ['-h', '-r', '-j', rec.arrays.map((a) => a.id).join(','), '-o', '%i|%T|%r'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   } catch {
-    return [];
+    return null;
   }
   // a task whose dependency failed (DependencyNeverSatisfied) pends forever: it is not waited for
   return sq
@@ -190,12 +195,24 @@ export function queuedTasks(studyDir: string): string[] {
     .map(([id]) => id!);
 }
 
-/** Wait until none of the study's tasks is queued or running. */
+/**
+ * Wait until none of the study's tasks is queued or running: two answers of squeue in a row that
+ * list none (a task being requeued can drop out of squeue for a moment), a failed squeue call
+ * counting as no answer (a busy slurmctld times out; after 30 failures in a row it is an error).
+ */
 export async function waitSlurm(studyDir: string, pollMs = 2000, onTick?: (queued: string[]) => void): Promise<void> {
+  let empty = 0;
+  let failures = 0;
   for (;;) {
-    const q = queuedTasks(studyDir);
-    onTick?.(q);
-    if (!q.length) return;
+    const q = queuedTasksOrNull(studyDir);
+    if (q === null) {
+      if (++failures >= 30) throw new Error('squeue failed 30 times in a row: is slurmctld running? (scontrol ping)');
+    } else {
+      failures = 0;
+      onTick?.(q);
+      empty = q.length ? 0 : empty + 1;
+      if (empty >= 2) return;
+    }
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }
