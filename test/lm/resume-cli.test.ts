@@ -6,37 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { listCheckpoints } from '../../src/experiments/checkpoint.js';
 import { checkpointValues, readJsonl, sameBits } from '../search/helpers.js';
-import { childEnv } from '../helpers/threads.js';
+import { cli } from '../eval/helpers.js';
 import { tempDir } from '../helpers/tmp.js';
 import { writeMarkovPtb } from './helpers.js';
-
-const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
-const ENV = childEnv({ RDARTS_PLAIN_PROGRESS: '1' });
-
-function cli(args: string[], killAt?: RegExp): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }> {
-  return new Promise((res, rej) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let stdout = '';
-    let killed = false;
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (killAt && !killed && killAt.test(stderr)) {
-        killed = true;
-        p.kill('SIGKILL');
-      }
-    });
-    p.on('error', rej);
-    p.on('close', (code, signal) => res({ code, signal, stderr, stdout }));
-  });
-}
 
 const noSeconds = (l: Record<string, unknown>) => JSON.parse(JSON.stringify(l, (k, v) => (k === 'seconds' ? undefined : v)));
 
