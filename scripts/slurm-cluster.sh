@@ -82,6 +82,9 @@ ClusterName=rdarts
 SlurmctldHost=${HOST}(127.0.0.1)
 SlurmUser=slurm
 AuthType=auth/munge
+# a requeued job waits out the credential lifetime before it may start again (default 120 s);
+# short here, so the test suite's requeue runs through without a manual release
+AuthInfo=cred_expire=10
 MpiDefault=none
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
