@@ -656,6 +656,28 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   return Wrap(info.Env(), at::conv2d(x, w, b, stride, padding, dilation, groups));
 }
 
+// convTranspose2d(x, w [Cin, Cout/groups, kh, kw], b|null, stride, padding, outputPadding, groups, dilation)
+// libtorch's own autograd differentiates it (its backward is a conv2d and a weight gradient, both
+// differentiable again), so double backward needs nothing here.
+Napi::Value ConvTranspose2d(const Napi::CallbackInfo& info) {
+  const at::Tensor& x = T(info[0], "input");
+  const at::Tensor& w = T(info[1], "weight");
+  c10::optional<at::Tensor> b = OptT(info[2], "bias");
+  return Wrap(info.Env(), at::conv_transpose2d(x, w, b, Ints(info[3], "stride"), Ints(info[4], "padding"), Ints(info[5], "outputPadding"),
+                                               Int(info[6], "groups"), Ints(info[7], "dilation")));
+}
+
+// upsampleBilinear2d(x, [outH, outW], alignCorners): at::upsample_bilinear2d with an explicit
+// output size and no scale factors (as F.interpolate(size=..., mode='bilinear') calls it).
+Napi::Value UpsampleBilinear2d(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), at::upsample_bilinear2d(T(info[0], "input"), Ints(info[1], "size"), Bool(info[2]), c10::nullopt, c10::nullopt));
+}
+
+// leakyRelu(x, negativeSlope)
+Napi::Value LeakyRelu(const Napi::CallbackInfo& info) {
+  return Wrap(info.Env(), at::leaky_relu(T(info[0], "input"), Num(info[1], "negativeSlope")));
+}
+
 // setDepthwiseKernel(on) -> previous setting
 Napi::Value SetDepthwiseKernel(const Napi::CallbackInfo& info) {
   bool prev = rdarts::DepthwiseNativeEnabled();
@@ -854,6 +876,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT("setGradEnabled", SetGradEnabled);
   EXPORT("isGradEnabled", IsGradEnabled);
   EXPORT("conv2d", Conv2d);
+  EXPORT("convTranspose2d", ConvTranspose2d);
+  EXPORT("upsampleBilinear2d", UpsampleBilinear2d);
+  EXPORT("leakyRelu", LeakyRelu);
   EXPORT("setDepthwiseKernel", SetDepthwiseKernel);
   EXPORT("depthwiseKernelCalls", DepthwiseKernelCalls);
   EXPORT("batchNorm", BatchNorm);

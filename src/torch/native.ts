@@ -71,6 +71,9 @@ export interface NativeAddon extends GeneratedNativeOps<H> {
   setGradEnabled(v: boolean): boolean;
   isGradEnabled(): boolean;
   conv2d(x: H, w: H, b: MaybeH, stride: number[], padding: number[], dilation: number[], groups: Num): H;
+  convTranspose2d(x: H, w: H, b: MaybeH, stride: number[], padding: number[], outputPadding: number[], groups: Num, dilation: number[]): H;
+  upsampleBilinear2d(x: H, size: number[], alignCorners: boolean): H;
+  leakyRelu(x: H, negativeSlope: Num): H;
   setDepthwiseKernel(on: boolean): boolean;
   depthwiseKernelCalls(): number;
   batchNorm(x: H, w: MaybeH, b: MaybeH, rm: MaybeH, rv: MaybeH, training: boolean, momentum: Num, eps: Num): H;

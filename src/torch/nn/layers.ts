@@ -51,6 +51,60 @@ export class Conv2d extends Layer {
   }
 }
 
+export interface ConvTranspose2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+  outputPadding?: Pair;
+  groups?: number;
+  dilation?: Pair;
+  bias?: boolean;
+}
+
+/**
+ * A transposed convolution with PyTorch's parameter names and layout: `weight`
+ * [inChannels, outChannels/groups, kh, kw] and `bias` [outChannels]. Initialised as PyTorch's
+ * nn.ConvTranspose2d (torch/nn/modules/conv.py, _ConvNd.reset_parameters: kaiming_uniform(a=√5)
+ * and the bias bound both use fan_in from _calculate_fan_in_and_fan_out(weight), which reads
+ * weight.size(1)·kh·kw, i.e. (outChannels/groups)·kh·kw for the transposed layout).
+ */
+export class ConvTranspose2d extends Layer {
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly outputPadding: [number, number];
+  readonly dilation: [number, number];
+  readonly groups: number;
+  constructor(readonly inChannels: number, readonly outChannels: number, kernel: Pair, o: ConvTranspose2dOptions = {}) {
+    super();
+    const [kh, kw] = pair(kernel);
+    this.stride = pair(o.stride ?? 1);
+    this.padding = pair(o.padding ?? 0);
+    this.outputPadding = pair(o.outputPadding ?? 0);
+    this.dilation = pair(o.dilation ?? 1);
+    this.groups = o.groups ?? 1;
+    if (inChannels % this.groups || outChannels % this.groups) {
+      throw new RangeError(`ConvTranspose2d: in (${inChannels}) and out (${outChannels}) channels must be divisible by groups (${this.groups})`);
+    }
+    const fanIn = (outChannels / this.groups) * kh * kw;
+    this.registerParameter('weight', uniformInit([inChannels, outChannels / this.groups, kh, kw], fanIn));
+    if (o.bias ?? true) this.registerParameter('bias', uniformInit([outChannels], fanIn));
+  }
+  get weight(): Tensor {
+    return this.param('weight')!;
+  }
+  get bias(): Tensor | null {
+    return this.param('bias');
+  }
+  forward(x: Tensor): Tensor {
+    return F.convTranspose2d(x, this.weight, this.bias, {
+      stride: this.stride,
+      padding: this.padding,
+      outputPadding: this.outputPadding,
+      groups: this.groups,
+      dilation: this.dilation,
+    });
+  }
+}
+
 export interface BatchNormOptions {
   affine?: boolean;
   eps?: number;
