@@ -39,3 +39,4 @@ export {
 } from './transforms.js';
 export { trainValSplit, subsetIndices, type TrainValSplit } from './split.js';
 export { BatchLoader, RandomBatchSampler, hashIndices, type IndexBatch, type BatchLoaderState, type RandomBatchSamplerState } from './loader.js';
+export * from './disparity/index.js';
