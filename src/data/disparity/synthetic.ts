@@ -89,12 +89,24 @@ function valueNoise(x: number, y: number, seed: number): number {
   return a + (b - a) * sx + (c - a) * sy + (a - b - c + d) * sx * sy;
 }
 
-function texture(t: Texture, x: number, y: number, c: number): number {
-  let v = t.base[c]!;
-  for (const w of t.waves) v += w.amp[c]! * Math.sin(2 * Math.PI * (w.fx * x + w.fy * y) + w.phase);
-  const n = 0.65 * valueNoise(x / t.cell, y / t.cell, (t.noiseSeed + c * 0x9e3779b9) >>> 0) + 0.35 * valueNoise(x / 1.5, y / 1.5, (t.noiseSeed ^ 0x5bd1e995 ^ (c * 7919)) >>> 0);
-  v += t.noiseAmp[c]! * (n - 0.5);
-  return v < 0 ? 0 : v > 1 ? 1 : v;
+/** The texture's three channels at (x, y), written to out[0..2]. */
+function texture(t: Texture, x: number, y: number, out: Float64Array): void {
+  let r = t.base[0];
+  let g = t.base[1];
+  let b = t.base[2];
+  for (const w of t.waves) {
+    const s = Math.sin(2 * Math.PI * (w.fx * x + w.fy * y) + w.phase);
+    r += w.amp[0] * s;
+    g += w.amp[1] * s;
+    b += w.amp[2] * s;
+  }
+  const u = x / t.cell;
+  const v = y / t.cell;
+  for (let c = 0; c < 3; c++) {
+    const n = 0.65 * valueNoise(u, v, (t.noiseSeed + c * 0x9e3779b9) >>> 0) + 0.35 * valueNoise(x / 1.5, y / 1.5, (t.noiseSeed ^ 0x5bd1e995 ^ (c * 7919)) >>> 0);
+    const val = (c === 0 ? r : c === 1 ? g : b) + t.noiseAmp[c]! * (n - 0.5);
+    out[c] = val < 0 ? 0 : val > 1 ? 1 : val;
+  }
 }
 
 function randomTexture(rng: Rng): Texture {
@@ -181,6 +193,8 @@ export function generateSyntheticStereo(o: SyntheticStereoOptions): SyntheticSte
   const occluded = new Uint8Array(n * plane);
   const layerL = new Int32Array(plane);
   const layerR = new Int32Array(plane);
+  const rgbL = new Float64Array(3);
+  const rgbR = new Float64Array(3);
   for (let i = 0; i < n; i++) {
     // one seed per pair: pair i does not depend on n
     const rng = new Rng(master.nextU32());
@@ -203,10 +217,11 @@ export function generateSyntheticStereo(o: SyntheticStereoOptions): SyntheticSte
         const p = y * W + x;
         const Ll = layers[layerL[p]!]!;
         const Lr = layers[layerR[p]!]!;
-        const xr = x + Lr.d;
+        texture(Ll.tex, x, y, rgbL);
+        texture(Lr.tex, x + Lr.d, y, rgbR);
         for (let c = 0; c < 3; c++) {
-          left[(i * 3 + c) * plane + p] = texture(Ll.tex, x, y, c);
-          right[(i * 3 + c) * plane + p] = texture(Lr.tex, xr, y, c);
+          left[(i * 3 + c) * plane + p] = rgbL[c]!;
+          right[(i * 3 + c) * plane + p] = rgbR[c]!;
         }
         const xs = x - Ll.d;
         const occ = xs < 0 || layerR[y * W + xs] !== layerL[p];
