@@ -22,9 +22,20 @@
  * reference.
  */
 import { Adam, Tensor, grad, keep, noGrad, sgdUpdate, tidy, type SGDHyper } from '../torch/index.js';
-import type { Network } from '../nas/supernet.js';
 
-/** A batch as tensors on the run's device: images [N, C, H, W] and int64 labels [N] (the data loaders hand out indices: IndexBatch). */
+/**
+ * What the architecture step needs from a model: the bilevel loss and the two parameter sets
+ * (the CNN supernet, nas/supernet.ts Network; the disparity supernet, nas/disp/model.ts).
+ */
+export interface BilevelModel {
+  loss(x: Tensor, y: Tensor): Tensor;
+  archParameters(): Tensor[];
+  weightParameters(): Tensor[];
+  /** running statistics (restored after the w′ pass) */
+  buffers(): Tensor[];
+}
+
+/** A batch as tensors on the run's device: images [N, C, H, W] and int64 labels [N] (the data loaders hand out indices: IndexBatch); for disparity, stereo pairs [N, 6, H, W] and disparities [N, 1, H, W]. */
 export interface Batch {
   x: Tensor;
   y: Tensor;
@@ -51,7 +62,7 @@ export class Architect {
   readonly opt: Adam;
 
   constructor(
-    readonly model: Network,
+    readonly model: BilevelModel,
     readonly o: ArchitectOptions,
   ) {
     this.opt = new Adam(model.archParameters(), { lr: o.lr, betas: o.betas, weightDecay: o.weightDecay });

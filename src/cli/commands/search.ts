@@ -13,6 +13,8 @@ import { autoBatchNote, formatPlan, planFromFlags } from '../plan-format.js';
 import { givenFlags, setGroup, withoutAutoBatch } from '../overrides.js';
 import { addRnnSearchOptions, isRnnRun, resumeRnnCommand, rnnSearchCommand } from './lm-search.js';
 import { isRnnConfig } from '../../search/rnn/config.js';
+import { isDispConfig } from '../../search/disp/config.js';
+import { addDispSearchOptions, dispSearchCommand, isDispRun, resumeDispCommand } from './disp-search.js';
 
 export const number = (flag: string) => (v: string): number => {
   const n = Number(v);
@@ -78,7 +80,7 @@ export function addSearchOptions(cmd: Command, d: SearchConfig = DEFAULT_CONFIG)
     .addOption(new Option('--method <name>', `search method (default ${d.method})`).choices([...METHODS]))
     .option('--space <name>', `search space: darts, s1, s2, s3, s4 (default ${d.space})`)
     .option('--space-file <path>', 'user-defined search space (JSON or YAML)')
-    .addOption(new Option('--dataset <name>', `dataset (default ${d.dataset}; ptb and common-licenses with --space rnn)`).choices(['cifar10', 'cifar100', 'svhn', 'fashion-mnist', 'synthetic', 'ptb', 'common-licenses']))
+    .addOption(new Option('--dataset <name>', `dataset (default ${d.dataset}; ptb and common-licenses with --space rnn)`).choices(['cifar10', 'cifar100', 'svhn', 'fashion-mnist', 'synthetic', 'ptb', 'common-licenses', 'flyingthings3d', 'sintel']))
     .option('--data-dir <dir>', 'folder with the dataset files')
     .option('--download', 'download CIFAR/SVHN into --data-dir first when missing')
     .option('--subset <n>', 'use a seeded random subset of n training images', integer('--subset'))
@@ -190,6 +192,7 @@ export function register(program: Command): void {
     .option('--select-config <file>', 'with --select: training fields of the selection (rdarts select --config)');
   addSearchOptions(cmd);
   addRnnSearchOptions(cmd);
+  addDispSearchOptions(cmd);
   cmd.action(async (f: SearchFlags & { plan?: boolean; memoryLimit?: string; calibrationSteps?: number; workers?: number; select?: boolean; selectConfig?: string }) => {
     // this run's share of the CPUs while other rdarts runs share the machine; the busy-machine note otherwise (docs/threads.md)
     const onEvent = sharingThreads(searchProgress({ quiet: f.quiet ?? false, ...(f.logEvery ? { logEvery: f.logEvery } : {}) }));
@@ -198,6 +201,12 @@ export function register(program: Command): void {
     if (f.resume ? isRnnRun(f.resume) : (f.space ?? rnnFile?.space) !== undefined && isRnnConfig({ space: f.space ?? rnnFile?.space })) {
       if (f.resume) await resumeRnnCommand(f.resume, f);
       else await rnnSearchCommand(f as unknown as Record<string, unknown>, rnnFile, f.config ?? 'flags');
+      return;
+    }
+    // --space s6 or an S6 run folder: the disparity search (disp-search.ts, docs/disparity.md#search)
+    if (f.resume ? isDispRun(f.resume) : (f.space ?? rnnFile?.space) !== undefined && isDispConfig({ space: f.space ?? rnnFile?.space })) {
+      if (f.resume) await resumeDispCommand(f.resume, f);
+      else await dispSearchCommand(f as unknown as Record<string, unknown>, rnnFile, f.config ?? 'flags');
       return;
     }
     if (f.workers !== undefined && f.workers < 1) throw new ConfigError(`--workers: ${f.workers} is not ≥ 1`);

@@ -12,6 +12,7 @@ import { trainProgress } from '../progress.js';
 import { integer, number } from './search.js';
 import { givenFlags, withoutAutoBatch } from '../overrides.js';
 import { isLmTrainRequest, lmTrainCommand } from './lm-train.js';
+import { dispTrainCommand, isDispTrainRequest } from './disp-train.js';
 
 export interface TrainFlags {
   genotype?: string;
@@ -100,7 +101,7 @@ export function register(program: Command): void {
     .addOption(new Option('--preset <name>', 'named settings under the config file and flags (default paper)').choices(Object.keys(EVAL_PRESETS)))
     .option('--config <file>', 'YAML or JSON file with any training fields (flags override it)')
     .option('--space <name>', 'check that the genotype fits this search space (a run folder or results_arch entry sets it)')
-    .addOption(new Option('--dataset <name>', `dataset (default ${d.dataset})`).choices([...EVAL_DATASETS, 'ptb', 'common-licenses']))
+    .addOption(new Option('--dataset <name>', `dataset (default ${d.dataset})`).choices([...EVAL_DATASETS, 'ptb', 'common-licenses', 'flyingthings3d', 'sintel']))
     .option('--data-dir <dir>', 'folder with the dataset files')
     .option('--download', 'download CIFAR/SVHN into --data-dir first when missing')
     .option('--subset <n>', 'train on a seeded random subset of n training images', integer('--subset'))
@@ -134,12 +135,16 @@ export function register(program: Command): void {
     .option('--bptt <n>', '--space rnn: BPTT length (default 35)', integer('--bptt'))
     .option('--hidden-size <n>', '--space rnn: embedding = hidden size (default 850)', integer('--hidden-size'))
     .option('--vocab-size <n>', '--space rnn, --dataset common-licenses: words kept (default 1000)', integer('--vocab-size'))
+    .option('--mini', '--space s6: the reduced network and synthetic set of `rdarts search --space s6 --mini`')
+    .option('--sintel-dir <dir>', '--space s6: MPI Sintel stereo root; its EPE is reported beside the test split\'s')
+    .option('--augment <s>', '--space s6: augmentation strength of the training crops (default 1)', number('--augment'))
     .option('--json', 'print the result as JSON on stdout')
     .option('--quiet', 'no progress display')
     .option('--log-every <n>', 'without a TTY, print a progress line every n steps', integer('--log-every'))
     .addHelpText('after', `\nPresets:\n${presets}\n\nThe number reported is the test error after the last epoch (no best-epoch picking). See docs/evaluation.md.`)
     .action(async (f: TrainFlags) => {
       if (isLmTrainRequest(f)) return lmTrainCommand(f as unknown as Record<string, unknown>); // docs/lm.md#training-a-recurrent-cell
+      if (isDispTrainRequest(f)) return dispTrainCommand(f as unknown as Record<string, unknown>); // docs/disparity.md#evaluation
       const onEvent = sharingThreads(trainProgress({ quiet: f.quiet ?? false, ...(f.logEvery ? { logEvery: f.logEvery } : {}) }));
       if (f.resume) {
         printTrainResult(await resumeTraining(f.resume, { onEvent }), f.json);

@@ -1,8 +1,24 @@
-import { tidy } from '../../torch/index.js';
-import { AlphaHessian, dominantEigenvalues } from '../../analysis/hessian.js';
+import { tidy, type Tensor } from '../../torch/index.js';
+import { AlphaHessian, dominantEigenvalues, type ArchModel } from '../../analysis/hessian.js';
 import { mean, standardError } from '../../analysis/stats.js';
 import { Rng } from '../../util/rng.js';
-import type { EpochContext, HessianMeasurement, SearchPlugin } from '../plugin.js';
+import type { HessianMeasurement, SearchPlugin } from '../plugin.js';
+import type { EpochLogLine } from '../run-lines.js';
+
+/**
+ * What the monitor reads at an epoch's end: the CNN search's EpochContext, or the disparity
+ * search's (search/disp/trainer.ts), which hands out stereo batches.
+ */
+export interface HessianContext {
+  epoch: number;
+  epochs: number;
+  hessian: HessianMeasurement | null;
+  model: ArchModel & { loss(x: Tensor, y: Tensor): Tensor; training: boolean; train(mode?: boolean): unknown };
+  /** a random validation batch, in the caller's scope */
+  valBatch(): { x: Tensor; y: Tensor };
+  log(line: EpochLogLine): void;
+  note(message: string): void;
+}
 
 export interface HessianMonitorOptions {
   every: number;
@@ -31,7 +47,7 @@ export class HessianMonitor implements SearchPlugin {
     return this.o.every > 0 && (epoch % this.o.every === 0 || epoch === epochs - 1);
   }
 
-  async onEpochEnd(ctx: EpochContext): Promise<void> {
+  async onEpochEnd(ctx: HessianContext): Promise<void> {
     if (!this.due(ctx.epoch, ctx.epochs)) return;
     const t0 = performance.now();
     const model = ctx.model;
