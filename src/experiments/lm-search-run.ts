@@ -52,9 +52,10 @@ async function startRnn(cfg: RnnSearchConfig, o: RnnRunOptions): Promise<RnnSear
   if (o.out) {
     runDir = new RunDir(o.out);
     if (runDir.exists()) throw new ConfigError(`${runDir.path} already holds a run (${RUN_FILES.config} exists)`, `continue it with --resume ${o.out}, or choose another --out`);
-    runDir.ensure();
   }
+  // the corpus first: a missing dataset leaves no run folder behind
   const corpus = o.corpus ?? (await loadRnnCorpus(cfg));
+  runDir?.ensure();
   const recorder = runDir ? new RunFolderRecorder(runDir) : null;
   const trainer = new RnnSearchTrainer(cfg, corpus, { plugins: buildRnnPlugins(cfg), recorder, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
   try {

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listCheckpoints } from '../../src/experiments/checkpoint.js';
 import { checkpointValues, readJsonl, sameBits } from '../search/helpers.js';
@@ -63,6 +63,8 @@ test('--space rnn refuses CNN-only flags by name; a missing PTB names its files'
     assert.equal(m.code, 3, m.stderr);
     assert.match(m.stderr, /ptb\.train\.txt/);
     assert.match(m.stderr, /--download/);
+    // bad input loses nothing and leaves nothing: no run folder for the missing corpus
+    assert.ok(!existsSync(join(dir.path, 'y')), 'a search refused for missing data left its --out folder');
   } finally {
     dir.cleanup();
   }
