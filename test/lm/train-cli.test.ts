@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listCheckpoints } from '../../src/experiments/checkpoint.js';
 import { acquireRunLock } from '../../src/experiments/lock.js';
@@ -76,6 +76,29 @@ test('rdarts train --space rnn: a missing PTB names its files; CNN-only flags ar
     const r = await cli(['train', '--space', 'rnn', '--layers', '3', '--out', join(dir.path, 'x')]);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /--layers does not apply to --space rnn/);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('rdarts train --space rnn --config: the file sets training fields, flags override it, a bad field is named with the file', { timeout: 120_000 }, async () => {
+  const dir = tempDir('lm-train-config');
+  try {
+    const data = join(dir.path, 'data');
+    writeMarkovPtb(data, 3);
+    const file = join(dir.path, 'train.yaml');
+    writeFileSync(file, 'epochs: 1\nemsize: 6\nnhid: 6\nbatchSize: 4\nbptt: 5\nstepsPerEpoch: 2\nevalBatches: 1\nseed: 9\n');
+    const out = join(dir.path, 'run');
+    const r = await cli(['train', '--space', 'rnn', '--genotype', 'DARTS_V2', '--dataset', 'ptb', '--data-dir', data, '--config', file, '--seed', '4', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    assert.deepEqual([cfg.nhid, cfg.emsize, cfg.bptt, cfg.epochs, cfg.seed], [6, 6, 5, 1, 4]);
+    const bad = join(dir.path, 'bad.yaml');
+    writeFileSync(bad, 'epochs: 1\nbptt: -3\n');
+    const b = await cli(['train', '--space', 'rnn', '--genotype', 'DARTS_V2', '--dataset', 'ptb', '--data-dir', data, '--config', bad, '--out', join(dir.path, 'b')]);
+    assert.notEqual(b.code, 0);
+    assert.match(b.stderr, /bad\.yaml/);
+    assert.match(b.stderr, /bptt/);
   } finally {
     dir.cleanup();
   }

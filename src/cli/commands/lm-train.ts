@@ -12,6 +12,7 @@ import type { RnnEvalEvent, RnnEvalResult } from '../../search/rnn/eval-trainer.
 import { isLmTrainRun, resolveRnnGenotypeSource, resumeLmTraining, runLmTraining } from '../../experiments/lm-train-run.js';
 import { rnnGenotypeToJSON } from '../../nas/rnn/index.js';
 import { givenFlags } from '../overrides.js';
+import { readConfigFile } from '../../experiments/config-file.js';
 
 /** Should `rdarts train` with these flags train a recurrent cell? */
 export function isLmTrainRequest(f: { space?: string; dataset?: string; resume?: string }): boolean {
@@ -53,13 +54,17 @@ function printResult(r: RnnEvalResult, json: boolean | undefined): void {
 export async function lmTrainCommand(f: Record<string, unknown> & { genotype?: string; resume?: string; out?: string; json?: boolean; quiet?: boolean; logEvery?: number }): Promise<void> {
   const onEvent = sharingThreads(progress(f.quiet ?? false, f.logEvery));
   if (f.resume) return printResult(await resumeLmTraining(f.resume, { onEvent }), f.json);
-  const cnnOnly: Array<[string, string]> = [['preset', '--preset'], ['config', '--config'], ['subset', '--subset'], ['testSubset', '--test-subset'], ['layers', '--layers'], ['channels', '--channels'], ['plan', '--plan'], ['auxiliary', '--auxiliary'], ['auxWeight', '--aux-weight'], ['dropPath', '--drop-path'], ['cutout', '--cutout'], ['cutoutLength', '--cutout-length'], ['evaluation', '--evaluation'], ['trainPortion', '--train-portion'], ['evalEvery', '--eval-every']];
+  const cnnOnly: Array<[string, string]> = [['preset', '--preset'], ['subset', '--subset'], ['testSubset', '--test-subset'], ['layers', '--layers'], ['channels', '--channels'], ['plan', '--plan'], ['auxiliary', '--auxiliary'], ['auxWeight', '--aux-weight'], ['dropPath', '--drop-path'], ['cutout', '--cutout'], ['cutoutLength', '--cutout-length'], ['evaluation', '--evaluation'], ['trainPortion', '--train-portion'], ['evalEvery', '--eval-every']];
   for (const [k, flag] of cnnOnly) if (f[k] !== undefined && !(k === 'cutout' && f[k] === true) && !(k === 'auxiliary' && f[k] === true)) throw new ConfigError(`${flag} does not apply to --space rnn`, 'docs/lm.md#training-a-recurrent-cell lists the recurrent training’s options');
   if (f.batchSize === 'auto') throw new ConfigError('--batch-size auto does not apply to --space rnn', 'give a number (DARTS: 64)');
   const g = resolveRnnGenotypeSource(f.genotype ?? 'DARTS_V2');
   const o = givenFlags(f, ['dataset', 'epochs', 'batchSize', 'lr', 'weightDecay', 'gradClip', 'seed', 'evalBatches', 'stepsPerEpoch', 'device', 'bptt', 'evalBatchSize']) as Partial<RnnEvalConfig>;
   if (f.hiddenSize !== undefined) Object.assign(o, { emsize: f.hiddenSize, nhid: f.hiddenSize });
-  const cfg = resolveRnnEvalConfig({ ...o, genotype: rnnGenotypeToJSON(g.genotype) as RnnEvalConfig['genotype'], genotypeSource: g.source }, 'flags');
+  // --config: any training fields (docs/lm.md#training-a-recurrent-cell); flags override it, the genotype comes from --genotype
+  const file = typeof f.config === 'string' ? (readConfigFile(f.config) as Partial<RnnEvalConfig>) : {};
+  if (file.genotype !== undefined || file.genotypeSource !== undefined) throw new ConfigError(`${String(f.config)}: genotype fields do not belong in a training config`, 'name the cell with --genotype');
+  const merged = { ...file, ...o, seqLen: { ...(file.seqLen ?? {}), ...(o.seqLen ?? {}) }, asgd: { ...(file.asgd ?? {}), ...(o.asgd ?? {}) } } as Parameters<typeof resolveRnnEvalConfig>[0];
+  const cfg = resolveRnnEvalConfig({ ...merged, genotype: rnnGenotypeToJSON(g.genotype) as RnnEvalConfig['genotype'], genotypeSource: g.source }, typeof f.config === 'string' ? f.config : 'flags');
   const data = { dataDir: (f.dataDir as string | undefined) ?? null, download: f.download === true, vocabSize: (f.vocabSize as number | undefined) ?? null };
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   const out = f.out ?? `runs/train-rnn-${cfg.dataset}-s${cfg.seed}-${stamp}`;
