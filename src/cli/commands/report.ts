@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.js';
-import { buildComparison, buildReport } from '../../experiments/reports.js';
-import { isRnnRun } from '../../experiments/lm-search-run.js';
+import { buildComparison, buildDomainReport, buildReport, searchDomain } from '../../experiments/reports.js';
 
 interface ReportOpts {
   out?: string;
@@ -24,8 +23,10 @@ export function register(program: Command): void {
       }
       const reports: Array<{ html: string; files: string[]; warnings: string[] }> = [];
       for (const d of dirs) {
-        if (isRnnRun(d)) throw new ConfigError(`${d} is a recurrent-cell (space rnn) run: rdarts report does not draw those yet`, 'its metrics.jsonl (perplexity per epoch, λ_max), genotypes.jsonl and result.json are described in docs/lm.md#run-folders');
-        const r = await buildReport(d, opts.out ? { out: opts.out } : {});
+        // recurrent and S6 searches have their own, smaller report (curves, λ_max, genotypes: analysis/report/domain.ts)
+        const domain = searchDomain(d);
+        if (domain && opts.compare) throw new ConfigError(`--compare compares CNN searches; ${d} is a ${domain === 'rnn' ? 'recurrent-cell' : 'S6'} search`, 'drop --compare for it');
+        const r = domain ? { ...(await buildDomainReport(d, opts.out ? { out: opts.out } : {})), warnings: [] as string[] } : await buildReport(d, opts.out ? { out: opts.out } : {});
         reports.push({ html: r.htmlPath, files: r.files, warnings: r.warnings });
       }
       const cmp = opts.compare ? await buildComparison(dirs, opts.compare) : null;
