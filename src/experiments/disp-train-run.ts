@@ -81,7 +81,8 @@ export async function resumeDispTraining(dir: string, o: DispTrainOptions = {}):
   return withRunLock(dir, { what: 'train' }, async () => {
     const runDir = new RunDir(dir);
     const saved = runDir.readConfig<Record<string, unknown>>();
-    const { library: _l, dataFingerprint, testFingerprint: _t, parameters: _p, stepsPerEpoch: _s, repr: _r, ...rest } = saved;
+    // config.json's stepsPerEpoch is the effective count (describe() writes it over the configured cap): same data → same steps
+    const { library: _l, dataFingerprint, testFingerprint: _t, parameters: _p, repr: _r, ...rest } = saved;
     const cfg = validateDispEvalConfig(rest, runDir.file(RUN_FILES.config));
     const recorder = new RunFolderRecorder(runDir);
     if (existsSync(runDir.file(RUN_FILES.result)) && recorder.listCheckpoints().length === 0) throw new CheckpointError(`${runDir.path} has finished and holds no checkpoint to continue from`);
