@@ -53,7 +53,7 @@ const sortedFiles = (p: string, ext: string): string[] =>
 function missingError(title: string, what: string, root: string, expected: string[], from: string, missing?: string[]): DataError {
   const note = existsSync(root) ? '' : ` The folder ${root} does not exist.`;
   const miss = missing && missing.length > 0 ? ` Missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}.` : '';
-  return new DataError(`${title} ${what} not found: expected ${expected.join(' and ')}.${note}${miss} ${from}`, `pass the dataset folder as root (--data-dir DIR), or use the synthetic stand-in (kind 'synthetic')`);
+  return new DataError(`${title} ${what} not found: expected ${expected.join(' and ')}.${note}${miss} ${from}`, `pass the dataset folder as root (--data-dir DIR), or use the synthetic stand-in (--dataset synthetic)`);
 }
 
 function checkFiles(title: string, root: string, frames: StereoFiles[], expected: string[], from: string): StereoFiles[] {
