@@ -71,8 +71,9 @@ async function start(cfg: DispSearchConfig, o: DispRunOptions): Promise<DispSear
 export function readDispRunConfig(dir: string): { cfg: DispSearchConfig; fingerprint: string | null } {
   const runDir = new RunDir(dir);
   const saved = runDir.readConfig<Record<string, unknown>>();
-  const { library: _l, dataFingerprint, dataSource: _s, pairs: _n, parameters: _p, alphas: _a, stepsPerEpoch: _k, predictionLevels: _v, ...rest } = saved;
-  return { cfg: validateDispConfig(rest, runDir.file(RUN_FILES.config)), fingerprint: typeof dataFingerprint === 'string' ? dataFingerprint : null };
+  const { library: _l, dataFingerprint, dataSource: _s, pairs: _n, parameters: _p, alphas: _a, stepsPerEpoch, predictionLevels: _v, ...rest } = saved;
+  // config.json's stepsPerEpoch is the effective count (describe() overwrites the configured cap); same data → same steps (as search-run.ts)
+  return { cfg: validateDispConfig({ ...rest, stepsPerEpoch: stepsPerEpoch ?? null }, runDir.file(RUN_FILES.config)), fingerprint: typeof dataFingerprint === 'string' ? dataFingerprint : null };
 }
 
 /** Continue the run in `dir` from its newest intact checkpoint with the configuration it started with. */
