@@ -33,7 +33,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { int, issueLines, num } from './schema.js';
+import { int, issueLines, num, hessianSchema, earlyStopSchema } from './schema.js';
 
 export const METHODS = ['darts', 'darts-es', 'darts-ada', 'rdarts-l2', 'rdarts-dp', 'rs-ws'] as const;
 export type Method = (typeof METHODS)[number];
@@ -77,32 +77,8 @@ export const SearchConfigSchema = z
     evalBatches: int(1).nullable(),
     /** weight steps per epoch: at most this many (null = one pass over the training split) */
     stepsPerEpoch: int(1).nullable(),
-    hessian: z
-      .object({
-        /** measure every k epochs and at the last epoch; 0 = never (methods darts-es/darts-ada force it on) */
-        every: int(0),
-        method: z.enum(['lanczos', 'full']),
-        topK: int(1),
-        /** validation batches per measurement (mean and standard error reported) */
-        batches: int(1),
-        /** add the α weight decay (+archWeightDecay·I) as the reference's logs do */
-        includeWeightDecay: z.boolean(),
-        lanczosIterations: int(2),
-        /** stop when the top Ritz pairs' residual ‖Hs − θs‖ ≤ tol·|θ|; the eigenvalue error is about residual²/gap, far smaller */
-        lanczosTol: num(0),
-      })
-      .strict(),
-    earlyStop: z
-      .object({
-        rule: z.enum(['code', 'paper']),
-        window: int(1),
-        delta: int(1),
-        factor: num(1),
-        startEpoch: int(0),
-        k: int(1),
-        threshold: num(0, 1),
-      })
-      .strict(),
+    hessian: hessianSchema(),
+    earlyStop: earlyStopSchema(),
     ada: z
       .object({
         eta: num(1),

@@ -27,3 +27,35 @@ export function issueLines(error: z.ZodError): string {
     })
     .join('\n');
 }
+
+/** The `hessian` group every search configuration has (CNN, recurrent, S6; docs/hessian.md). */
+export const hessianSchema = () =>
+  z
+    .object({
+      /** measure every k epochs and at the last epoch; 0 = never (methods darts-es/darts-ada force it on) */
+      every: int(0),
+      method: z.enum(['lanczos', 'full']),
+      topK: int(1),
+      /** validation batches per measurement (mean and standard error reported) */
+      batches: int(1),
+      /** add the α weight decay (+archWeightDecay·I) as the reference's logs do */
+      includeWeightDecay: z.boolean(),
+      lanczosIterations: int(2),
+      /** stop when the top Ritz pairs' residual ‖Hs − θs‖ ≤ tol·|θ|; the eigenvalue error is about residual²/gap, far smaller */
+      lanczosTol: num(0),
+    })
+    .strict();
+
+/** The `earlyStop` group (DARTS-ES rules, docs/methods.md#darts-es). */
+export const earlyStopSchema = () =>
+  z
+    .object({
+      rule: z.enum(['code', 'paper']),
+      window: int(1),
+      delta: int(1),
+      factor: num(1),
+      startEpoch: int(0),
+      k: int(1),
+      threshold: num(0, 1),
+    })
+    .strict();

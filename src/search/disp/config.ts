@@ -16,7 +16,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../../errors.js';
-import { int, issueLines, num } from '../schema.js';
+import { earlyStopSchema, hessianSchema, int, issueLines, num } from '../schema.js';
 import { DEFAULT_CONFIG, mergeConfig, type DeepPartial } from '../config.js';
 
 export const DISP_METHODS = ['darts', 'darts-es'] as const;
@@ -67,20 +67,8 @@ export const DispSearchConfigSchema = z
     seed: int(0),
     stepsPerEpoch: int(1).nullable(),
     evalBatches: int(1).nullable(),
-    hessian: z
-      .object({
-        every: int(0),
-        method: z.enum(['lanczos', 'full']),
-        topK: int(1),
-        batches: int(1),
-        includeWeightDecay: z.boolean(),
-        lanczosIterations: int(2),
-        lanczosTol: num(0),
-      })
-      .strict(),
-    earlyStop: z
-      .object({ rule: z.enum(['code', 'paper']), window: int(1), delta: int(1), factor: num(1), startEpoch: int(0), k: int(1), threshold: num(0, 1) })
-      .strict(),
+    hessian: hessianSchema(),
+    earlyStop: earlyStopSchema(),
     device: z.string().regex(/^(cpu|cuda(:\d+)?)$/, "must be 'cpu', 'cuda' or 'cuda:N'"),
     keepCheckpoints: int(1),
   })

@@ -16,8 +16,8 @@ import { CheckpointError, ConfigError, DivergenceError } from '../../errors.js';
 import { Rng, type RngState } from '../../util/rng.js';
 import { VERSION } from '../../version.js';
 import { Architect, type Batch } from '../architect.js';
-import { EarlyStopPlugin } from '../methods/es.js';
-import { HessianMonitor, type HessianContext } from '../methods/hessian-monitor.js';
+import { EarlyStopPlugin, earlyStopOptions } from '../methods/es.js';
+import { HessianMonitor, hessianMonitorOptions, type HessianContext } from '../methods/hessian-monitor.js';
 import type { EarlyStopOptions, EarlyStopRuleName } from '../methods/es-rules.js';
 import type { HessianMeasurement, PluginDecision } from '../plugin.js';
 import type { LogLengths, RunRecorder } from '../recorder.js';
@@ -74,21 +74,12 @@ export function buildDispPlugins(cfg: DispSearchConfig): DispSearchPlugin[] {
   const every = dispHessianEvery(cfg);
   if (every > 0) {
     plugins.push(
-      new HessianMonitor({
-        every,
-        method: cfg.hessian.method,
-        topK: cfg.hessian.topK,
-        batches: cfg.hessian.batches,
-        shift: cfg.hessian.includeWeightDecay ? cfg.archWeightDecay : 0,
-        lanczosIterations: cfg.hessian.lanczosIterations,
-        lanczosTol: cfg.hessian.lanczosTol,
-        seed: cfg.seed,
-      }),
+      new HessianMonitor(hessianMonitorOptions(cfg, every)),
     );
   }
   const es = cfg.earlyStop;
   if (cfg.method === 'darts-es') {
-    plugins.push(new DispEarlyStopPlugin(es.rule, { window: es.window, evFreq: every || 1, startEpoch: es.rule === 'code' ? es.startEpoch : 0, delta: es.delta, factor: es.factor, lastEpoch: cfg.epochs - 1, k: es.k, threshold: es.threshold }));
+    plugins.push(new DispEarlyStopPlugin(es.rule, earlyStopOptions(es, every, cfg.epochs)));
   }
   return plugins;
 }

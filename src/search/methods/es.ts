@@ -1,4 +1,9 @@
 import { createEarlyStop, earlyStopFromState, type EarlyStopOptions, type EarlyStopRuleName, type EarlyStopState } from './es-rules.js';
+
+/** The rule's options from a search configuration's `earlyStop` group, its Hessian frequency and its epochs. */
+export function earlyStopOptions(es: { rule: EarlyStopRuleName; window: number; delta: number; factor: number; startEpoch: number; k: number; threshold: number }, every: number, epochs: number): EarlyStopOptions {
+  return { window: es.window, evFreq: every || 1, startEpoch: es.rule === 'code' ? es.startEpoch : 0, delta: es.delta, factor: es.factor, lastEpoch: epochs - 1, k: es.k, threshold: es.threshold };
+}
 import { formatGenotypeRepr } from '../../nas/repr.js';
 import type { Genotype } from '../../nas/genotype.js';
 import type { PluginDecision } from '../plugin.js';

@@ -32,6 +32,12 @@ export interface HessianMonitorOptions {
   seed: number;
 }
 
+/** The monitor's options from a search configuration's `hessian` group (CNN, recurrent and S6 searches alike). */
+export function hessianMonitorOptions(cfg: { hessian: { method: 'lanczos' | 'full'; topK: number; batches: number; includeWeightDecay: boolean; lanczosIterations: number; lanczosTol: number }; archWeightDecay: number; seed: number }, every: number): HessianMonitorOptions {
+  const h = cfg.hessian;
+  return { every, method: h.method, topK: h.topK, batches: h.batches, shift: h.includeWeightDecay ? cfg.archWeightDecay : 0, lanczosIterations: h.lanczosIterations, lanczosTol: h.lanczosTol, seed: cfg.seed };
+}
+
 /**
  * Measures the dominant eigenvalue of ∇²α L_val at the end of every `every`-th epoch and the
  * last one (docs/hessian.md#batch-and-model-mode): on a random validation batch, with the model in train mode

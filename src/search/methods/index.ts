@@ -19,8 +19,8 @@
 import { collapseMonitorOn, cutoutOn, hessianEvery, type SearchConfig } from '../config.js';
 import type { SearchPlugin } from '../plugin.js';
 import { RegularizationSchedule } from './regularization.js';
-import { HessianMonitor } from './hessian-monitor.js';
-import { EarlyStopPlugin } from './es.js';
+import { HessianMonitor, hessianMonitorOptions } from './hessian-monitor.js';
+import { EarlyStopPlugin, earlyStopOptions } from './es.js';
 import { AdaPlugin } from './ada.js';
 import { DiscretizationMonitor } from './discretization.js';
 import { RsWsPlugin } from './rsws.js';
@@ -41,16 +41,7 @@ export function buildPlugins(cfg: SearchConfig, inputs: PluginInputs = {}): Sear
   const every = hessianEvery(cfg);
   if (every > 0 && cfg.method !== 'rs-ws') {
     plugins.push(
-      new HessianMonitor({
-        every,
-        method: cfg.hessian.method,
-        topK: cfg.hessian.topK,
-        batches: cfg.hessian.batches,
-        shift: cfg.hessian.includeWeightDecay ? cfg.archWeightDecay : 0,
-        lanczosIterations: cfg.hessian.lanczosIterations,
-        lanczosTol: cfg.hessian.lanczosTol,
-        seed: cfg.seed,
-      }),
+      new HessianMonitor(hessianMonitorOptions(cfg, every)),
     );
   }
   const sd = cfg.sdarts;
@@ -62,7 +53,7 @@ export function buildPlugins(cfg: SearchConfig, inputs: PluginInputs = {}): Sear
   if (collapseMonitorOn(cfg)) plugins.push(new CollapseMonitor());
   if (inputs.s5Truth) plugins.push(new S5RegretPlugin(inputs.s5Truth, cfg.method !== 'rs-ws'));
   const es = cfg.earlyStop;
-  const esOptions = { window: es.window, evFreq: every || 1, startEpoch: es.rule === 'code' ? es.startEpoch : 0, delta: es.delta, factor: es.factor, lastEpoch: cfg.epochs - 1, k: es.k, threshold: es.threshold };
+  const esOptions = earlyStopOptions(es, every, cfg.epochs);
   if (cfg.method === 'darts-es') plugins.push(new EarlyStopPlugin(es.rule, esOptions, 'stop'));
   // the skip-count rule composes like the eigenvalue rule: it stops darts/darts-es, signals ADA
   const collapseStop = cfg.collapseStop !== null && cfg.method !== 'rs-ws' ? parseCollapseStop(cfg.collapseStop, 'collapseStop') : null;

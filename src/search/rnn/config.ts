@@ -25,7 +25,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../../errors.js';
-import { int, issueLines, num } from '../schema.js';
+import { earlyStopSchema, hessianSchema, int, issueLines, num } from '../schema.js';
 import { DEFAULT_CONFIG, mergeConfig, type DeepPartial } from '../config.js';
 
 export const RNN_METHODS = ['darts', 'darts-es', 'darts-ada', 'rdarts-l2', 'rdarts-dp'] as const;
@@ -73,20 +73,8 @@ export const RnnSearchConfigSchema = z
     stepsPerEpoch: int(1).nullable(),
     /** validation pass: at most this many BPTT windows (null = the whole validation stream) */
     evalBatches: int(1).nullable(),
-    hessian: z
-      .object({
-        every: int(0),
-        method: z.enum(['lanczos', 'full']),
-        topK: int(1),
-        batches: int(1),
-        includeWeightDecay: z.boolean(),
-        lanczosIterations: int(2),
-        lanczosTol: num(0),
-      })
-      .strict(),
-    earlyStop: z
-      .object({ rule: z.enum(['code', 'paper']), window: int(1), delta: int(1), factor: num(1), startEpoch: int(0), k: int(1), threshold: num(0, 1) })
-      .strict(),
+    hessian: hessianSchema(),
+    earlyStop: earlyStopSchema(),
     ada: z.object({ eta: num(1), l2Max: num(0) }).strict(),
     grid: z.object({ l2: z.array(num(0)).min(1), dropouth: z.array(dropoutP()).min(1) }).strict(),
     device: z.string().regex(/^(cpu|cuda(:\d+)?)$/, "must be 'cpu', 'cuda' or 'cuda:N'"),

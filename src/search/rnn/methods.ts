@@ -13,10 +13,10 @@ import { mean, standardError } from '../../analysis/stats.js';
 import { formatRnnGenotypeRepr } from '../../nas/rnn/repr.js';
 import { Rng } from '../../util/rng.js';
 import { AdaPlugin } from '../methods/ada.js';
-import { EarlyStopPlugin } from '../methods/es.js';
+import { EarlyStopPlugin, earlyStopOptions } from '../methods/es.js';
 import type { EarlyStopOptions, EarlyStopRuleName } from '../methods/es-rules.js';
 import type { RnnGenotype } from '../../nas/rnn/genotype.js';
-import type { HessianMonitorOptions } from '../methods/hessian-monitor.js';
+import { hessianMonitorOptions, type HessianMonitorOptions } from '../methods/hessian-monitor.js';
 import { rnnHessianEvery, type RnnSearchConfig } from './config.js';
 import type { HessianMeasurement, PluginDecision, RnnEpochContext, RnnSearchPlugin } from './plugin.js';
 
@@ -118,20 +118,11 @@ export function buildRnnPlugins(cfg: RnnSearchConfig): RnnSearchPlugin[] {
   const every = rnnHessianEvery(cfg);
   if (every > 0) {
     plugins.push(
-      new RnnHessianMonitor({
-        every,
-        method: cfg.hessian.method,
-        topK: cfg.hessian.topK,
-        batches: cfg.hessian.batches,
-        shift: cfg.hessian.includeWeightDecay ? cfg.archWeightDecay : 0,
-        lanczosIterations: cfg.hessian.lanczosIterations,
-        lanczosTol: cfg.hessian.lanczosTol,
-        seed: cfg.seed,
-      }),
+      new RnnHessianMonitor(hessianMonitorOptions(cfg, every)),
     );
   }
   const es = cfg.earlyStop;
-  const esOptions = { window: es.window, evFreq: every || 1, startEpoch: es.rule === 'code' ? es.startEpoch : 0, delta: es.delta, factor: es.factor, lastEpoch: cfg.epochs - 1, k: es.k, threshold: es.threshold };
+  const esOptions = earlyStopOptions(es, every, cfg.epochs);
   if (cfg.method === 'darts-es') plugins.push(new RnnEarlyStopPlugin(es.rule, esOptions, 'stop'));
   if (cfg.method === 'darts-ada') {
     plugins.push(new RnnEarlyStopPlugin(es.rule, esOptions, 'signal'));
