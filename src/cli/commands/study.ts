@@ -11,13 +11,12 @@ import { estimateCost, MEASURED_STEP_TIMES, type StepTimeTable } from '../../exp
 import { PHASES } from '../../experiments/study/graph.js';
 import { runStudyLocal, type StudyEvent } from '../../experiments/study/local.js';
 import { studyStatus, summarize } from '../../experiments/study/state.js';
-import { studyTable } from '../../experiments/study/table.js';
+import { studyTableText } from '../../experiments/study/table.js';
 import { reindexStudy } from '../../experiments/store.js';
 import { reindexTruth } from '../../experiments/study/truth.js';
 import { buildStudyReport } from '../../experiments/study/report.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { cancelStudySlurm, readSlurmRecord, runSlurmTask, slurmJobStates, submitStudySlurm, waitSlurm } from '../../experiments/study/slurm.js';
-import { tableToCsv, tableToJson, tableToMarkdown } from '../../analysis/table.js';
 import { integer, number } from './search.js';
 
 const fmtH = (h: number): string => (h >= 100 ? h.toFixed(0) : h >= 1 ? h.toFixed(1) : h.toFixed(2));
@@ -25,16 +24,18 @@ const fmtH = (h: number): string => (h >= 100 ? h.toFixed(0) : h >= 1 ? h.toFixe
 export function formatPlan(s: LoadedStudy, table: StepTimeTable = MEASURED_STEP_TIMES): string {
   const g = s.graph;
   const cost = estimateCost(g, table);
+  const hours = (c: { deviceHours: number; unpricedSteps?: number }): string => (c.unpricedSteps ? (c.deviceHours > 0 ? `${fmtH(c.deviceHours)} + n/a` : 'n/a') : fmtH(c.deviceHours));
   const lines = [`study ${g.study}: ${g.jobs.length} jobs (${s.study.benchmarks.length} benchmarks × ${s.study.methods.length} methods)`];
   if (s.study.source) lines.push(`source: ${s.study.source}`);
   lines.push('', 'phase           jobs            steps  device-hours (this machine)');
   for (const c of cost.phases) {
     if (c.jobs === 0 && c.steps === 0) continue;
     const jobs = c.jobs === 0 ? '(in select)' : String(c.jobs);
-    lines.push(`${c.phase.padEnd(8)} ${jobs.padStart(11)}  ${c.steps.toLocaleString('en-US').padStart(15)}  ${fmtH(c.deviceHours).padStart(12)}`);
+    lines.push(`${c.phase.padEnd(8)} ${jobs.padStart(11)}  ${c.steps.toLocaleString('en-US').padStart(15)}  ${hours(c).padStart(12)}`);
   }
-  lines.push(`${'total'.padEnd(8)} ${String(cost.total.jobs).padStart(11)}  ${cost.total.steps.toLocaleString('en-US').padStart(15)}  ${fmtH(cost.total.deviceHours).padStart(12)}  (= ${fmtH(cost.total.deviceHours / 24)} device-days)`);
+  lines.push(`${'total'.padEnd(8)} ${String(cost.total.jobs).padStart(11)}  ${cost.total.steps.toLocaleString('en-US').padStart(15)}  ${hours(cost.total).padStart(12)}  (= ${cost.total.unpricedSteps && !cost.total.deviceHours ? 'n/a' : `${fmtH(cost.total.deviceHours / 24)} device-days${cost.total.unpricedSteps ? ' of the priced steps' : ''}`})`);
   lines.push('', `step times: ${table.machine}; ${table.how}; scaled to each job's network by its convolution work`);
+  for (const u of cost.unpriced ?? []) lines.push(`estimate unavailable for ${u.space.toUpperCase()} ${u.kind} jobs (${u.steps.toLocaleString('en-US')} steps): the step-time table has no ${u.space} entry (device-hours above leave them out; docs/disparity.md#study-table-2)`);
   lines.push('GPU: not measured (no GPU was available); pass --seconds-per-step to use your own search step time');
   const first = (ph: string): string | undefined => g.jobs.find((j) => j.phase === ph)?.argv.join(' ');
   lines.push('', 'one job of each phase (run in the study folder):');
@@ -220,8 +221,7 @@ export function register(program: Command): void {
     .addOption(new Option('--format <f>', 'output format').choices(['markdown', 'csv', 'json']).default('markdown'))
     .action((dir: string, f: { format: string }) => {
       const s = readStudy(dir);
-      const { table, skipped } = studyTable(resolve(dir), s.graph);
-      const text = f.format === 'csv' ? tableToCsv(table) : f.format === 'json' ? tableToJson(table) : tableToMarkdown(table);
+      const { text, skipped } = studyTableText(resolve(dir), s.graph, f.format as 'markdown' | 'csv' | 'json');
       process.stdout.write(text.endsWith('\n') ? text : text + '\n');
       for (const m of skipped) process.stderr.write(`missing: ${m}\n`);
     });

@@ -44,11 +44,15 @@ export const MEASURED_STEP_TIMES: StepTimeTable = {
 /** Candidate ops per edge of the built-in spaces (their cost driver in the supernet). */
 const OPS_PER_EDGE: Record<string, number> = { s1: 2, s2: 2, s3: 3, s4: 2, darts: 8 };
 
+/** Spaces priced only by entries of their own (NaN without one): S6's step is unlike any CNN step. */
+const EXACT_SPACES = new Set(['s6']);
+
 const work = (w: Pick<StepTime, 'layers' | 'channels' | 'batchSize' | 'imageSize'>): number => w.layers * w.channels ** 2 * w.batchSize * w.imageSize ** 2;
 
 /** Seconds per step of `w` from the table: the nearest entry of its kind, scaled by work (and ops per edge for searches). */
 export function secondsPerStep(w: WorkItem, table: StepTimeTable = MEASURED_STEP_TIMES): number {
-  const same = table.entries.filter((e) => e.kind === w.kind);
+  // the disparity space (an encoder–decoder with correlation) is not scaled from the CNN shapes: only its own entries price it
+  const same = table.entries.filter((e) => e.kind === w.kind && (EXACT_SPACES.has(w.space) ? e.space === w.space : !EXACT_SPACES.has(e.space)));
   if (!same.length) return NaN;
   let ref: StepTime;
   if (w.kind === 'search') {
@@ -70,24 +74,52 @@ export interface PhaseCost {
   phase: Phase;
   jobs: number;
   steps: number;
+  /** of the priced steps only */
   deviceHours: number;
+  /** steps with no step time in the table (S6 without an entry of its own); absent when 0 */
+  unpricedSteps?: number;
 }
 
-/** Device-hours per phase and in total. */
-export function estimateCost(g: JobGraph, table: StepTimeTable = MEASURED_STEP_TIMES): { phases: PhaseCost[]; total: Omit<PhaseCost, 'phase'> } {
+/** Work the table cannot price: per kind and space, its steps (the plan says the estimate is unavailable for it). */
+export interface UnpricedWork {
+  kind: 'search' | 'train';
+  space: string;
+  steps: number;
+}
+
+/**
+ * Device-hours per phase and in total. Work without a step time in the table (S6 jobs, whose
+ * step is not measured) counts in the steps but not in the device-hours: it is reported in
+ * `unpriced` (and per phase as `unpricedSteps`), never guessed.
+ */
+export function estimateCost(g: JobGraph, table: StepTimeTable = MEASURED_STEP_TIMES): { phases: PhaseCost[]; total: Omit<PhaseCost, 'phase'>; unpriced?: UnpricedWork[] } {
   const byId = new Map(g.jobs.map((j) => [j.id, j]));
-  const acc = new Map<Phase, { steps: number; seconds: number }>(PHASES.map((p) => [p, { steps: 0, seconds: 0 }]));
+  const acc = new Map<Phase, { steps: number; seconds: number; unpriced: number }>(PHASES.map((p) => [p, { steps: 0, seconds: 0, unpriced: 0 }]));
+  const unpriced = new Map<string, UnpricedWork>();
   for (const phase of PHASES) {
     for (const id of g.phases[phase]) {
       for (const it of byId.get(id)!.work.items) {
         const a = acc.get(it.accountAs ?? phase)!;
         a.steps += it.steps;
-        a.seconds += it.steps * secondsPerStep(it, table);
+        const sps = secondsPerStep(it, table);
+        if (Number.isFinite(sps)) a.seconds += it.steps * sps;
+        else {
+          a.unpriced += it.steps;
+          const key = `${it.kind} ${it.space}`;
+          const u = unpriced.get(key) ?? { kind: it.kind, space: it.space, steps: 0 };
+          u.steps += it.steps;
+          unpriced.set(key, u);
+        }
       }
     }
   }
   // a select job's final training counts under train (its jobs are the select jobs)
-  const phases = PHASES.map((phase): PhaseCost => ({ phase, jobs: g.phases[phase].length, steps: acc.get(phase)!.steps, deviceHours: acc.get(phase)!.seconds / 3600 }));
-  const total = phases.reduce((a, b) => ({ jobs: a.jobs + b.jobs, steps: a.steps + b.steps, deviceHours: a.deviceHours + b.deviceHours }), { jobs: 0, steps: 0, deviceHours: 0 });
-  return { phases, total };
+  const phases = PHASES.map((phase): PhaseCost => {
+    const a = acc.get(phase)!;
+    return { phase, jobs: g.phases[phase].length, steps: a.steps, deviceHours: a.seconds / 3600, ...(a.unpriced ? { unpricedSteps: a.unpriced } : {}) };
+  });
+  const sum = phases.reduce((a, b) => ({ jobs: a.jobs + b.jobs, steps: a.steps + b.steps, deviceHours: a.deviceHours + b.deviceHours, unpricedSteps: a.unpricedSteps + (b.unpricedSteps ?? 0) }), { jobs: 0, steps: 0, deviceHours: 0, unpricedSteps: 0 });
+  const { unpricedSteps, ...rest } = sum;
+  const total = unpricedSteps ? sum : rest;
+  return unpriced.size ? { phases, total, unpriced: [...unpriced.values()] } : { phases, total };
 }

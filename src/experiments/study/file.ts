@@ -26,6 +26,9 @@ export interface LoadedStudy {
 export function parseStudy(text: string, path: string, base = process.cwd()): LoadedStudy {
   const study = validateStudy(parseConfigText(text, path), path);
   for (const b of study.benchmarks) if (b.dataDir && !isAbsolute(b.dataDir)) b.dataDir = resolve(base, b.dataDir);
+  // S6 trainings measure Sintel EPE from this root (docs/disparity.md#study-table-2)
+  const tc = study.phases.train?.config;
+  if (tc && typeof tc.sintelDir === 'string' && tc.sintelDir && !isAbsolute(tc.sintelDir)) tc.sintelDir = resolve(base, tc.sintelDir);
   return { study, graph: expandStudy(study, path), text, path };
 }
 

@@ -24,66 +24,11 @@ import { getPublishedGenotype, genotypeToJSON, getSpace, type Genotype } from '.
 import { enumerateOneNodeGenotypes, s5DirName, s5Key } from '../../analysis/s5.js';
 import { isGridMethod, planGrid } from '../grid-plan.js';
 import { benchmarkName, methodName, type Benchmark, type Resources, type Study, type StudyMethod } from './schema.js';
+import { checkDispPhases, dispBenchmarkJobs, isDispSpace } from './disp.js';
 
-export const PHASES = ['search', 'select', 'train'] as const;
-export type Phase = (typeof PHASES)[number];
-
-export interface Job {
-  /** unique, also the run folder relative to the study folder: search/s1-cifar10/darts/s1 */
-  id: string;
-  phase: Phase;
-  dir: string;
-  benchmark: string;
-  space: string;
-  dataset: string;
-  method: string;
-  /** the method the searches run (the column of the paper's tables): rdarts-l2 for its darts grid members */
-  searchMethod: string;
-  /** the search seed (null for select jobs, which span seeds) */
-  seed: number | null;
-  /** grid member of rdarts-l2 / rdarts-dp: the regularisation value */
-  grid: { parameter: 'weightDecay' | 'dropPath'; value: number } | null;
-  /** jobs that must finish first */
-  deps: string[];
-  /** the config file this job reads (relative path, JSON text written by the executor), or null */
-  configFile: { path: string; content: Record<string, unknown> } | null;
-  /** arguments of `rdarts` that start the job (cwd = the study folder) */
-  argv: string[];
-  /** arguments that continue it when its folder holds an unfinished run (null: `argv` continues it) */
-  resumeArgv: string[] | null;
-  resources: Resources;
-  /** what the cost estimate needs */
-  work: JobWork;
-}
-
-/** The shape of one training step, which sets its cost (search: space and order; train: layers and channels). */
-export interface StepShape {
-  kind: 'search' | 'train';
-  /** search: the space (its ops per edge set the cost); train: 'eval' */
-  space: string;
-  order: 'first' | 'second' | null;
-  layers: number;
-  channels: number;
-  batchSize: number;
-  imageSize: number;
-}
-
-/** Steps of one kind of network for the cost estimate. */
-export interface WorkItem extends StepShape {
-  /** the phase this work counts under in the estimate when not the job's own (a select job's final training: 'train') */
-  accountAs?: Phase;
-  steps: number;
-}
-export interface JobWork {
-  items: WorkItem[];
-}
-
-export interface JobGraph {
-  study: string;
-  jobs: Job[];
-  /** job ids per phase, in order */
-  phases: Record<Phase, string[]>;
-}
+export { PHASES } from './job.js';
+export type { Job, JobGraph, JobWork, Phase, StepShape, WorkItem } from './job.js';
+import type { Job, JobGraph, Phase, WorkItem } from './job.js';
 
 /** Training images per dataset (train split), for step counts. */
 export const TRAIN_IMAGES: Record<string, number> = { cifar10: 50000, cifar100: 50000, svhn: 73257, 'fashion-mnist': 60000 };
@@ -96,6 +41,7 @@ const safe = (s: string): string => s.replace(/[^A-Za-z0-9._-]/g, '_');
 /** Expand a validated study; `source` names the file in error messages. */
 export function expandStudy(study: Study, source = 'study'): JobGraph {
   const p = study.phases;
+  checkDispPhases(study, source);
   if (p.select && !p.search) throw new ConfigError(`${source}: phases.select needs a search phase (it selects among the searches' cells)`, 'add phases.search, or leave select out');
   if (p.train && !p.search) throw new ConfigError(`${source}: phases.train needs a search phase (it trains the searches' cells)`, 'add phases.search');
   if (p.train && p.select) {
@@ -111,7 +57,12 @@ export function expandStudy(study: Study, source = 'study'): JobGraph {
   };
   const res = (ph: Phase): Resources => ({ ...DEFAULT_RESOURCES, ...(study.resources ?? {}), ...(p[ph]?.resources ?? {}) });
 
-  for (const b of study.benchmarks) {
+  for (const [bi, b] of study.benchmarks.entries()) {
+    // the disparity space has its own search and training configurations (study/disp.ts)
+    if (isDispSpace(b.space)) {
+      dispBenchmarkJobs(study, b, bi, source, { search: res('search'), train: res('train') }).forEach(add);
+      continue;
+    }
     for (const m of study.methods) {
       const mname = methodName(m);
       const searches = p.search ? searchJobs(study, b, m, source, res('search')) : [];

@@ -16,7 +16,7 @@ import { correlationScatterSpec, renderSvg, type TopLevelSpec } from '../../anal
 import { BASE_CONFIG, VEGA_LITE_SCHEMA } from '../../analysis/plots/style.js';
 import { tableToHtml, type TableFigure } from '../../analysis/table.js';
 import type { JobGraph } from './graph.js';
-import { studyTable } from './table.js';
+import { dispStudyTable, dispTableHtml, studyTable } from './table.js';
 import { s5StudySpecs } from './truth.js';
 
 export interface SearchRecord {
@@ -29,6 +29,8 @@ export interface SearchRecord {
   eigen: Array<{ epoch: number; maxEigenvalue: number }>;
   /** test error of the cell trained from this search (train phase), or null */
   testError: number | null;
+  /** S6: test EPE (px) of the cell trained from this search, or null (absent for CNN searches) */
+  testEpe?: number | null;
 }
 
 function lines(path: string): Array<Record<string, unknown>> {
@@ -56,11 +58,13 @@ export function collectReportData(studyDir: string, g: JobGraph): SearchRecord[]
         .map((l) => ({ epoch: l.epoch as number, maxEigenvalue: l.maxEigenvalue as number }));
       const t = trainOf.get(j.id);
       let testError: number | null = null;
+      let testEpe: number | null = null;
       if (t && existsSync(join(studyDir, t.dir, 'result.json'))) {
-        const r = JSON.parse(readFileSync(join(studyDir, t.dir, 'result.json'), 'utf8')) as { testError?: unknown };
+        const r = JSON.parse(readFileSync(join(studyDir, t.dir, 'result.json'), 'utf8')) as { testError?: unknown; testEpe?: unknown };
         testError = typeof r.testError === 'number' ? r.testError : null;
+        testEpe = typeof r.testEpe === 'number' ? r.testEpe : null;
       }
-      return { job: j.id, benchmark: j.benchmark, method: j.method, seed: j.seed, grid: j.grid, eigen, testError };
+      return { job: j.id, benchmark: j.benchmark, method: j.method, seed: j.seed, grid: j.grid, eigen, testError, ...(j.space === 's6' ? { testEpe } : {}) };
     });
 }
 
@@ -113,6 +117,9 @@ export function reportSpecs(recs: SearchRecord[]): Array<{ title: string; spec: 
   }
   const corr = recs.filter((r) => r.testError !== null && r.eigen.length).map((r) => ({ x: r.eigen[r.eigen.length - 1]!.maxEigenvalue, y: 100 * r.testError!, label: r.job }));
   if (corr.length >= 2) out.push({ title: 'final λ_max vs test error of the trained cell (Figure 4 style)', spec: correlationScatterSpec(corr, { title: 'λ_max at the end of search vs test error', xTitle: 'λ_max', yTitle: 'test error (%)' }) });
+  // S6: the same for the disparity cells, with their test EPE
+  const epe = recs.filter((r) => typeof r.testEpe === 'number' && r.eigen.length).map((r) => ({ x: r.eigen[r.eigen.length - 1]!.maxEigenvalue, y: r.testEpe!, label: r.job }));
+  if (epe.length >= 2) out.push({ title: 'S6: final λ_max vs test EPE of the trained cell', spec: correlationScatterSpec(epe, { title: 'λ_max at the end of search vs test EPE (S6)', xTitle: 'λ_max', yTitle: 'test EPE (px)' }) });
   return out;
 }
 
@@ -122,6 +129,31 @@ export async function buildStudyReport(studyDir: string, g: JobGraph): Promise<{
   const specs = [...reportSpecs(collectReportData(studyDir, g)), ...s5StudySpecs(studyDir, g)];
   const figures: TableFigure[] = [];
   for (const s of specs) figures.push({ title: s.title, svg: await renderSvg(s.spec) });
+  const disp = dispStudyTable(studyDir, g);
   const note = skipped.length ? `Missing: ${skipped.join('; ')}` : undefined;
-  return { html: tableToHtml(table, { title: `Study ${g.study}`, figures, ...(note ? { note } : {}) }), figures: figures.length, missing: skipped };
+  if (!disp) return { html: tableToHtml(table, { title: `Study ${g.study}`, figures, ...(note ? { note } : {}) }), figures: figures.length, missing: skipped };
+  if (g.jobs.every((j) => j.space === 's6')) return { html: dispReportPage(g.study, dispTableHtml(disp), figures), figures: figures.length, missing: disp.missing };
+  // CNN and S6 benchmarks in one study: the CNN page with the S6 table after its own
+  const html = tableToHtml(table, { title: `Study ${g.study}`, figures, ...(note ? { note } : {}) }).replace(/(<\/tbody><\/table>\n<p>[^\n]*<\/p>)/, `$1\n${dispTableHtml(disp).replace(/\$/g, '$$$$')}`);
+  return { html, figures: figures.length, missing: [...skipped, ...disp.missing] };
+}
+
+/** The report page of a study of S6 benchmarks only: its table and the figures. */
+function dispReportPage(study: string, tableHtml: string, figures: TableFigure[]): string {
+  const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const inline = (svg: string): string => (svg.indexOf('<svg') > 0 ? svg.slice(svg.indexOf('<svg')) : svg);
+  const figs = figures.map((f) => `<figure><figcaption>${esc(f.title)}</figcaption>${inline(f.svg)}</figure>`).join('\n');
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>Study ${esc(study)}</title>
+<style>
+body{font-family:sans-serif;margin:2em;max-width:80em}
+table{border-collapse:collapse}td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:right}
+th{text-align:left}tr.mean td{font-weight:bold}td.missing{color:#aaa;text-align:center}
+figure{display:inline-block;margin:1em;vertical-align:top}figcaption{font-size:.9em;color:#444}
+</style></head><body>
+<h1>Study ${esc(study)}</h1>
+${tableHtml}
+${figs}
+</body></html>
+`;
 }

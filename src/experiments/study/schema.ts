@@ -43,7 +43,8 @@ export type Resources = z.infer<typeof ResourcesSchema>;
 export const BenchmarkSchema = z
   .object({
     space: z.string().min(1),
-    dataset: z.enum(['cifar10', 'cifar100', 'svhn', 'fashion-mnist', 'synthetic']),
+    /** flyingthings3d and sintel: the disparity space s6 only (docs/disparity.md#study-table-2) */
+    dataset: z.enum(['cifar10', 'cifar100', 'svhn', 'fashion-mnist', 'synthetic', 'flyingthings3d', 'sintel']),
     dataDir: z.string().min(1).optional(),
     /** a seeded subset of the training images (searches and trainings) */
     subset: int(2).optional(),
