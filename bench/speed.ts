@@ -76,7 +76,10 @@ function hessianChild(m: Map<string, string>): Promise<void> {
   const t0 = performance.now();
   const h = new AlphaHessian(model, () => model.loss(x, y));
   const t1 = performance.now();
-  return dominantEigenvalues(h, { method: 'lanczos', topK: 1, maxIter, tol: 1e-6, rng: new Rng(seed + 2) }).then((r) => {
+  const converge = (m.get('converge') ?? 'top-k') as 'top-k' | 'lambda-max';
+  const tol = Number(m.get('tol') ?? 1e-6);
+  const topK = Number(m.get('topk') ?? 1);
+  return dominantEigenvalues(h, { method: 'lanczos', topK, maxIter, tol, converge, rng: new Rng(seed + 2) }).then((r) => {
     const t2 = performance.now();
     process.stderr.write(`  [ts lanczos ${space}] ${h.calls} HVPs: λ_max ${r.maxEigenvalue.toPrecision(6)}, build ${((t1 - t0) / 1e3).toFixed(2)} s + Lanczos ${((t2 - t1) / 1e3).toFixed(2)} s\n`);
     const out = { impl: 'ts', params: model.numParameters(), alphas: model.numArchParameters(), hvps: h.calls, build_s: (t1 - t0) / 1e3, lanczos_s: (t2 - t1) / 1e3, total_s: (t2 - t0) / 1e3, lambda_max: r.maxEigenvalue, maxrss_kb: process.resourceUsage().maxRSS };

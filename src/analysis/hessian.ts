@@ -104,6 +104,12 @@ export interface DominantOptions {
   topK: number;
   maxIter?: number;
   tol?: number;
+  /**
+   * Lanczos stopping: 'top-k' (default) when every top-k Ritz value's residual ≤ tol·|θ|;
+   * 'lambda-max' when λ_max's error estimate min(r, r²/gap) ≤ tol·|λ_max| (analysis/lanczos.ts):
+   * far fewer products for the same λ_max, the other top-k values less converged.
+   */
+  converge?: 'top-k' | 'lambda-max';
   rng?: Rng;
   /** keep the full matrix in the result (method 'full') */
   keepMatrix?: boolean;
@@ -124,7 +130,9 @@ export async function dominantEigenvalues(h: AlphaHessian, o: DominantOptions): 
       ...(o.keepMatrix ? { H } : {}),
     };
   }
-  const r = await lanczos((v) => h.hvp(v), h.n, { k: Math.min(o.topK, h.n), maxIter: Math.min(h.n, o.maxIter ?? 30), tol: o.tol ?? 1e-6, ...(o.rng ? { rng: o.rng } : {}) });
+  // converge 'lambda-max': stop on λ_max's error estimate (tol relative to it), the other top-k values as they stand
+  const stop = o.converge === 'lambda-max' ? { eigTol: o.tol ?? 1e-6 } : { tol: o.tol ?? 1e-6 };
+  const r = await lanczos((v) => h.hvp(v), h.n, { k: Math.min(o.topK, h.n), maxIter: Math.min(h.n, o.maxIter ?? 30), ...stop, ...(o.rng ? { rng: o.rng } : {}) });
   return {
     maxEigenvalue: r.top[0]!,
     minEigenvalue: r.bottom ?? null,

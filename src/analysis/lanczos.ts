@@ -11,7 +11,10 @@
  * eigenvalues appear.
  *
  * Stopping: when every requested top Ritz value θ (k of them; k = 1 by default) has
- * residual ≤ tol·|θ|, or after `maxIter` operator calls, or when β ≈ 0 (the Krylov space is
+ * residual ≤ tol·|θ| — or, with `eigTol`, when the largest one's error estimate
+ * min(r, r²/gap) ≤ eigTol·|θ| (r its residual, gap = θ₁ − θ₂ the Ritz gap: for a well separated
+ * eigenvalue the error of θ₁ is about r²/gap, Kato–Temple / Parlett §11, far below r; the other
+ * top-k values are then returned as they stand) — or after `maxIter` operator calls, or when β ≈ 0 (the Krylov space is
  * invariant: the Ritz values are then exact eigenvalues of the operator). A random start
  * vector has, with probability 1, a component along every eigenvector, so the invariant
  * subspace it generates contains the top eigenvalue.
@@ -27,6 +30,8 @@ export interface LanczosOptions {
   k?: number;
   /** Relative residual tolerance for the top-k Ritz values (default 1e-6). */
   tol?: number;
+  /** Stop on the largest Ritz value's estimated error min(r, r²/gap) ≤ eigTol·|θ₁| instead (see the header). */
+  eigTol?: number;
   /** Maximum number of operator calls (default min(n, 40)); clamped to n. */
   maxIter?: number;
   /** Seeded generator for the start vector (default `new Rng(0)`); ignored with `start`. */
@@ -139,7 +144,7 @@ export async function lanczos(op: Operator, n: number, opts: LanczosOptions = {}
     }
     const res = topResiduals(m, result, b);
     const vals = result.values;
-    const done = m >= Math.min(k, n) && res.every((r, t) => r <= tol * Math.abs(vals[m - 1 - t]!));
+    const done = opts.eigTol !== undefined ? m >= 2 && eigenvalueError(res[0]!, vals, m) <= opts.eigTol * Math.abs(vals[m - 1]!) : m >= Math.min(k, n) && res.every((r, t) => r <= tol * Math.abs(vals[m - 1 - t]!));
     if (done || j === maxIter - 1) break;
     beta.push(b);
     const next = new Float64Array(n);
@@ -152,7 +157,8 @@ export async function lanczos(op: Operator, n: number, opts: LanczosOptions = {}
   const residuals = topResiduals(m, result, betaLast);
   const top: number[] = [];
   for (let t = 0; t < Math.min(k, m); t++) top.push(vals[m - 1 - t]!);
-  const converged = invariant || m === n || residuals.every((r, t) => r <= tol * Math.abs(top[t]!));
+  const converged =
+    invariant || m === n || (opts.eigTol !== undefined ? m >= 2 && eigenvalueError(residuals[0]!, vals, m) <= opts.eigTol * Math.abs(top[0]!) : residuals.every((r, t) => r <= tol * Math.abs(top[t]!)));
   const out: LanczosResult = {
     top,
     residuals,
@@ -179,6 +185,12 @@ export async function lanczos(op: Operator, n: number, opts: LanczosOptions = {}
     });
   }
   return out;
+}
+
+/** The error estimate of the largest Ritz value: min(r, r²/gap), gap = θ₁ − θ₂ (r when the two coincide). */
+export function eigenvalueError(r: number, ascending: ArrayLike<number>, m: number): number {
+  const gap = ascending[m - 1]! - ascending[m - 2]!;
+  return gap > 0 ? Math.min(r, (r * r) / gap) : r;
 }
 
 /** The operator v ↦ H v of a dense row-major n×n matrix. */

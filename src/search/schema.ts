@@ -43,6 +43,8 @@ export const hessianSchema = () =>
       lanczosIterations: int(2),
       /** stop when the top Ritz pairs' residual ‖Hs − θs‖ ≤ tol·|θ|; the eigenvalue error is about residual²/gap, far smaller */
       lanczosTol: num(0),
+      /** Lanczos stopping: 'top-k' = every top-k residual ≤ tol·|θ|; 'lambda-max' = λ_max's error estimate ≤ tol·λ_max (fewer products, analysis/lanczos.ts) */
+      converge: z.enum(['top-k', 'lambda-max']).default('top-k'),
     })
     .strict();
 

@@ -104,3 +104,19 @@ test('bad operators and arguments are refused', async () => {
   await assert.rejects(lanczos((v) => v, 0), RangeError);
   await assert.rejects(lanczos((v) => v, 3, { start: new Float64Array(3) }), RangeError);
 });
+
+test('eigTol: stopping on λ_max\'s error estimate min(r, r²/gap) needs fewer products, and λ_max is still within the tolerance', async () => {
+  for (const n of [56, 224]) {
+    const rng = new Rng(77 + n);
+    const spec = hessianLikeSpectrum(n, rng);
+    const a = withSpectrum(spec, rng);
+    const lmax = Math.max(...spec);
+    const byResidual = await lanczos(denseOperator(a, n), n, { rng: new Rng(3), tol: 1e-6, maxIter: n });
+    const byEigenvalue = await lanczos(denseOperator(a, n), n, { rng: new Rng(3), eigTol: 1e-6, maxIter: n });
+    assert.ok(byEigenvalue.converged);
+    assert.ok(byEigenvalue.operatorCalls < byResidual.operatorCalls, `n=${n}: ${byEigenvalue.operatorCalls} vs ${byResidual.operatorCalls} products`);
+    assert.ok(relErr(byEigenvalue.top[0]!, lmax) < 1e-6, `n=${n}: ${byEigenvalue.top[0]} vs ${lmax}`);
+    // the estimate is an estimate: the residual itself is still above the residual rule's bound
+    assert.ok(byEigenvalue.residuals[0]! > 1e-6 * Math.abs(byEigenvalue.top[0]!));
+  }
+});

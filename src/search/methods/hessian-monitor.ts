@@ -29,13 +29,15 @@ export interface HessianMonitorOptions {
   shift: number;
   lanczosIterations: number;
   lanczosTol: number;
+  /** Lanczos stopping rule (analysis/hessian.ts DominantOptions.converge; default 'top-k') */
+  converge?: 'top-k' | 'lambda-max';
   seed: number;
 }
 
 /** The monitor's options from a search configuration's `hessian` group (CNN, recurrent and S6 searches alike). */
-export function hessianMonitorOptions(cfg: { hessian: { method: 'lanczos' | 'full'; topK: number; batches: number; includeWeightDecay: boolean; lanczosIterations: number; lanczosTol: number }; archWeightDecay: number; seed: number }, every: number): HessianMonitorOptions {
+export function hessianMonitorOptions(cfg: { hessian: { method: 'lanczos' | 'full'; topK: number; batches: number; includeWeightDecay: boolean; lanczosIterations: number; lanczosTol: number; converge?: 'top-k' | 'lambda-max' }; archWeightDecay: number; seed: number }, every: number): HessianMonitorOptions {
   const h = cfg.hessian;
-  return { every, method: h.method, topK: h.topK, batches: h.batches, shift: h.includeWeightDecay ? cfg.archWeightDecay : 0, lanczosIterations: h.lanczosIterations, lanczosTol: h.lanczosTol, seed: cfg.seed };
+  return { every, method: h.method, topK: h.topK, batches: h.batches, shift: h.includeWeightDecay ? cfg.archWeightDecay : 0, lanczosIterations: h.lanczosIterations, lanczosTol: h.lanczosTol, converge: h.converge ?? 'top-k', seed: cfg.seed };
 }
 
 /**
@@ -70,6 +72,7 @@ export class HessianMonitor implements SearchPlugin {
             topK: this.o.topK,
             maxIter: this.o.lanczosIterations,
             tol: this.o.lanczosTol,
+            converge: this.o.converge ?? 'top-k',
             rng: new Rng(this.o.seed * 7919 + ctx.epoch * 31 + b),
           });
           per.push({ max: r.maxEigenvalue, min: r.minEigenvalue, top: r.eigenvalues, calls: r.operatorCalls });

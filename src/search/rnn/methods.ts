@@ -56,6 +56,7 @@ export class RnnHessianMonitor implements RnnSearchPlugin {
             topK: this.o.topK,
             maxIter: this.o.lanczosIterations,
             tol: this.o.lanczosTol,
+            converge: this.o.converge ?? 'top-k',
             rng: new Rng(this.o.seed * 7919 + ctx.epoch * 31 + b),
           });
           per.push({ max: r.maxEigenvalue, min: r.minEigenvalue, top: r.eigenvalues, calls: r.operatorCalls });
