@@ -43,8 +43,13 @@ export function resolveRnnGenotypeSource(g: string): { genotype: RnnGenotype; so
     if (statSync(p).isDirectory()) {
       const r = join(p, RUN_FILES.result);
       if (!existsSync(r)) throw new ConfigError(`${p} holds no ${RUN_FILES.result}`, 'pass a finished recurrent search run folder, or wait for it to finish');
-      const res = JSON.parse(readFileSync(r, 'utf8')) as { space?: unknown; genotype?: unknown };
+      const res = JSON.parse(readFileSync(r, 'utf8')) as { space?: unknown; genotype?: unknown; members?: unknown; selected?: unknown };
       if (res.space !== 'rnn') throw new ConfigError(`${p} is not a recurrent search run (space ${JSON.stringify(res.space)})`, 'train CNN cells without --space rnn');
+      // a finished R-DARTS grid folder (rdarts-l2 / rdarts-dp): the member it selected (docs/lm.md#r-darts; studies train it)
+      if (res.genotype === undefined && Array.isArray(res.members)) {
+        if (typeof res.selected !== 'string') throw new ConfigError(`${p} is an R-DARTS grid that selected no member`, 'every member needs a final validation perplexity; pass one member folder (runs/<name>) instead');
+        return resolveRnnGenotypeSource(join(p, RUN_FILES.members, res.selected));
+      }
       return { genotype: rnnGenotypeFromJSON(res.genotype, r), source: p };
     }
     const text = readFileSync(p, 'utf8').trim();

@@ -35,7 +35,7 @@ export function formatPlan(s: LoadedStudy, table: StepTimeTable = MEASURED_STEP_
   }
   lines.push(`${'total'.padEnd(8)} ${String(cost.total.jobs).padStart(11)}  ${cost.total.steps.toLocaleString('en-US').padStart(15)}  ${hours(cost.total).padStart(12)}  (= ${cost.total.unpricedSteps && !cost.total.deviceHours ? 'n/a' : `${fmtH(cost.total.deviceHours / 24)} device-days${cost.total.unpricedSteps ? ' of the priced steps' : ''}`})`);
   lines.push('', `step times: ${table.machine}; ${table.how}; scaled to each job's network by its convolution work`);
-  for (const u of cost.unpriced ?? []) lines.push(`estimate unavailable for ${u.space.toUpperCase()} ${u.kind} jobs (${u.steps.toLocaleString('en-US')} steps): the step-time table has no ${u.space} entry (device-hours above leave them out; docs/disparity.md#study-table-2)`);
+  for (const u of cost.unpriced ?? []) lines.push(`estimate unavailable for ${u.space.toUpperCase()} ${u.kind} jobs (${u.steps.toLocaleString('en-US')} steps): the step-time table has no ${u.space} entry (device-hours above leave them out; ${u.space === 'rnn' ? 'docs/lm.md#studies' : 'docs/disparity.md#study-table-2'})`);
   lines.push('GPU: not measured (no GPU was available); pass --seconds-per-step to use your own search step time');
   const first = (ph: string): string | undefined => g.jobs.find((j) => j.phase === ph)?.argv.join(' ');
   lines.push('', 'one job of each phase (run in the study folder):');

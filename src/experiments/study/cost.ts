@@ -44,8 +44,8 @@ export const MEASURED_STEP_TIMES: StepTimeTable = {
 /** Candidate ops per edge of the built-in spaces (their cost driver in the supernet). */
 const OPS_PER_EDGE: Record<string, number> = { s1: 2, s2: 2, s3: 3, s4: 2, darts: 8 };
 
-/** Spaces priced only by entries of their own (NaN without one): S6's step is unlike any CNN step. */
-const EXACT_SPACES = new Set(['s6']);
+/** Spaces priced only by entries of their own (NaN without one): S6's and the recurrent cell's (rnn) steps are unlike any CNN step. */
+const EXACT_SPACES = new Set(['s6', 'rnn']);
 
 const work = (w: Pick<StepTime, 'layers' | 'channels' | 'batchSize' | 'imageSize'>): number => w.layers * w.channels ** 2 * w.batchSize * w.imageSize ** 2;
 

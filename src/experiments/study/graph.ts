@@ -25,6 +25,7 @@ import { enumerateOneNodeGenotypes, s5DirName, s5Key } from '../../analysis/s5.j
 import { isGridMethod, planGrid } from '../grid-plan.js';
 import { benchmarkName, methodName, type Benchmark, type Resources, type Study, type StudyMethod } from './schema.js';
 import { checkDispPhases, dispBenchmarkJobs, isDispSpace } from './disp.js';
+import { checkRnnPhases, isRnnSpace, rnnBenchmarkJobs } from './rnn.js';
 
 export { PHASES } from './job.js';
 export type { Job, JobGraph, JobWork, Phase, StepShape, WorkItem } from './job.js';
@@ -42,6 +43,7 @@ const safe = (s: string): string => s.replace(/[^A-Za-z0-9._-]/g, '_');
 export function expandStudy(study: Study, source = 'study'): JobGraph {
   const p = study.phases;
   checkDispPhases(study, source);
+  checkRnnPhases(study, source);
   if (p.select && !p.search) throw new ConfigError(`${source}: phases.select needs a search phase (it selects among the searches' cells)`, 'add phases.search, or leave select out');
   if (p.train && !p.search) throw new ConfigError(`${source}: phases.train needs a search phase (it trains the searches' cells)`, 'add phases.search');
   if (p.train && p.select) {
@@ -61,6 +63,11 @@ export function expandStudy(study: Study, source = 'study'): JobGraph {
     // the disparity space has its own search and training configurations (study/disp.ts)
     if (isDispSpace(b.space)) {
       dispBenchmarkJobs(study, b, bi, source, { search: res('search'), train: res('train') }).forEach(add);
+      continue;
+    }
+    // the recurrent-cell space likewise (study/rnn.ts)
+    if (isRnnSpace(b.space)) {
+      rnnBenchmarkJobs(study, b, bi, source, { search: res('search'), train: res('train') }).forEach(add);
       continue;
     }
     for (const m of study.methods) {

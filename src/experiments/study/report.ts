@@ -17,6 +17,7 @@ import { BASE_CONFIG, VEGA_LITE_SCHEMA } from '../../analysis/plots/style.js';
 import { tableToHtml, type TableFigure } from '../../analysis/table.js';
 import type { JobGraph } from './graph.js';
 import { dispStudyTable, dispTableHtml, studyTable } from './table.js';
+import { rnnStudyTable, rnnTableHtml, type RnnStudyTable } from './rnn-table.js';
 import { s5StudySpecs } from './truth.js';
 
 export interface SearchRecord {
@@ -125,6 +126,8 @@ export function reportSpecs(recs: SearchRecord[]): Array<{ title: string; spec: 
 
 /** The study's report page. */
 export async function buildStudyReport(studyDir: string, g: JobGraph): Promise<{ html: string; figures: number; missing: string[] }> {
+  const rnn = rnnStudyTable(studyDir, g);
+  if (rnn) return rnnStudyReport(studyDir, g, rnn);
   const { table, skipped } = studyTable(studyDir, g);
   const specs = [...reportSpecs(collectReportData(studyDir, g)), ...s5StudySpecs(studyDir, g)];
   const figures: TableFigure[] = [];
@@ -156,4 +159,26 @@ ${tableHtml}
 ${figs}
 </body></html>
 `;
+}
+
+/**
+ * A study with recurrent (rnn) benchmarks (docs/lm.md#studies): an rnn-only study gets a page of
+ * its table (study/rnn-table.ts) and figures (λ_max over epochs per method); in a study that also
+ * has other spaces, the page of those (built without the rnn jobs) gains the rnn table and figures.
+ */
+async function rnnStudyReport(studyDir: string, g: JobGraph, rnn: RnnStudyTable): Promise<{ html: string; figures: number; missing: string[] }> {
+  const only = (keep: (space: string) => boolean): JobGraph => {
+    const jobs = g.jobs.filter((j) => keep(j.space));
+    const ids = new Set(jobs.map((j) => j.id));
+    return { study: g.study, jobs, phases: { search: g.phases.search.filter((i) => ids.has(i)), select: g.phases.select.filter((i) => ids.has(i)), train: g.phases.train.filter((i) => ids.has(i)) } };
+  };
+  const figures: TableFigure[] = [];
+  for (const s of reportSpecs(collectReportData(studyDir, only((sp) => sp === 'rnn')))) figures.push({ title: s.title, svg: await renderSvg(s.spec) });
+  if (g.jobs.every((j) => j.space === 'rnn')) return { html: dispReportPage(g.study, rnnTableHtml(rnn), figures), figures: figures.length, missing: rnn.missing };
+  const rest = await buildStudyReport(studyDir, only((sp) => sp !== 'rnn'));
+  const inline = (svg: string): string => (svg.indexOf('<svg') > 0 ? svg.slice(svg.indexOf('<svg')) : svg);
+  const extra = [rnnTableHtml(rnn), ...figures.map((f) => `<figure><figcaption>${f.title.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</figcaption>${inline(f.svg)}</figure>`)].join('\n');
+  const at = rest.html.lastIndexOf('</body>');
+  const html = at >= 0 ? `${rest.html.slice(0, at)}${extra}\n${rest.html.slice(at)}` : `${rest.html}\n${extra}`;
+  return { html, figures: rest.figures + figures.length, missing: [...rest.missing, ...rnn.missing] };
 }

@@ -43,8 +43,8 @@ export type Resources = z.infer<typeof ResourcesSchema>;
 export const BenchmarkSchema = z
   .object({
     space: z.string().min(1),
-    /** flyingthings3d and sintel: the disparity space s6 only (docs/disparity.md#study-table-2) */
-    dataset: z.enum(['cifar10', 'cifar100', 'svhn', 'fashion-mnist', 'synthetic', 'flyingthings3d', 'sintel']),
+    /** flyingthings3d and sintel: the disparity space s6 only (docs/disparity.md#study-table-2); ptb and common-licenses: the recurrent space rnn only (docs/lm.md#studies) */
+    dataset: z.enum(['cifar10', 'cifar100', 'svhn', 'fashion-mnist', 'synthetic', 'flyingthings3d', 'sintel', 'ptb', 'common-licenses']),
     dataDir: z.string().min(1).optional(),
     /** a seeded subset of the training images (searches and trainings) */
     subset: int(2).optional(),

@@ -14,6 +14,7 @@ import { buildTable, isTableMethod, TABLE_METHODS, tableToCsv, tableToJson, tabl
 import { mean, std } from '../../analysis/stats.js';
 import type { Job, JobGraph } from './graph.js';
 import { readJsonObjectOrNull } from '../run-format.js';
+import { rnnStudyTable, rnnTableText } from './rnn-table.js';
 
 const readJson = readJsonObjectOrNull;
 
@@ -23,7 +24,7 @@ export function studyEntries(studyDir: string, g: JobGraph): { entries: TableEnt
   const skipped: string[] = [];
   const cols = new Set<TableMethod>();
   for (const j of evals) {
-    if (j.space === 's6') continue; // the disparity table (dispStudyTable)
+    if (j.space === 's6' || j.space === 'rnn') continue; // the disparity table (dispStudyTable), the recurrent one (rnn-table.ts)
     if (!isTableMethod(j.searchMethod)) {
       skipped.push(`${j.id}: method ${j.searchMethod} is not a column of the table`);
       continue;
@@ -220,13 +221,14 @@ ${body}
 <p>EPE in pixels; — = not measured or not finished.${t.missing.length ? ' Missing: ' + esc(t.missing.join('; ')) : ''}</p>`;
 }
 
-/** The study's table as text: the CNN table (analysis/table.ts) and/or the S6 table; `skipped` lists what is missing. */
+/** The study's table as text: the CNN table (analysis/table.ts) and/or the S6 table and/or the recurrent (rnn) table; `skipped` lists what is missing. */
 export function studyTableText(studyDir: string, g: JobGraph, format: 'markdown' | 'csv' | 'json'): { text: string; skipped: string[] } {
   const disp = dispStudyTable(studyDir, g);
-  const cnnJobs = g.jobs.some((j) => j.space !== 's6');
+  const rnn = rnnStudyTable(studyDir, g);
+  const cnnJobs = g.jobs.some((j) => j.space !== 's6' && j.space !== 'rnn');
   const parts: string[] = [];
   const skipped: string[] = [];
-  if (cnnJobs || !disp) {
+  if (cnnJobs || (!disp && !rnn)) {
     const { table, skipped: sk } = studyTable(studyDir, g);
     parts.push(format === 'csv' ? tableToCsv(table) : format === 'json' ? tableToJson(table) : tableToMarkdown(table));
     skipped.push(...sk);
@@ -234,6 +236,10 @@ export function studyTableText(studyDir: string, g: JobGraph, format: 'markdown'
   if (disp) {
     parts.push(dispTableText(disp, format));
     skipped.push(...disp.missing);
+  }
+  if (rnn) {
+    parts.push(rnnTableText(rnn, format));
+    skipped.push(...rnn.missing);
   }
   return { text: parts.join('\n'), skipped };
 }
