@@ -6,14 +6,18 @@
  *     cell (the grid's: the member the grid selected) on the search's corpus; the table has one
  *     row per method with finite search perplexity, λ_max, test perplexity and parameters, each
  *     equal to the folders' own numbers; the report page holds the rnn table;
+ *   - an rnn search worker SIGKILLed after its first epoch is resumed by the driver (`rdarts search
+ *     --resume`) and ends bitwise equal to the same job run by hand without interruption;
  *   - the plan counts rnn steps and says their estimate is unavailable (never NaN);
  *   - a malformed rnn search or training field is refused, the field named, before anything runs;
  *     select and truth phases are refused for rnn, the phase named.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseStudy, readStudy } from '../../src/experiments/study/file.js';
 import { runStudyLocal } from '../../src/experiments/study/local.js';
 import { studyStatus } from '../../src/experiments/study/state.js';
@@ -23,6 +27,8 @@ import { buildStudyReport } from '../../src/experiments/study/report.js';
 import { estimateCost } from '../../src/experiments/study/cost.js';
 import { formatPlan } from '../../src/cli/commands/study.js';
 import { resolveRnnGenotypeSource } from '../../src/experiments/lm-train-run.js';
+import { readLockHolder } from '../../src/experiments/lock.js';
+import { checkpointValues, sameBits } from '../search/helpers.js';
 import { childEnv } from '../helpers/threads.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -114,6 +120,57 @@ test('a tiny rnn study runs end to end on the local executor; the table has one 
     const rep = await buildStudyReport(dir, g);
     assert.match(rep.html, /Recurrent cell \(rnn\)/);
     assert.deepEqual(rep.missing, []);
+  } finally {
+    tmp.cleanup();
+  }
+});
+
+const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+
+test('an rnn search worker SIGKILLed mid-job is resumed by the driver and ends bitwise as an uninterrupted run', { timeout: 180_000 }, async () => {
+  const tmp = tempDir('rnn-study-kill');
+  try {
+    const file = join(tmp.path, 'kill.yaml');
+    writeFileSync(file, rnnStudy({ methods: ['  - darts'], search: SEARCH.replace('epochs: 2', 'epochs: 4'), train: null }));
+    const dir = join(tmp.path, 'study');
+    const s = readStudy(file);
+    const job = s.graph.jobs[0]!;
+    const run = join(dir, job.dir);
+    const epochs = (): number => (existsSync(join(run, 'metrics.jsonl')) ? readFileSync(join(run, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"kind":"epoch"')).length : 0);
+    let killed = false;
+    const watcher = (async () => {
+      const t0 = Date.now();
+      while (Date.now() - t0 < 120_000) {
+        const holder = existsSync(run) ? readLockHolder(run) : null;
+        if (holder && epochs() >= 1) {
+          process.kill(holder.pid, 'SIGKILL');
+          killed = true;
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    })();
+    const r = await runStudyLocal(dir, s, { workers: 1, retries: 1, env: childEnv({ RDARTS_PLAIN_PROGRESS: '1', RDARTS_BUSY_WARNING: '0' }) });
+    await watcher;
+    assert.ok(killed, 'the worker was not killed');
+    assert.deepEqual(r.failed, []);
+    assert.deepEqual(r.finished, [job.id]);
+    const log = readFileSync(join(dir, 'logs', 'search__rnn-common-licenses__darts__s1.log'), 'utf8');
+    assert.match(log, /attempt 1: killed by SIGKILL/);
+    assert.match(log, /== attempt 2 .*rdarts search --resume search\/rnn-common-licenses\/darts\/s1/);
+    assert.equal(epochs(), 4); // every epoch logged once
+
+    const ref = join(tmp.path, 'ref');
+    const byHand = spawnSync(process.execPath, [CLI, 'search', '--space', 'rnn', '--config', join(dir, job.configFile!.path), '--out', ref, '--quiet'], { env: childEnv({ RDARTS_PLAIN_PROGRESS: '1' }), encoding: 'utf8' });
+    assert.equal(byHand.status, 0, byHand.stderr);
+    const a = checkpointValues(join(ref, 'checkpoints'));
+    const b = checkpointValues(join(run, 'checkpoints'));
+    assert.equal(a.epoch, b.epoch);
+    assert.ok(a.values.size > 0);
+    for (const [k, v] of a.values) assert.ok(sameBits(v.data, b.values.get(k)!.data), `tensor ${k} differs after kill + resume`);
+    const ra = json(join(ref, 'result.json'));
+    const rb = json(join(run, 'result.json'));
+    assert.deepEqual([rb.genotype, rb.finalValid], [ra.genotype, ra.finalValid]);
   } finally {
     tmp.cleanup();
   }
