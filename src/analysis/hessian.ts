@@ -97,6 +97,8 @@ export interface EigenResult {
   converged: boolean;
   /** the full matrix when method = 'full' */
   H?: Float64Array;
+  /** the unit Ritz vector of λ_max (Lanczos with `returnVector`) */
+  topVector?: Float64Array;
 }
 
 export interface DominantOptions {
@@ -111,6 +113,10 @@ export interface DominantOptions {
    */
   converge?: 'top-k' | 'lambda-max';
   rng?: Rng;
+  /** Lanczos start vector (e.g. the previous measurement's `topVector`: a warm start); default a random one from `rng` */
+  start?: Float64Array;
+  /** return λ_max's Ritz vector as `topVector` */
+  returnVector?: boolean;
   /** keep the full matrix in the result (method 'full') */
   keepMatrix?: boolean;
 }
@@ -132,12 +138,20 @@ export async function dominantEigenvalues(h: AlphaHessian, o: DominantOptions): 
   }
   // converge 'lambda-max': stop on λ_max's error estimate (tol relative to it), the other top-k values as they stand
   const stop = o.converge === 'lambda-max' ? { eigTol: o.tol ?? 1e-6 } : { tol: o.tol ?? 1e-6 };
-  const r = await lanczos((v) => h.hvp(v), h.n, { k: Math.min(o.topK, h.n), maxIter: Math.min(h.n, o.maxIter ?? 30), ...stop, ...(o.rng ? { rng: o.rng } : {}) });
+  const r = await lanczos((v) => h.hvp(v), h.n, {
+    k: Math.min(o.topK, h.n),
+    maxIter: Math.min(h.n, o.maxIter ?? 30),
+    ...stop,
+    ...(o.rng ? { rng: o.rng } : {}),
+    ...(o.start ? { start: o.start } : {}),
+    ...(o.returnVector ? { vectors: true } : {}),
+  });
   return {
     maxEigenvalue: r.top[0]!,
     minEigenvalue: r.bottom ?? null,
     eigenvalues: r.top.slice(0, o.topK),
     operatorCalls: r.operatorCalls,
     converged: r.converged,
+    ...(r.ritzVectors ? { topVector: r.ritzVectors[0]! } : {}),
   };
 }

@@ -45,6 +45,8 @@ export const hessianSchema = () =>
       lanczosTol: num(0),
       /** Lanczos stopping: 'top-k' = every top-k residual ≤ tol·|θ|; 'lambda-max' = λ_max's error estimate ≤ tol·λ_max (fewer products, analysis/lanczos.ts) */
       converge: z.enum(['top-k', 'lambda-max']).default('top-k'),
+      /** start each Lanczos run from the previous measurement's λ_max vector (slightly perturbed) instead of a random one */
+      warmStart: z.boolean().default(false),
     })
     .strict();
 

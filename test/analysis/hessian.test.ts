@@ -102,3 +102,27 @@ test('Lanczos on a tiny supernet Hessian finds the algebraic max of the full eig
     y.dispose();
   }
 });
+
+test('warm start: from the previous λ_max vector of a nearby Hessian, Lanczos (lambda-max rule) needs fewer products for the same λ_max', async () => {
+  const { net, x, y } = setup('s2');
+  const h0 = new AlphaHessian(net, () => net.loss(x, y));
+  const full0 = await dominantEigenvalues(h0, { method: 'full', topK: 1 });
+  const first = await dominantEigenvalues(h0, { method: 'lanczos', topK: 1, tol: 1e-6, converge: 'lambda-max', maxIter: h0.n, rng: new Rng(2), returnVector: true });
+  h0.dispose();
+  const v = first.topVector!;
+  assert.equal(v.length, 56);
+  assert.ok(Math.abs(Math.hypot(...v) - 1) < 1e-9, 'the returned Ritz vector has unit norm');
+  assert.ok(Math.abs(first.maxEigenvalue - full0.maxEigenvalue) < 1e-6 * Math.abs(full0.maxEigenvalue));
+  // the next measurement: α moved a little, as between two epochs
+  const r = new Rng(9);
+  const a = net.alphaValues();
+  net.setAlphas({ normal: a.normal.map((row) => row.map((u) => u + 0.02 * r.normal())), reduce: a.reduce.map((row) => row.map((u) => u + 0.02 * r.normal())) });
+  const h1 = new AlphaHessian(net, () => net.loss(x, y));
+  const full1 = await dominantEigenvalues(h1, { method: 'full', topK: 1 });
+  const cold = await dominantEigenvalues(h1, { method: 'lanczos', topK: 1, tol: 1e-6, converge: 'lambda-max', maxIter: h1.n, rng: new Rng(3) });
+  const warm = await dominantEigenvalues(h1, { method: 'lanczos', topK: 1, tol: 1e-6, converge: 'lambda-max', maxIter: h1.n, start: v });
+  for (const [name, res] of [['cold', cold], ['warm', warm]] as const) assert.ok(Math.abs(res.maxEigenvalue - full1.maxEigenvalue) < 1e-6 * Math.abs(full1.maxEigenvalue), `${name}: ${res.maxEigenvalue} vs ${full1.maxEigenvalue}`);
+  assert.ok(warm.operatorCalls < cold.operatorCalls, `warm ${warm.operatorCalls} vs cold ${cold.operatorCalls} products`);
+  h1.dispose();
+  net.dispose();
+});

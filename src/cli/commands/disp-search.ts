@@ -37,7 +37,7 @@ export function dispOverrides(f: Record<string, unknown>): Record<string, unknow
   if (f.batchSize === 'auto') throw new ConfigError('--batch-size auto does not apply to --space s6', 'give a number');
   const o = givenFlags(f, ['method', 'space', 'dataset', 'dataDir', 'epochs', 'batchSize', 'order', 'hvp', 'lr', 'archLr', 'weightDecay', 'seed', 'evalBatches', 'stepsPerEpoch', 'device', 'augment']);
   if (f.channels !== undefined) o.network = { C: f.channels };
-  setGroup(o, 'hessian', givenFlags(f, ['hessianEvery', 'hessianMethod', 'hessianBatches', 'hessianConverge'], { hessianEvery: 'every', hessianMethod: 'method', hessianBatches: 'batches', hessianConverge: 'converge' }));
+  setGroup(o, 'hessian', givenFlags(f, ['hessianEvery', 'hessianMethod', 'hessianBatches', 'hessianConverge', 'hessianWarmStart'], { hessianEvery: 'every', hessianMethod: 'method', hessianBatches: 'batches', hessianConverge: 'converge', hessianWarmStart: 'warmStart' }));
   setGroup(o, 'earlyStop', givenFlags(f, ['esRule'], { esRule: 'rule' }));
   return o;
 }

@@ -47,7 +47,7 @@ export function rnnOverrides(f: Record<string, unknown>): Record<string, unknown
   const o = givenFlags(f, ['method', 'space', 'dataset', 'dataDir', 'download', 'epochs', 'batchSize', 'order', 'hvp', 'hvpAt', 'lr', 'archLr', 'weightDecay', 'seed', 'evalBatches', 'stepsPerEpoch', 'device', 'bptt', 'evalBatchSize', 'vocabSize', 'dropouth']);
   if (f.hiddenSize !== undefined) Object.assign(o, { emsize: f.hiddenSize, nhid: f.hiddenSize });
   if (f.seqLen !== undefined) o.seqLen = { mode: f.seqLen };
-  setGroup(o, 'hessian', givenFlags(f, ['hessianEvery', 'hessianMethod', 'hessianBatches', 'hessianConverge'], { hessianEvery: 'every', hessianMethod: 'method', hessianBatches: 'batches', hessianConverge: 'converge' }));
+  setGroup(o, 'hessian', givenFlags(f, ['hessianEvery', 'hessianMethod', 'hessianBatches', 'hessianConverge', 'hessianWarmStart'], { hessianEvery: 'every', hessianMethod: 'method', hessianBatches: 'batches', hessianConverge: 'converge', hessianWarmStart: 'warmStart' }));
   setGroup(o, 'earlyStop', givenFlags(f, ['esRule'], { esRule: 'rule' }));
   if (f.gridValues !== undefined) {
     if (f.method === 'rdarts-l2') o.grid = { l2: f.gridValues };

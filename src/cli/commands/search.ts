@@ -54,6 +54,7 @@ export interface SearchFlags {
   hessianMethod?: string;
   hessianBatches?: number;
   hessianConverge?: string;
+  hessianWarmStart?: boolean;
   esRule?: string;
   gridValues?: number[];
   rswsSteps?: number;
@@ -103,6 +104,7 @@ export function addSearchOptions(cmd: Command, d: SearchConfig = DEFAULT_CONFIG)
     .addOption(new Option('--hessian-method <m>', `eigenvalue method (default ${d.hessian.method})`).choices(['lanczos', 'full']))
     .option('--hessian-batches <n>', 'validation batches per Hessian measurement (mean ± standard error)', integer('--hessian-batches'))
     .addOption(new Option('--hessian-converge <rule>', `Lanczos stopping: top-k = every logged eigenvalue converged, lambda-max = only λ_max (fewer products; docs/hessian.md) (default ${d.hessian.converge})`).choices(['top-k', 'lambda-max']))
+    .option('--hessian-warm-start', 'start each Lanczos run from the previous measurement\'s λ_max vector (fewer products; docs/hessian.md)')
     .addOption(new Option('--es-rule <rule>', `early-stop rule for darts-es/darts-ada (default ${d.earlyStop.rule})`).choices(['code', 'paper']))
     .option('--grid-values <list>', `comma-separated values for rdarts-l2 (L2) or rdarts-dp (drop path) (default L2 ${d.grid.l2.join(',')}; DP ${d.grid.dropPath.join(',')})`, numberList('--grid-values'))
     .option('--rsws-steps <n>', 'rs-ws: weight-training steps (default epochs × steps per epoch; the reference uses int(epochs·25000/batch))', integer('--rsws-steps'))
@@ -123,7 +125,7 @@ export function addSearchOptions(cmd: Command, d: SearchConfig = DEFAULT_CONFIG)
 
 export function flagsToOverrides(f: SearchFlags): DeepPartial<SearchConfig> {
   const o = givenFlags(withoutAutoBatch(f), ['method', 'space', 'spaceFile', 'dataset', 'dataDir', 'download', 'subset', 'epochs', 'batchSize', 'layers', 'channels', 'order', 'hvp', 'lr', 'archLr', 'weightDecay', 'dropPath', 'cutout', 'seed', 'evalBatches', 'stepsPerEpoch', 'device']);
-  setGroup(o, 'hessian', givenFlags(f, ['hessianEvery', 'hessianMethod', 'hessianBatches', 'hessianConverge'], { hessianEvery: 'every', hessianMethod: 'method', hessianBatches: 'batches', hessianConverge: 'converge' }));
+  setGroup(o, 'hessian', givenFlags(f, ['hessianEvery', 'hessianMethod', 'hessianBatches', 'hessianConverge', 'hessianWarmStart'], { hessianEvery: 'every', hessianMethod: 'method', hessianBatches: 'batches', hessianConverge: 'converge', hessianWarmStart: 'warmStart' }));
   setGroup(o, 'earlyStop', givenFlags(f, ['esRule'], { esRule: 'rule' }));
   if (f.gridValues !== undefined) {
     if (f.method === 'rdarts-dp') o.grid = { dropPath: f.gridValues };

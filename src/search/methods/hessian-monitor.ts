@@ -31,13 +31,15 @@ export interface HessianMonitorOptions {
   lanczosTol: number;
   /** Lanczos stopping rule (analysis/hessian.ts DominantOptions.converge; default 'top-k') */
   converge?: 'top-k' | 'lambda-max';
+  /** start from the previous measurement's λ_max vector (docs/hessian.md#lanczos) */
+  warmStart?: boolean;
   seed: number;
 }
 
 /** The monitor's options from a search configuration's `hessian` group (CNN, recurrent and S6 searches alike). */
-export function hessianMonitorOptions(cfg: { hessian: { method: 'lanczos' | 'full'; topK: number; batches: number; includeWeightDecay: boolean; lanczosIterations: number; lanczosTol: number; converge?: 'top-k' | 'lambda-max' }; archWeightDecay: number; seed: number }, every: number): HessianMonitorOptions {
+export function hessianMonitorOptions(cfg: { hessian: { method: 'lanczos' | 'full'; topK: number; batches: number; includeWeightDecay: boolean; lanczosIterations: number; lanczosTol: number; converge?: 'top-k' | 'lambda-max'; warmStart?: boolean }; archWeightDecay: number; seed: number }, every: number): HessianMonitorOptions {
   const h = cfg.hessian;
-  return { every, method: h.method, topK: h.topK, batches: h.batches, shift: h.includeWeightDecay ? cfg.archWeightDecay : 0, lanczosIterations: h.lanczosIterations, lanczosTol: h.lanczosTol, converge: h.converge ?? 'top-k', seed: cfg.seed };
+  return { every, method: h.method, topK: h.topK, batches: h.batches, shift: h.includeWeightDecay ? cfg.archWeightDecay : 0, lanczosIterations: h.lanczosIterations, lanczosTol: h.lanczosTol, converge: h.converge ?? 'top-k', warmStart: h.warmStart ?? false, seed: cfg.seed };
 }
 
 /**
@@ -49,7 +51,21 @@ export function hessianMonitorOptions(cfg: { hessian: { method: 'lanczos' | 'ful
 export class HessianMonitor implements SearchPlugin {
   readonly name = 'hessian';
   trace: Array<{ epoch: number; maxEigenvalue: number }> = [];
+  /** warm start: the last measurement's λ_max Ritz vector (in the checkpointed state, so a resume starts where the run would) */
+  private lastVector: number[] | null = null;
   constructor(readonly o: HessianMonitorOptions) {}
+
+  /** The start vector of a warm-started run: the last λ_max vector plus 1 % of a seeded random direction (a new top eigenvalue is never missed). */
+  private startVector(rng: Rng): Float64Array | undefined {
+    if (!this.o.warmStart || this.o.method !== 'lanczos' || !this.lastVector) return undefined;
+    const v = Float64Array.from(this.lastVector);
+    const r = Float64Array.from(v, () => rng.normal());
+    let nr = 0;
+    for (const x of r) nr += x * x;
+    const f = 0.01 / Math.sqrt(nr);
+    for (let i = 0; i < v.length; i++) v[i] = v[i]! + f * r[i]!;
+    return v;
+  }
 
   due(epoch: number, epochs: number): boolean {
     return this.o.every > 0 && (epoch % this.o.every === 0 || epoch === epochs - 1);
@@ -67,14 +83,19 @@ export class HessianMonitor implements SearchPlugin {
         const batch = tidy(() => ctx.valBatch());
         const h = new AlphaHessian(model, () => model.loss(batch.x, batch.y), this.o.shift);
         try {
+          const rng = new Rng(this.o.seed * 7919 + ctx.epoch * 31 + b);
+          const start = this.startVector(rng);
           const r = await dominantEigenvalues(h, {
             method: this.o.method,
             topK: this.o.topK,
             maxIter: this.o.lanczosIterations,
             tol: this.o.lanczosTol,
             converge: this.o.converge ?? 'top-k',
-            rng: new Rng(this.o.seed * 7919 + ctx.epoch * 31 + b),
+            rng,
+            ...(start ? { start } : {}),
+            ...(this.o.warmStart ? { returnVector: true } : {}),
           });
+          if (b === 0 && r.topVector && r.topVector.length === h.n) this.lastVector = Array.from(r.topVector);
           per.push({ max: r.maxEigenvalue, min: r.minEigenvalue, top: r.eigenvalues, calls: r.operatorCalls });
         } finally {
           h.dispose();
@@ -105,9 +126,11 @@ export class HessianMonitor implements SearchPlugin {
   }
 
   getState(): unknown {
-    return { trace: this.trace };
+    return this.lastVector ? { trace: this.trace, lastVector: this.lastVector } : { trace: this.trace };
   }
   setState(s: unknown): void {
-    this.trace = [...((s as { trace: Array<{ epoch: number; maxEigenvalue: number }> }).trace ?? [])];
+    const st = s as { trace: Array<{ epoch: number; maxEigenvalue: number }>; lastVector?: number[] };
+    this.trace = [...(st.trace ?? [])];
+    this.lastVector = Array.isArray(st.lastVector) ? [...st.lastVector] : null;
   }
 }
