@@ -80,7 +80,7 @@ export function addSearchOptions(cmd: Command, d: SearchConfig = DEFAULT_CONFIG)
   return cmd
     .option('--config <file>', 'YAML or JSON file with any configuration fields (flags override it)')
     .addOption(new Option('--method <name>', `search method (default ${d.method})`).choices([...METHODS]))
-    .option('--space <name>', `search space: darts, s1, s2, s3, s4 (default ${d.space})`)
+    .option('--space <name>', `search space: darts, s1–s4, s5 (toy), rnn (recurrent cell, docs/lm.md), s6 (disparity, docs/disparity.md) (default ${d.space})`)
     .option('--space-file <path>', 'user-defined search space (JSON or YAML)')
     .addOption(new Option('--dataset <name>', `dataset (default ${d.dataset}; ptb and common-licenses with --space rnn)`).choices(['cifar10', 'cifar100', 'svhn', 'fashion-mnist', 'synthetic', 'ptb', 'common-licenses', 'flyingthings3d', 'sintel']))
     .option('--data-dir <dir>', 'folder with the dataset files')

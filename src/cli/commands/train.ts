@@ -100,7 +100,7 @@ export function register(program: Command): void {
     .option('--genotype <g>', 'the cell: DARTS_V1/DARTS_V2, a DARTS repr, genotype JSON, a search run folder, a genotype/result JSON file, or results_arch.yaml#s1_cifar10/0.0_0.0003/1')
     .addOption(new Option('--preset <name>', 'named settings under the config file and flags (default paper)').choices(Object.keys(EVAL_PRESETS)))
     .option('--config <file>', 'YAML or JSON file with any training fields (flags override it)')
-    .option('--space <name>', 'check that the genotype fits this search space (a run folder or results_arch entry sets it)')
+    .option('--space <name>', 'check that the genotype fits this search space (a run folder or results_arch entry sets it); rnn or s6 train a recurrent or disparity cell')
     .addOption(new Option('--dataset <name>', `dataset (default ${d.dataset})`).choices([...EVAL_DATASETS, 'ptb', 'common-licenses', 'flyingthings3d', 'sintel']))
     .option('--data-dir <dir>', 'folder with the dataset files')
     .option('--download', 'download CIFAR/SVHN into --data-dir first when missing')
