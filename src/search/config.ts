@@ -176,7 +176,7 @@ export const DEFAULT_CONFIG: SearchConfig = {
   seed: 1,
   evalBatches: null,
   stepsPerEpoch: null,
-  hessian: { every: 2, method: 'lanczos', topK: 5, batches: 1, includeWeightDecay: true, lanczosIterations: 30, lanczosTol: 1e-3, converge: 'top-k', warmStart: false },
+  hessian: { every: 2, method: 'lanczos', topK: 5, batches: 1, includeWeightDecay: true, lanczosIterations: 30, lanczosTol: 1e-4, converge: 'lambda-max', warmStart: false },
   earlyStop: { rule: 'code', window: 5, delta: 4, factor: 1.3, startEpoch: 10, k: 5, threshold: 0.75 },
   ada: { eta: 10, l2Max: 0.03, virtualStepL2: 'raised' },
   grid: { l2: [3e-4, 9e-4, 2.7e-3, 8.1e-3], dropPath: [0, 0.2, 0.4, 0.6] },

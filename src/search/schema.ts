@@ -43,7 +43,12 @@ export const hessianSchema = () =>
       lanczosIterations: int(2),
       /** stop when the top Ritz pairs' residual ‖Hs − θs‖ ≤ tol·|θ|; the eigenvalue error is about residual²/gap, far smaller */
       lanczosTol: num(0),
-      /** Lanczos stopping: 'top-k' = every top-k residual ≤ tol·|θ|; 'lambda-max' = λ_max's error estimate ≤ tol·λ_max (fewer products, analysis/lanczos.ts) */
+      /**
+       * Lanczos stopping: 'top-k' = every top-k residual ≤ tol·|θ|; 'lambda-max' = λ_max's error
+       * estimate ≤ tol·λ_max (fewer products, analysis/lanczos.ts). New runs default to
+       * 'lambda-max' (DEFAULT_CONFIG); a config.json without the field (a run started before it
+       * existed) keeps the rule it ran with, 'top-k'.
+       */
       converge: z.enum(['top-k', 'lambda-max']).default('top-k'),
       /** start each Lanczos run from the previous measurement's λ_max vector (slightly perturbed) instead of a random one */
       warmStart: z.boolean().default(false),
