@@ -28,7 +28,8 @@ import { resolveDispEvalConfig, type DispEvalConfig } from '../../search/disp/ev
 import { cellEdges, cellInputs, deriveDispGenotype, dispGenotypeToJSON, S6_OPS } from '../../nas/disp/genotype.js';
 import { dispLayout } from '../../nas/disp/model.js';
 import type { Job, WorkItem } from './job.js';
-import { benchmarkName, methodName, type Benchmark, type Resources, type Study, type StudyMethod } from './schema.js';
+import { configPathOf, domainSearchJobs } from './domain-jobs.js';
+import { benchmarkName, type Benchmark, type Resources, type Study, type StudyMethod } from './schema.js';
 
 /** Is this benchmark's space the disparity space? */
 export function isDispSpace(space: string): boolean {
@@ -42,8 +43,6 @@ export function isDispSpace(space: string): boolean {
  */
 export const STEREO_TRAIN_PAIRS: Record<string, number> = { flyingthings3d: 22390, sintel: 1064 };
 
-const safe = (s: string): string => s.replace(/[^A-Za-z0-9._-]/g, '_');
-const configPathOf = (id: string): string => `configs/${safe(id.replace(/\//g, '__'))}.json`;
 
 function benchmarkFields(b: Benchmark, source: string, index: number): Record<string, unknown> {
   if (b.subset !== undefined) throw new ConfigError(`${source}: benchmarks.${index}.subset: does not apply to space s6`, 'limit the stereo pairs with `limit:` in phases.search.config / phases.train.config');
@@ -79,39 +78,11 @@ interface DispSearch {
 }
 
 function dispSearchJobs(study: Study, b: Benchmark, m: StudyMethod, fields: Record<string, unknown>, source: string, resources: Resources): DispSearch[] {
-  const bname = benchmarkName(b);
-  const mname = methodName(m);
-  const method = typeof m === 'string' ? m : m.method;
-  const seeds = (typeof m === 'string' ? undefined : m.seeds) ?? study.seeds;
-  const methodConfig = typeof m === 'string' ? undefined : m.config;
-  return seeds.map((seed) => {
-    const id = `search/${bname}/${mname}/s${seed}`;
-    const label = `${source}: phases.search.config${methodConfig ? ` with methods[${mname}].config` : ''} (job ${id})`;
-    const merged = mergeConfig({} as Record<string, unknown>, study.phases.search?.config ?? {}, methodConfig ?? {}, { ...fields, method, seed });
+  return domainSearchJobs('s6', study, b, m, fields, source, resources, (merged, label) => {
     const cfg = resolveDispConfig(merged, undefined, label);
     checkDispShape(label, 'phases.search.config', { ...cfg.network }, cfg.crop, cfg.dataset, cfg.synthetic);
-    const configPath = configPathOf(id);
-    const job: Job = {
-      id,
-      phase: 'search',
-      dir: id,
-      benchmark: bname,
-      space: 's6',
-      dataset: b.dataset,
-      method: mname,
-      searchMethod: method,
-      seed,
-      grid: null,
-      ...(methodConfig ? { sweep: methodConfig } : {}),
-      deps: [],
-      configFile: { path: configPath, content: cfg as unknown as Record<string, unknown> },
-      argv: ['search', '--space', 's6', '--config', configPath, '--out', id, '--quiet'],
-      resumeArgv: ['search', '--resume', id, '--quiet'],
-      resources,
-      work: { items: [dispSearchWork(cfg)] },
-    };
-    return { job, cfg };
-  });
+    return cfg;
+  }, dispSearchWork);
 }
 
 /** What a search folder lends its training (as cli/commands/disp-train.ts does with the folder's config.json). */

@@ -28,7 +28,8 @@ import { mergeConfig } from '../../search/config.js';
 import { isRnnGridMethod, resolveRnnConfig, RNN_DATASETS, type RnnSearchConfig } from '../../search/rnn/config.js';
 import { DEFAULT_RNN_EVAL_CONFIG, resolveRnnEvalConfig, type RnnEvalConfig } from '../../search/rnn/eval-config.js';
 import type { Job, WorkItem } from './job.js';
-import { benchmarkName, methodName, type Benchmark, type Resources, type Study, type StudyMethod } from './schema.js';
+import { configPathOf, domainSearchJobs } from './domain-jobs.js';
+import { benchmarkName, type Benchmark, type Resources, type Study, type StudyMethod } from './schema.js';
 
 /** Is this benchmark's space the recurrent-cell space? */
 export function isRnnSpace(space: string): boolean {
@@ -46,8 +47,6 @@ export const TEXT_TRAIN_TOKENS: Record<string, number> = { ptb: 929589, 'common-
 /** Fields of phases.train.config that an rnn study sets itself (the cell and the corpus are the search's). */
 const TRAIN_FIELDS_FROM_SEARCH = ['genotype', 'genotypeSource', 'dataDir', 'download', 'vocabSize', 'space'] as const;
 
-const safe = (s: string): string => s.replace(/[^A-Za-z0-9._-]/g, '_');
-const configPathOf = (id: string): string => `configs/${safe(id.replace(/\//g, '__'))}.json`;
 
 function benchmarkFields(b: Benchmark, source: string, index: number): Record<string, unknown> {
   if (b.subset !== undefined) throw new ConfigError(`${source}: benchmarks.${index}.subset: does not apply to space rnn`, 'the recurrent search uses the whole corpus; shorten it with stepsPerEpoch / evalBatches in phases.search.config');
@@ -88,38 +87,10 @@ interface RnnSearch {
 }
 
 function rnnSearchJobs(study: Study, b: Benchmark, m: StudyMethod, fields: Record<string, unknown>, source: string, resources: Resources): RnnSearch[] {
-  const bname = benchmarkName(b);
-  const mname = methodName(m);
-  const method = typeof m === 'string' ? m : m.method;
-  const seeds = (typeof m === 'string' ? undefined : m.seeds) ?? study.seeds;
-  const methodConfig = typeof m === 'string' ? undefined : m.config;
-  return seeds.map((seed) => {
-    const id = `search/${bname}/${mname}/s${seed}`;
-    const label = `${source}: phases.search.config${methodConfig ? ` with methods[${mname}].config` : ''} (job ${id})`;
-    const merged = mergeConfig({} as Record<string, unknown>, study.phases.search?.config ?? {}, methodConfig ?? {}, { ...fields, method, seed });
+  return domainSearchJobs('rnn', study, b, m, fields, source, resources, (merged, label) => {
     const cfg = resolveRnnConfig(merged, undefined, label);
-    const configPath = configPathOf(id);
-    const job: Job = {
-      id,
-      phase: 'search',
-      dir: id,
-      benchmark: bname,
-      space: 'rnn',
-      dataset: b.dataset,
-      method: mname,
-      searchMethod: method,
-      seed,
-      grid: null,
-      ...(methodConfig ? { sweep: methodConfig } : {}),
-      deps: [],
-      configFile: { path: configPath, content: cfg as unknown as Record<string, unknown> },
-      argv: ['search', '--space', 'rnn', '--config', configPath, '--out', id, '--quiet'],
-      resumeArgv: ['search', '--resume', id, '--quiet'],
-      resources,
-      work: { items: [rnnSearchWork(cfg)] },
-    };
-    return { job, cfg };
-  });
+    return cfg;
+  }, rnnSearchWork);
 }
 
 /** The flags that give a training the search's corpus (`rdarts train` reads them from flags, not from its config). */
