@@ -6,13 +6,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SYNTHETIC_TEST_SEED_OFFSET, generateSyntheticStereo, loadStereo, type StereoDataset } from '../data/index.js';
-import { CheckpointError, ConfigError } from '../errors.js';
 import { validateDispConfig, type DispSearchConfig } from '../search/disp/config.js';
 import { DispSearchTrainer, buildDispPlugins, type DispSearchEvent, type DispSearchResult } from '../search/disp/trainer.js';
 import { withRunLock } from './lock.js';
 import { RunDir } from './run-dir.js';
 import { RUN_FILES } from './run-format.js';
-import { RunFolderRecorder } from './run-recorder.js';
+import { resumeInFolder, startInFolder } from './search-folder.js';
 
 export interface DispRunOptions {
   /** run folder; null = in memory */
@@ -49,22 +48,8 @@ export async function runDispSearch(cfg: DispSearchConfig, o: DispRunOptions): P
 }
 
 async function start(cfg: DispSearchConfig, o: DispRunOptions): Promise<DispSearchResult> {
-  let runDir: RunDir | null = null;
-  if (o.out) {
-    runDir = new RunDir(o.out);
-    if (runDir.exists()) throw new ConfigError(`${runDir.path} already holds a run (${RUN_FILES.config} exists)`, `continue it with --resume ${o.out}, or choose another --out`);
-  }
-  // the data first: a missing dataset leaves no run folder behind
-  const data = o.data ?? loadDispData(cfg);
-  runDir?.ensure();
-  const recorder = runDir ? new RunFolderRecorder(runDir) : null;
-  const trainer = new DispSearchTrainer(cfg, data, { plugins: buildDispPlugins(cfg), recorder, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
-  try {
-    runDir?.writeConfig(trainer.describe());
-    return await trainer.run();
-  } finally {
-    trainer.dispose();
-  }
+  const onEvent = o.onEvent ? { onEvent: o.onEvent } : {};
+  return startInFolder(o.out, () => o.data ?? loadDispData(cfg), (data, recorder) => new DispSearchTrainer(cfg, data, { plugins: buildDispPlugins(cfg), recorder, ...onEvent }));
 }
 
 /** The configuration a run folder's config.json holds (the fields describe() adds removed). */
@@ -78,26 +63,9 @@ export function readDispRunConfig(dir: string): { cfg: DispSearchConfig; fingerp
 
 /** Continue the run in `dir` from its newest intact checkpoint with the configuration it started with. */
 export async function resumeDispSearch(dir: string, o: Omit<DispRunOptions, 'out'> = {}): Promise<DispSearchResult> {
-  return withRunLock(dir, { what: 'search' }, async () => {
-    const runDir = new RunDir(dir);
+  return withRunLock(dir, { what: 'search' }, () => {
     const { cfg, fingerprint } = readDispRunConfig(dir);
-    const recorder = new RunFolderRecorder(runDir);
-    if (existsSync(runDir.file(RUN_FILES.result)) && recorder.listCheckpoints().length === 0) {
-      throw new CheckpointError(`${runDir.path} has finished (${RUN_FILES.result}) and holds no checkpoint to continue from`);
-    }
-    const data = o.data ?? loadDispData(cfg);
-    const trainer = new DispSearchTrainer(cfg, data, { plugins: buildDispPlugins(cfg), recorder, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
-    try {
-      const fp = trainer.describe().dataFingerprint;
-      if (fingerprint && fp !== fingerprint) throw new CheckpointError(`the stereo data differ from those this run started with (fingerprint ${String(fp)} vs ${fingerprint})`, 'point --data-dir at the same files the run used');
-      const from = trainer.resume((e, err) => o.onEvent?.({ type: 'note', message: `skipping checkpoint of epoch ${e}: ${err.message}` }));
-      if (from === null) {
-        o.onEvent?.({ type: 'note', message: 'no checkpoint yet: starting from epoch 0' });
-        recorder.truncateLogs({ metrics: 0, genotypes: 0 });
-      }
-      return await trainer.run();
-    } finally {
-      trainer.dispose();
-    }
+    const onEvent = o.onEvent ? { onEvent: o.onEvent } : {};
+    return resumeInFolder(dir, fingerprint, 'stereo data', () => o.data ?? loadDispData(cfg), (data, recorder) => new DispSearchTrainer(cfg, data, { plugins: buildDispPlugins(cfg), recorder, ...onEvent }), o.onEvent);
   });
 }

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadTextCorpus, type TextCorpus } from '../data/index.js';
-import { ConfigError, CheckpointError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { isRnnGridMethod, validateRnnConfig, type RnnSearchConfig } from '../search/rnn/config.js';
 import { buildRnnPlugins } from '../search/rnn/methods.js';
 import { RnnSearchTrainer, type RnnSearchEvent, type RnnSearchResult } from '../search/rnn/trainer.js';
@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../util/fs.js';
 import { withRunLock } from './lock.js';
 import { RunDir } from './run-dir.js';
 import { RUN_FILES } from './run-format.js';
-import { RunFolderRecorder } from './run-recorder.js';
+import { resumeInFolder, startInFolder } from './search-folder.js';
 
 export interface RnnRunOptions {
   /** run folder; null = in memory */
@@ -48,22 +48,8 @@ export async function runRnnSearch(cfg: RnnSearchConfig, o: RnnRunOptions): Prom
 }
 
 async function startRnn(cfg: RnnSearchConfig, o: RnnRunOptions): Promise<RnnSearchResult> {
-  let runDir: RunDir | null = null;
-  if (o.out) {
-    runDir = new RunDir(o.out);
-    if (runDir.exists()) throw new ConfigError(`${runDir.path} already holds a run (${RUN_FILES.config} exists)`, `continue it with --resume ${o.out}, or choose another --out`);
-  }
-  // the corpus first: a missing dataset leaves no run folder behind
-  const corpus = o.corpus ?? (await loadRnnCorpus(cfg));
-  runDir?.ensure();
-  const recorder = runDir ? new RunFolderRecorder(runDir) : null;
-  const trainer = new RnnSearchTrainer(cfg, corpus, { plugins: buildRnnPlugins(cfg), recorder, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
-  try {
-    runDir?.writeConfig(trainer.describe());
-    return await trainer.run();
-  } finally {
-    trainer.dispose();
-  }
+  const onEvent = o.onEvent ? { onEvent: o.onEvent } : {};
+  return startInFolder(o.out, async () => o.corpus ?? (await loadRnnCorpus(cfg)), (corpus, recorder) => new RnnSearchTrainer(cfg, corpus, { plugins: buildRnnPlugins(cfg), recorder, ...onEvent }));
 }
 
 /** The configuration a run folder's config.json holds (the fields describe() adds removed). */
@@ -77,30 +63,11 @@ export function readRnnRunConfig(dir: string): { cfg: RnnSearchConfig; fingerpri
 
 /** Continue the run in `dir` from its newest intact checkpoint with the configuration it started with. */
 export async function resumeRnnSearch(dir: string, o: Omit<RnnRunOptions, 'out'> = {}): Promise<RnnSearchResult> {
-  return withRunLock(dir, { what: 'search' }, async () => {
-    const runDir = new RunDir(dir);
+  return withRunLock(dir, { what: 'search' }, () => {
     const { cfg, fingerprint } = readRnnRunConfig(dir);
-    if (isRnnGridMethod(cfg.method)) throw new ConfigError(`${runDir.path} is a ${cfg.method} grid`, 'continue it with runRnnGrid (the same `rdarts search` command, or --resume on the grid folder)');
-    const recorder = new RunFolderRecorder(runDir);
-    if (existsSync(runDir.file(RUN_FILES.result)) && recorder.listCheckpoints().length === 0) {
-      throw new CheckpointError(`${runDir.path} has finished (${RUN_FILES.result}) and holds no checkpoint to continue from`);
-    }
-    const corpus = o.corpus ?? (await loadRnnCorpus(cfg));
-    const trainer = new RnnSearchTrainer(cfg, corpus, { plugins: buildRnnPlugins(cfg), recorder, ...(o.onEvent ? { onEvent: o.onEvent } : {}) });
-    try {
-      const fp = trainer.describe().dataFingerprint;
-      if (fingerprint && fp !== fingerprint) {
-        throw new CheckpointError(`the corpus differs from the one this run started with (fingerprint ${String(fp)} vs ${fingerprint})`, 'point --data-dir at the same files the run used');
-      }
-      const from = trainer.resume((e, err) => o.onEvent?.({ type: 'note', message: `skipping checkpoint of epoch ${e}: ${err.message}` }));
-      if (from === null) {
-        o.onEvent?.({ type: 'note', message: 'no checkpoint yet: starting from epoch 0' });
-        recorder.truncateLogs({ metrics: 0, genotypes: 0 });
-      }
-      return await trainer.run();
-    } finally {
-      trainer.dispose();
-    }
+    if (isRnnGridMethod(cfg.method)) throw new ConfigError(`${new RunDir(dir).path} is a ${cfg.method} grid`, 'continue it with runRnnGrid (the same `rdarts search` command, or --resume on the grid folder)');
+    const onEvent = o.onEvent ? { onEvent: o.onEvent } : {};
+    return resumeInFolder(dir, fingerprint, 'corpus files', async () => o.corpus ?? (await loadRnnCorpus(cfg)), (corpus, recorder) => new RnnSearchTrainer(cfg, corpus, { plugins: buildRnnPlugins(cfg), recorder, ...onEvent }), o.onEvent);
   });
 }
 
