@@ -59,6 +59,9 @@ test('--space rnn refuses CNN-only flags by name; a missing PTB names its files'
     const r = await cli(['search', '--space', 'rnn', '--layers', '3', '--out', join(dir.path, 'x')]);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /--layers does not apply to --space rnn/);
+    const w = await cli(['search', '--space', 'rnn', '--hessian-warm-start', '--out', join(dir.path, 'w')]);
+    assert.notEqual(w.code, 0);
+    assert.match(w.stderr, /hessian\.warmStart is not available for the recurrent search/);
     const m = await cli(['search', '--space', 'rnn', '--dataset', 'ptb', '--data-dir', join(dir.path, 'none'), '--out', join(dir.path, 'y')]);
     assert.equal(m.code, 3, m.stderr);
     assert.match(m.stderr, /ptb\.train\.txt/);

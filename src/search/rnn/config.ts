@@ -138,6 +138,7 @@ export function validateRnnConfig(raw: unknown, source = 'config'): RnnSearchCon
   const c = r.data;
   if (c.emsize !== c.nhid) throw new ConfigError(`${source}: emsize (${c.emsize}) and nhid (${c.nhid}) differ`, 'the DARTS recurrent model ties them (its decoder shares the embedding): set both to the same size');
   if (c.seqLen.mode === 'halve' && c.bptt < 2) throw new ConfigError(`${source}: bptt ${c.bptt} cannot be halved`);
+  if (c.hessian.warmStart) throw new ConfigError(`${source}: hessian.warmStart is not available for the recurrent search`, 'drop --hessian-warm-start: the recurrent Hessian monitor starts each Lanczos run from a seeded random vector');
   return c;
 }
 
