@@ -55,7 +55,7 @@ export class HessianMonitor implements SearchPlugin {
   private lastVector: number[] | null = null;
   constructor(readonly o: HessianMonitorOptions) {}
 
-  /** The start vector of a warm-started run: the last λ_max vector plus 1 % of a seeded random direction (a new top eigenvalue is never missed). */
+  /** The start vector of a warm-started run: the last λ_max vector plus 1 % of a seeded random direction (so it keeps a component along every eigenvector, and an eigenvalue that has overtaken the old top one is still found). */
   private startVector(rng: Rng): Float64Array | undefined {
     if (!this.o.warmStart || this.o.method !== 'lanczos' || !this.lastVector) return undefined;
     const v = Float64Array.from(this.lastVector);
