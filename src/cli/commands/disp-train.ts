@@ -60,7 +60,7 @@ export async function dispTrainCommand(f: Record<string, unknown> & { genotype?:
   // a search folder lends its network size and data (the cell is trained in the network it was searched in)
   const fromSearch: Record<string, unknown> = {};
   if (g.search) {
-    for (const k of ['dataset', 'dataDir', 'limit', 'downscale'] as const) if (g.search[k] !== undefined) fromSearch[k] = g.search[k];
+    for (const k of ['dataset', 'dataDir', 'limit', 'downscale', 'crop'] as const) if (g.search[k] !== undefined) fromSearch[k] = g.search[k];
     const net = g.search.network as Record<string, unknown> | undefined;
     if (net) fromSearch.network = { C: net.C, stemMultiplier: net.stemMultiplier, featureDepth: net.featureDepth, encoderDepth: net.encoderDepth, decoderDepth: net.decoderDepth, maxDisplacement: net.maxDisplacement };
     const syn = g.search.synthetic as Record<string, unknown> | undefined;

@@ -93,6 +93,7 @@ export function dispSearchLends(c: DispSearchConfig): Record<string, unknown> {
     dataDir: c.dataDir,
     limit: c.limit,
     downscale: c.downscale,
+    crop: c.crop,
     network: { C: n.C, stemMultiplier: n.stemMultiplier, featureDepth: n.featureDepth, encoderDepth: n.encoderDepth, decoderDepth: n.decoderDepth, maxDisplacement: n.maxDisplacement },
     synthetic: { n: c.synthetic.n, height: c.synthetic.height, width: c.synthetic.width, maxDisparity: c.synthetic.maxDisparity, seed: c.synthetic.seed },
   };

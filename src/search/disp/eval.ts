@@ -174,6 +174,7 @@ export class DispEvalTrainer {
     this.model = new DispEvalNet(cfg.genotype, cfg.network);
     const f = 2 ** this.model.layout.deepestLevel;
     const [h, w] = cfg.crop ?? [data.train.height, data.train.width];
+    if (h > data.train.height || w > data.train.width) throw new ConfigError(`crop ${h}×${w} is larger than the training images (${data.train.height}×${data.train.width})`, 'set crop to at most the image size, or null for whole images');
     if (h % f || w % f) throw new ConfigError(`the ${cfg.crop ? 'crop' : 'image size'} ${h}×${w} is not a multiple of ${f} (2^${this.model.layout.deepestLevel})`, 'set crop to multiples of it');
     if (this.device !== 'cpu') this.model.to(this.device);
     this.opt = new Adam(this.model.parameters(), { lr: cfg.lr, betas: [0.9, 0.999], weightDecay: cfg.weightDecay });
