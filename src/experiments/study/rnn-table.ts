@@ -7,11 +7,10 @@
  * (rdarts-l2 / rdarts-dp) the search numbers are those of the member the grid selected (the one
  * its training trained), named in the row. Numbers missing from unfinished jobs stay missing.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mean, std } from '../../analysis/stats.js';
 import type { Job, JobGraph } from './job.js';
 import { readJsonObjectOrNull, RUN_FILES } from '../run-format.js';
+import { domainTableHtml, domainTableText, finite, lastLambdaMax, single, sweepText, withSeedMeans, type TableSpec, type TableValue } from './domain-table.js';
 
 export type RnnColumn = 'validPpl' | 'lambdaMax' | 'testPpl' | 'parametersM';
 export const RNN_COLUMNS: RnnColumn[] = ['validPpl', 'lambdaMax', 'testPpl', 'parametersM'];
@@ -22,12 +21,7 @@ export const RNN_COLUMN_LABELS: Record<RnnColumn, string> = {
   parametersM: 'params (M)',
 };
 
-export interface RnnValue {
-  mean: number;
-  /** sample std over the seeds (null: one value) */
-  std: number | null;
-  n: number;
-}
+export type RnnValue = TableValue;
 
 export interface RnnTableRow {
   benchmark: string;
@@ -52,33 +46,6 @@ export interface RnnStudyTable {
   missing: string[];
 }
 
-const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const single = (x: number | null): RnnValue | null => (x === null ? null : { mean: x, std: null, n: 1 });
-
-function configText(c: Record<string, unknown> | undefined, prefix = ''): string {
-  if (!c) return '';
-  return Object.entries(c)
-    .map(([k, v]) => (v && typeof v === 'object' && !Array.isArray(v) ? configText(v as Record<string, unknown>, `${prefix}${k}.`) : `${prefix}${k}=${Array.isArray(v) ? v.join('×') : String(v)}`))
-    .join(', ');
-}
-
-/** The last λ_max of a search folder's metrics.jsonl (null: none measured). */
-function lastLambda(dir: string): number | null {
-  const p = join(dir, RUN_FILES.metrics);
-  if (!existsSync(p)) return null;
-  let last: number | null = null;
-  for (const l of readFileSync(p, 'utf8').split('\n')) {
-    if (!l.includes('"hessian"')) continue;
-    try {
-      const o = JSON.parse(l) as Record<string, unknown>;
-      if (o.kind === 'hessian' && finite(o.maxEigenvalue) !== null) last = o.maxEigenvalue as number;
-    } catch {
-      // a line being written
-    }
-  }
-  return last;
-}
-
 /** The search numbers of a finished search folder; for a grid folder, its selected member's. */
 function searchNumbers(dir: string): { validPpl: number | null; lambdaMax: number | null; selected: string | null; source: string } | null {
   const r = readJsonObjectOrNull(join(dir, RUN_FILES.result));
@@ -88,9 +55,9 @@ function searchNumbers(dir: string): { validPpl: number | null; lambdaMax: numbe
     if (!sel) return { validPpl: null, lambdaMax: null, selected: null, source: dir };
     const m = join(dir, RUN_FILES.members, sel);
     const mr = readJsonObjectOrNull(join(m, RUN_FILES.result));
-    return { validPpl: finite((mr?.finalValid as { ppl?: unknown } | null | undefined)?.ppl), lambdaMax: lastLambda(m), selected: sel, source: m };
+    return { validPpl: finite((mr?.finalValid as { ppl?: unknown } | null | undefined)?.ppl), lambdaMax: lastLambdaMax(m), selected: sel, source: m };
   }
-  return { validPpl: finite((r.finalValid as { ppl?: unknown } | null | undefined)?.ppl), lambdaMax: lastLambda(dir), selected: null, source: dir };
+  return { validPpl: finite((r.finalValid as { ppl?: unknown } | null | undefined)?.ppl), lambdaMax: lastLambdaMax(dir), selected: null, source: dir };
 }
 
 /** The rnn table of a study's folders (null when the study has no rnn search jobs). */
@@ -112,7 +79,7 @@ export function rnnStudyTable(studyDir: string, g: JobGraph): RnnStudyTable | nu
       benchmark: s.benchmark,
       method: s.method,
       searchMethod: s.searchMethod,
-      sweep: configText(s.sweep),
+      sweep: sweepText(s.sweep),
       selected: sn?.selected ?? null,
       seed: s.seed,
       values: {
@@ -124,71 +91,33 @@ export function rnnStudyTable(studyDir: string, g: JobGraph): RnnStudyTable | nu
       sources: [sn?.source ?? dir, ...(t && tr ? [join(studyDir, t.dir)] : [])],
     });
   }
-  const rows: RnnTableRow[] = [];
-  const key = (r: RnnTableRow): string => `${r.benchmark}\u0000${r.method}`;
-  for (const k of [...new Set(perSeed.map(key))]) {
-    const mine = perSeed.filter((r) => key(r) === k);
-    rows.push(...mine);
-    if (mine.length < 2) continue;
-    const agg = Object.fromEntries(
-      RNN_COLUMNS.map((c) => {
-        const xs = mine.map((r) => r.values[c]?.mean).filter((x): x is number => x !== undefined);
-        return [c, xs.length ? { mean: mean(xs), std: xs.length > 1 ? std(xs) : null, n: xs.length } : null];
-      }),
-    ) as Record<RnnColumn, RnnValue | null>;
-    rows.push({ ...mine[0]!, selected: null, seed: null, values: agg, sources: mine.flatMap((r) => r.sources) });
-  }
+  const rows = withSeedMeans(perSeed, RNN_COLUMNS, (r) => ({ ...r, selected: null }));
   return { rows, missing };
 }
 
-const MISSING = '—';
-
-function valueText(v: RnnValue | null, c: RnnColumn): string {
-  if (!v) return MISSING;
-  const f = (x: number): string => (c === 'lambdaMax' ? x.toPrecision(4) : c === 'parametersM' ? (Math.abs(x) < 0.1 ? x.toPrecision(3) : x.toFixed(2)) : x.toFixed(2));
-  return v.std === null ? f(v.mean) : `${f(v.mean)} ± ${f(v.std)}`;
-}
-
 const noteText = (r: RnnTableRow): string => [r.sweep, r.selected ? `selected ${r.selected}` : ''].filter(Boolean).join('; ');
-const seedText = (r: RnnTableRow): string => (r.seed === null ? `mean ± std (${Math.max(...RNN_COLUMNS.map((c) => r.values[c]?.n ?? 0))})` : String(r.seed));
-const csvField = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 const CAPTION =
   "Search valid ppl: the search model's final validation perplexity (for a grid, of the member it selected); final λ_max: the search's last Hessian measurement (hessian.every); test ppl: the cell trained from scratch, its best model on the test stream; params: the trained model's weights; — = not measured or not finished.";
 
+const RNN_SPEC: TableSpec<RnnColumn, RnnTableRow> = {
+  columns: RNN_COLUMNS,
+  labels: RNN_COLUMN_LABELS,
+  title: 'rnn (paper Table 4 PTB row: test perplexity; + search valid ppl, final λ_max)',
+  noteHeader: 'note',
+  note: noteText,
+  value: (x, c) => (c === 'lambdaMax' ? x.toPrecision(4) : c === 'parametersM' ? (Math.abs(x) < 0.1 ? x.toPrecision(3) : x.toFixed(2)) : x.toFixed(2)),
+  caption: CAPTION,
+  htmlTitle: 'Recurrent cell (rnn): search valid perplexity, final λ_max, test perplexity, parameters',
+  htmlFooter: CAPTION.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'),
+};
+
 /** The rnn table as Markdown, CSV (std and n columns) or JSON. */
 export function rnnTableText(t: RnnStudyTable, format: 'markdown' | 'csv' | 'json'): string {
-  if (format === 'json') return JSON.stringify({ table: 'rnn (paper Table 4 PTB row: test perplexity; + search valid ppl, final λ_max)', columns: RNN_COLUMNS.map((c) => ({ column: c, label: RNN_COLUMN_LABELS[c] })), rows: t.rows, missing: t.missing }, null, 2) + '\n';
-  if (format === 'csv') {
-    const head = ['benchmark', 'method', 'search_method', 'note', 'seed', ...RNN_COLUMNS.flatMap((c) => [c, `${c}_std`, `${c}_n`])];
-    const lines = [head.join(',')];
-    for (const r of t.rows) {
-      const vals = RNN_COLUMNS.flatMap((c) => {
-        const v = r.values[c];
-        return v ? [String(v.mean), v.std === null ? '' : String(v.std), String(v.n)] : ['', '', '0'];
-      });
-      lines.push([r.benchmark, r.method, r.searchMethod, noteText(r), r.seed === null ? 'mean' : String(r.seed), ...vals].map(csvField).join(','));
-    }
-    return lines.join('\n') + '\n';
-  }
-  const head = ['benchmark', 'method', 'note', 'seed', ...RNN_COLUMNS.map((c) => RNN_COLUMN_LABELS[c])];
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
-  for (const r of t.rows) lines.push(`| ${[r.benchmark, r.method, noteText(r) || MISSING, seedText(r), ...RNN_COLUMNS.map((c) => valueText(r.values[c], c))].join(' | ')} |`);
-  lines.push('', CAPTION);
-  return lines.join('\n') + '\n';
+  return domainTableText(RNN_SPEC, t, format);
 }
-
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** The rnn table as an HTML fragment (a heading, the table and its caption). */
 export function rnnTableHtml(t: RnnStudyTable): string {
-  const head = ['benchmark', 'method', 'note', 'seed', ...RNN_COLUMNS.map((c) => RNN_COLUMN_LABELS[c])].map((h) => `<th>${esc(h)}</th>`).join('');
-  const body = t.rows
-    .map((r) => `<tr${r.seed === null ? ' class="mean"' : ''}><th>${esc(r.benchmark)}</th><th>${esc(r.method)}</th><td>${esc(noteText(r) || MISSING)}</td><td>${esc(seedText(r))}</td>${RNN_COLUMNS.map((c) => `<td${r.values[c] ? '' : ' class="missing"'}>${esc(valueText(r.values[c], c))}</td>`).join('')}</tr>`)
-    .join('\n');
-  return `<h2>Recurrent cell (rnn): search valid perplexity, final λ_max, test perplexity, parameters</h2>
-<table><thead><tr>${head}</tr></thead><tbody>
-${body}
-</tbody></table>
-<p>${esc(CAPTION)}${t.missing.length ? ' Missing: ' + esc(t.missing.join('; ')) : ''}</p>`;
+  return domainTableHtml(RNN_SPEC, t);
 }
