@@ -15,6 +15,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "depthwise.h"
+#include "norm.h"
+#include "pool.h"
 
 #include <atomic>
 #include <deque>
@@ -690,16 +692,43 @@ Napi::Value DepthwiseKernelCalls(const Napi::CallbackInfo& info) {
 }
 
 // batchNorm(x, weight|null, bias|null, runningMean|null, runningVar|null, training, momentum, eps)
+// In training mode without affine parameters (the search supernet's), with the addon's kernels on,
+// norm.cc's batch norm, which keeps its output rather than its input for the backward.
 Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
+  const at::Tensor& x = T(info[0], "input");
+  c10::optional<at::Tensor> w = OptT(info[1], "weight"), b = OptT(info[2], "bias");
+  const bool training = Bool(info[5]);
+  if (rdarts::DepthwiseNativeEnabled() && rdarts::BatchNormEligible(x, w.has_value() && w->defined(), b.has_value() && b->defined(), training)) {
+    c10::optional<at::Tensor> rm = OptT(info[3], "running_mean"), rv = OptT(info[4], "running_var");
+    return Wrap(info.Env(), rdarts::BatchNormTrain(x, rm.has_value() ? *rm : at::Tensor(), rv.has_value() ? *rv : at::Tensor(),
+                                                   Num(info[6], "momentum"), Num(info[7], "eps")));
+  }
   return Wrap(info.Env(), at::batch_norm(T(info[0], "input"), OptT(info[1], "weight"), OptT(info[2], "bias"), OptT(info[3], "running_mean"),
                                          OptT(info[4], "running_var"), Bool(info[5]), Num(info[6], "momentum"), Num(info[7], "eps"),
                                          /*cudnn_enabled=*/true));
 }
 
 // maxPool2d(x, kernel, stride, padding, dilation, ceilMode)
+// With the addon's kernels on (setDepthwiseKernel), pool.cc's vectorised forward computes it
+// (dilation 1, floor mode); libtorch's own max_pool2d otherwise.
 Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
-  return Wrap(info.Env(), at::max_pool2d(T(info[0]), Ints(info[1], "kernel"), Ints(info[2], "stride"), Ints(info[3], "padding"),
-                                         Ints(info[4], "dilation"), Bool(info[5])));
+  const at::Tensor& x = T(info[0]);
+  auto kernel = Ints(info[1], "kernel");
+  auto stride = Ints(info[2], "stride");
+  auto padding = Ints(info[3], "padding");
+  auto dilation = Ints(info[4], "dilation");
+  bool ceil = Bool(info[5]);
+  if (rdarts::DepthwiseNativeEnabled() && rdarts::MaxPoolEligible(x, kernel, stride, padding, dilation, ceil))
+    return Wrap(info.Env(), rdarts::MaxPool2d(x, kernel, stride, padding));
+  return Wrap(info.Env(), at::max_pool2d(x, kernel, stride, padding, dilation, ceil));
+}
+
+Napi::Value BatchNormKernelCalls(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(rdarts::BatchNormKernelCalls()));
+}
+
+Napi::Value MaxPoolKernelCalls(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(rdarts::MaxPoolKernelCalls()));
 }
 
 // avgPool2d(x, kernel, stride, padding, ceilMode, countIncludePad)
@@ -881,6 +910,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT("leakyRelu", LeakyRelu);
   EXPORT("setDepthwiseKernel", SetDepthwiseKernel);
   EXPORT("depthwiseKernelCalls", DepthwiseKernelCalls);
+  EXPORT("maxPoolKernelCalls", MaxPoolKernelCalls);
+  EXPORT("batchNormKernelCalls", BatchNormKernelCalls);
   EXPORT("batchNorm", BatchNorm);
   EXPORT("maxPool2d", MaxPool2d);
   EXPORT("avgPool2d", AvgPool2d);

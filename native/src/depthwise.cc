@@ -47,67 +47,88 @@ using torch::autograd::tensor_list;
 
 // One channel's weight gradient, accumulated into acc[kh*kw] (double):
 //   acc[i,j] += Σ_{b,oy,ox} g[b,oy,ox] · x[b, oy·sh + i·dh − ph, ox·sw + j·dw − pw]
-// Each tap keeps 16 running lanes in scalar_t over one image (its rows are short, 8–32 elements
-// in DARTS, so reducing every row's dot product would cost as much as the products); the lanes
-// go into the double accumulator once per image. `lanes` is kh·kw·16 scratch values.
-#define RDARTS_DW_CHANNEL(NAME, scalar_t)                                                                             \
-  RDARTS_CLONES void NAME(const scalar_t* __restrict x, const scalar_t* __restrict g, double* acc, scalar_t* __restrict lanes, \
-                          int64_t B, int64_t planeX, int64_t planeG, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh,  \
-                          int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {                  \
-    const int64_t taps = kh * kw;                                                                                         \
-    for (int64_t b = 0; b < B; b++) {                                                                                     \
-      const scalar_t* xb = x + b * planeX;                                                                                \
-      const scalar_t* gb = g + b * planeG;                                                                                \
-      for (int64_t k = 0; k < taps * 16; k++) lanes[k] = 0;                                                               \
-      for (int64_t oy = 0; oy < Ho; oy++) {                                                                               \
-        const scalar_t* grow = gb + oy * Wo;                                                                              \
-        for (int64_t i = 0; i < kh; i++) {                                                                                \
-          const int64_t iy = oy * sh + i * dh - ph;                                                                       \
-          if (iy < 0 || iy >= H) continue;                                                                                \
-          const scalar_t* xrow = xb + iy * W;                                                                             \
-          for (int64_t j = 0; j < kw; j++) {                                                                              \
-            const int64_t off = j * dw - pw; /* ix = ox·sw + off */                                                       \
-            const int64_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;                                                       \
-            const int64_t hi = W - 1 - off < 0 ? 0 : std::min<int64_t>(Wo, (W - 1 - off) / sw + 1);                       \
-            if (hi <= lo) continue;                                                                                       \
-            const scalar_t* a = grow + lo;                                                                                \
-            const scalar_t* c = xrow + lo * sw + off;                                                                     \
-            const int64_t n = hi - lo;                                                                                    \
-            scalar_t* L = lanes + (i * kw + j) * 16;                                                                      \
-            int64_t t = 0;                                                                                                \
-            if (sw == 1) {                                                                                                \
-              for (; t + 16 <= n; t += 16)                                                                                \
-                for (int l = 0; l < 16; l++) L[l] += a[t + l] * c[t + l];                                                 \
-              for (int l = 0; t < n; t++, l++) L[l] += a[t] * c[t];                                                       \
-            } else {                                                                                                      \
-              for (; t + 16 <= n; t += 16)                                                                                \
-                for (int l = 0; l < 16; l++) L[l] += a[t + l] * c[(t + l) * sw];                                          \
-              for (int l = 0; t < n; t++, l++) L[l] += a[t] * c[t * sw];                                                  \
-            }                                                                                                             \
-          }                                                                                                               \
-        }                                                                                                                 \
-      }                                                                                                                   \
-      for (int64_t k = 0; k < taps; k++) {                                                                                \
-        double s = 0;                                                                                                     \
-        for (int l = 0; l < 16; l++) s += static_cast<double>(lanes[k * 16 + l]);                                         \
-        acc[k] += s;                                                                                                      \
-      }                                                                                                                   \
-    }                                                                                                                     \
+//
+// Vectorised over ox. Each image's plane is first copied into zero-padded scratch: the output
+// gradient as Ho rows of Wv = Wo rounded up to 16 (zeros after Wo), the input as sw "phase" planes
+// (phase r holds padded columns r, r + sw, r + 2·sw, …), so that for every tap (i, j) the inputs
+// that meet g's row oy are one contiguous run: phase (j·dw) mod sw, row oy·sh + i·dh, from column
+// ⌊j·dw / sw⌋. Every tap then keeps Wv running sums (in scalar_t, in L1) updated by fixed 16-wide
+// multiply-adds; they go into the double accumulator once per image. Padding is zeros, so no
+// bounds appear in the inner loop.
+struct Scratch {
+  int64_t Wv, Hp, Wq;  // padded g row length; padded input rows; phase-plane row length
+};
+
+Scratch ScratchOf(int64_t H, int64_t Wo, int64_t kw, int64_t sw, int64_t ph, int64_t dw) {
+  const int64_t Wv = (Wo + 15) / 16 * 16;
+  return {Wv, H + 2 * ph, ((kw - 1) * dw) / sw + Wv};
+}
+
+// scratch sizes in elements: g rows, phase planes, per-tap sums
+int64_t ScratchG(const Scratch& s, int64_t Ho) { return Ho * s.Wv; }
+int64_t ScratchX(const Scratch& s, int64_t sw) { return sw * s.Hp * s.Wq; }
+int64_t ScratchSums(const Scratch& s, int64_t taps) { return taps * s.Wv; }
+
+#define RDARTS_DW_CHANNEL(NAME, scalar_t)                                                                                     \
+  RDARTS_CLONES void NAME(const scalar_t* __restrict x, const scalar_t* __restrict g, double* __restrict acc,                   \
+                          scalar_t* __restrict G, scalar_t* __restrict P, scalar_t* __restrict S, int64_t B, int64_t planeX,  \
+                          int64_t planeG, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh,   \
+                          int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {                                       \
+    const Scratch sc = ScratchOf(H, Wo, kw, sw, ph, dw);                                                                      \
+    const int64_t Wv = sc.Wv, Hp = sc.Hp, Wq = sc.Wq, taps = kh * kw;                                                         \
+    std::memset(G, 0, sizeof(scalar_t) * static_cast<size_t>(Ho * Wv));                                                       \
+    std::memset(P, 0, sizeof(scalar_t) * static_cast<size_t>(sw * Hp * Wq));                                                  \
+    for (int64_t b = 0; b < B; b++) {                                                                                         \
+      const scalar_t* xb = x + b * planeX;                                                                                    \
+      const scalar_t* gb = g + b * planeG;                                                                                    \
+      for (int64_t oy = 0; oy < Ho; oy++) std::memcpy(G + oy * Wv, gb + oy * Wo, sizeof(scalar_t) * static_cast<size_t>(Wo));  \
+      /* padded column q' = ix + pw goes to phase q' mod sw, position q' / sw; the padding stays zero */                        \
+      for (int64_t iy = 0; iy < H; iy++) {                                                                                    \
+        const scalar_t* xr = xb + iy * W;                                                                                     \
+        if (sw == 1) {                                                                                                        \
+          std::memcpy(P + (iy + ph) * Wq + pw, xr, sizeof(scalar_t) * static_cast<size_t>(std::min<int64_t>(W, Wq - pw)));     \
+        } else {                                                                                                              \
+          for (int64_t ix = 0; ix < W; ix++) {                                                                                \
+            const int64_t q = ix + pw, pos = q / sw;                                                                          \
+            if (pos < Wq) P[((q % sw) * Hp + iy + ph) * Wq + pos] = xr[ix];                                                    \
+          }                                                                                                                   \
+        }                                                                                                                     \
+      }                                                                                                                       \
+      std::memset(S, 0, sizeof(scalar_t) * static_cast<size_t>(taps * Wv));                                                  \
+      for (int64_t oy = 0; oy < Ho; oy++) {                                                                                   \
+        const scalar_t* gr = G + oy * Wv;                                                                                     \
+        for (int64_t i = 0; i < kh; i++) {                                                                                    \
+          const int64_t py = oy * sh + i * dh;                                                                                \
+          for (int64_t j = 0; j < kw; j++) {                                                                                  \
+            const int64_t c = j * dw;                                                                                         \
+            const scalar_t* xr = P + ((c % sw) * Hp + py) * Wq + c / sw;                                                      \
+            scalar_t* s = S + (i * kw + j) * Wv;                                                                              \
+            for (int64_t v = 0; v < Wv; v += 16)                                                                              \
+              for (int l = 0; l < 16; l++) s[v + l] += gr[v + l] * xr[v + l];                                                 \
+          }                                                                                                                   \
+        }                                                                                                                     \
+      }                                                                                                                       \
+      for (int64_t k = 0; k < taps; k++) {                                                                                    \
+        double t = 0;                                                                                                         \
+        for (int64_t l = 0; l < Wo; l++) t += static_cast<double>(S[k * Wv + l]);                                             \
+        acc[k] += t;                                                                                                          \
+      }                                                                                                                       \
+    }                                                                                                                         \
   }
 
 RDARTS_DW_CHANNEL(ChannelWeightGradF, float)
 RDARTS_DW_CHANNEL(ChannelWeightGradD, double)
 #undef RDARTS_DW_CHANNEL
 
-void ChannelWeightGrad(const float* x, const float* g, double* acc, float* lanes, int64_t B, int64_t pX, int64_t pG, int64_t H,
-                       int64_t W, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
-                       int64_t dh, int64_t dw) {
-  ChannelWeightGradF(x, g, acc, lanes, B, pX, pG, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw);
+void ChannelWeightGrad(const float* x, const float* g, double* acc, float* G, float* P, float* S, int64_t B, int64_t pX, int64_t pG,
+                       int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                       int64_t pw, int64_t dh, int64_t dw) {
+  ChannelWeightGradF(x, g, acc, G, P, S, B, pX, pG, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw);
 }
-void ChannelWeightGrad(const double* x, const double* g, double* acc, double* lanes, int64_t B, int64_t pX, int64_t pG, int64_t H,
-                       int64_t W, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
-                       int64_t dh, int64_t dw) {
-  ChannelWeightGradD(x, g, acc, lanes, B, pX, pG, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw);
+void ChannelWeightGrad(const double* x, const double* g, double* acc, double* G, double* P, double* S, int64_t B, int64_t pX,
+                       int64_t pG, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                       int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
+  ChannelWeightGradD(x, g, acc, G, P, S, B, pX, pG, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw);
 }
 
 // The geometry of one depthwise convolution (per spatial axis: stride, padding, dilation).
@@ -142,13 +163,16 @@ at::Tensor WeightGradKernel(const at::Tensor& xIn, const at::Tensor& gIn, int64_
     const scalar_t* xp = x.data_ptr<scalar_t>();
     const scalar_t* gp = g.data_ptr<scalar_t>();
     scalar_t* op = out.data_ptr<scalar_t>();
+    const Scratch sc = ScratchOf(H, Wo, kw, q.sw, q.ph, q.dw);
+    const int64_t nG = ScratchG(sc, Ho), nX = ScratchX(sc, q.sw), nS = ScratchSums(sc, kh * kw);
     at::parallel_for(0, C, 1, [&](int64_t c0, int64_t c1) {
       std::vector<double> acc(static_cast<size_t>(kh * kw));
-      std::vector<scalar_t> lanes(static_cast<size_t>(kh * kw * 16));
+      std::vector<scalar_t> scratch(static_cast<size_t>(nG + nX + nS));
+      scalar_t* G = scratch.data();
       for (int64_t c = c0; c < c1; c++) {
         std::fill(acc.begin(), acc.end(), 0.0);
-        ChannelWeightGrad(xp + c * H * W, gp + c * Ho * Wo, acc.data(), lanes.data(), B, C * H * W, C * Ho * Wo, H, W, Ho, Wo, kh, kw, q.sh,
-                          q.sw, q.ph, q.pw, q.dh, q.dw);
+        ChannelWeightGrad(xp + c * H * W, gp + c * Ho * Wo, acc.data(), G, G + nG, G + nG + nX, B, C * H * W, C * Ho * Wo, H, W, Ho, Wo,
+                          kh, kw, q.sh, q.sw, q.ph, q.pw, q.dh, q.dw);
         for (int64_t k = 0; k < kh * kw; k++) op[c * kh * kw + k] = static_cast<scalar_t>(acc[static_cast<size_t>(k)]);
       }
     });

@@ -76,6 +76,8 @@ export interface NativeAddon extends GeneratedNativeOps<H> {
   leakyRelu(x: H, negativeSlope: Num): H;
   setDepthwiseKernel(on: boolean): boolean;
   depthwiseKernelCalls(): number;
+  maxPoolKernelCalls(): number;
+  batchNormKernelCalls(): number;
   batchNorm(x: H, w: MaybeH, b: MaybeH, rm: MaybeH, rv: MaybeH, training: boolean, momentum: Num, eps: Num): H;
   maxPool2d(x: H, k: number[], s: number[], p: number[], d: number[], ceil: boolean): H;
   avgPool2d(x: H, k: number[], s: number[], p: number[], ceil: boolean, countIncludePad: boolean): H;

@@ -43,9 +43,12 @@ export function libtorchConfig(): string {
 }
 
 /**
- * Which backward stride-1 depthwise convolutions use: 'native' (the addon's direct weight-gradient
- * kernel and flipped-kernel input gradient, differentiable to any order; docs/speed.md#depthwise) or
- * 'libtorch' (its own backward, im2col for 5×5 and dilated kernels). Returns the previous choice.
+ * Which kernels depthwise convolutions, average pooling and max pooling use on the CPU: 'native'
+ * (the addon's: a direct depthwise weight-gradient kernel and flipped-kernel input gradient, average
+ * pooling as a depthwise convolution, a vectorised max-pooling forward, an affine-free training-mode
+ * batch norm that keeps its output instead of its input; all differentiable to any
+ * order; docs/speed.md) or 'libtorch' (its own, im2col for 5×5 and dilated depthwise backward).
+ * Returns the previous choice.
  */
 export function setDepthwiseKernel(kind: DepthwiseKernel): DepthwiseKernel {
   return native.setDepthwiseKernel(kind === 'native') ? 'native' : 'libtorch';
@@ -54,6 +57,14 @@ export type DepthwiseKernel = 'native' | 'libtorch';
 /** How many times the native depthwise weight-gradient kernel has run in this process. */
 export function depthwiseKernelCalls(): number {
   return native.depthwiseKernelCalls();
+}
+/** How many times the native max-pooling kernel has run in this process. */
+export function maxPoolKernelCalls(): number {
+  return native.maxPoolKernelCalls();
+}
+/** How many times the native batch norm (training mode, no affine parameters) has run in this process. */
+export function batchNormKernelCalls(): number {
+  return native.batchNormKernelCalls();
 }
 export const DEFAULT_DEPTHWISE_KERNEL: DepthwiseKernel = 'native';
 

@@ -69,8 +69,9 @@ function setup(dtype: Dtype, k: number, shape: [number, number, number, number],
 test('depthwise: native backward equals libtorch in float64 (values, gradients, Hessian-vector products) for every DARTS geometry, stride 1 and 2', () => {
   manualSeed(3);
   for (const stride of [1, 2]) {
-    // odd and even sizes: with stride 2 the last input row/column may get no output of its own
-    for (const shape of [[3, 4, 9, 11], [2, 3, 8, 10]] as Array<[number, number, number, number]>) {
+    // odd and even sizes: with stride 2 the last input row/column may get no output of its own;
+    // a row of 37 spans three of the weight-gradient kernel's 16-wide blocks
+    for (const shape of [[3, 4, 9, 11], [2, 3, 8, 10], [1, 2, 5, 37]] as Array<[number, number, number, number]>) {
       for (const g of GEOMETRIES) {
         tidy(() => {
           const s = setup('float64', g.k, shape, stride, g.p, g.d);
