@@ -9,7 +9,7 @@
  *   node dist/bench/search-steps.js --configs a,b           # add config (a) (~40 min, 19 GB peak)
  *   node dist/bench/search-steps.js --configs b --orders first --steps 5 --impls ts,py
  *   node dist/bench/search-steps.js --layers 3 --channels 4 --batch 4 --steps 1   # tiny smoke test
- *   node dist/bench/search-steps.js --impls ts --share-relu 0   # TS with one ReLU per op (plain path), for A/B
+ *   node dist/bench/search-steps.js --impls ts --share-relu 0   # TS's plain MixedOp (one ReLU per op, none term added), for A/B
  *
  * Configs: (a) 8 cells, C16, darts space, batch 64; (b) 5 cells, C8, darts space, batch 32.
  * --layers/--channels/--batch/--space override every selected config (layers ≥ 3, so that both
@@ -96,8 +96,10 @@ function child(m: Map<string, string>): void {
   const warmup = int(m, 'warmup', 1, 0);
   const steps = int(m, 'steps', 3);
   const seed = int(m, 'seed', 0, 0);
-  // --share-relu 0: every conv op of a MixedOp applies its own ReLU (the plain path; default 1 = shared)
+  // --share-relu 0: the plain MixedOp path (every conv op applies its own ReLU, the none term is
+  // added; default 1 = shared ReLU, no none term: mixedOpOptions)
   mixedOpOptions.shareRelu = m.get('share-relu') !== '0';
+  mixedOpOptions.skipZero = m.get('share-relu') !== '0';
   manualSeed(seed);
   const model = new Network({ space: getSpace(m.get('space') ?? 'darts'), C, layers, numClasses: 10 });
   model.train();

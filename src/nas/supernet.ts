@@ -16,7 +16,7 @@ import type { Genotype } from './genotype.js';
 import type { PrimitiveName } from './primitives.js';
 import { dropPath } from './drop-path.js';
 import { macroLayout, resolveNetworkSize, type CellLayout, type NetworkSize } from './macro.js';
-import { CellBase, isReluFirst, searchOp, stemLayer } from './ops.js';
+import { CellBase, Zero, isReluFirst, searchOp, stemLayer } from './ops.js';
 import { edgeStride, numEdges, type SearchSpace } from './spaces.js';
 
 /** A supernet: the space and the network size (macro settings). */
@@ -34,12 +34,16 @@ export interface ForwardOptions {
 
 /** Σ_o w_o · o(x) over one edge's candidate ops (docs/spaces.md#supernet). Children `_ops.0`, `_ops.1`, … */
 /**
- * Switches of the MixedOp forward. `shareRelu` (default on): the ReLU that every conv op of an
- * edge applies to the edge input first is computed once per edge and shared (issue 10: same
- * numerics, one ReLU and one saved activation instead of one per op). Off = each op applies its
- * own, the reference's literal structure (test/nas/shared-relu.test.ts compares the two).
+ * Switches of the MixedOp forward (issue 10: same numerics, less work and memory; off = the
+ * reference's literal structure; test/nas/shared-relu.test.ts compares the two).
+ * - `shareRelu` (default on): the ReLU that every conv op of an edge applies to the edge input
+ *   first is computed once per edge and shared: one ReLU and one saved activation instead of one
+ *   per op.
+ * - `skipZero` (default on): the `none` op's term w·0 is left out of the sum (its α still gets its
+ *   gradient, which is 0 either way): no zero tensor made, multiplied, added and kept per edge.
+ *   An edge whose ops are all `none` still returns the zeros.
  */
-export const mixedOpOptions: { shareRelu: boolean } = { shareRelu: true };
+export const mixedOpOptions: { shareRelu: boolean; skipZero: boolean } = { shareRelu: true, skipZero: true };
 
 export class MixedOp extends Module {
   readonly ops: ModuleList<Layer>;
@@ -54,7 +58,9 @@ export class MixedOp extends Module {
       // ops that start with ReLU(x) share one (mixedOpOptions.shareRelu; same values, issue 10)
       const share = mixedOpOptions.shareRelu && this.ops.items.filter(isReluFirst).length > 1;
       const r = share ? x.relu() : null;
+      const skipZero = mixedOpOptions.skipZero && this.ops.items.some((op) => !(op instanceof Zero));
       this.ops.items.forEach((op, k) => {
+        if (skipZero && op instanceof Zero) return;
         const out = r !== null && isReluFirst(op) ? op.forwardAfterRelu(r) : op.forward(x);
         const term = out.mul(weights.select(0, k));
         sum = sum === null ? term : sum.add(term);

@@ -1,14 +1,15 @@
 /**
  * Issue 10 "same numerics": the MixedOp that computes the ReLU of its edge input once for all its
- * conv ops (mixedOpOptions.shareRelu, the default) against the plain path where every op applies
- * its own ReLU — the α gradient, α after a second-order architecture step, the weights after the
- * SGD step and a Hessian-vector product (double backward) agree to 1e-5 relative in float32 and
- * 1e-10 in float64; the state-dict keys are the same. The same check for the addon's depthwise
- * backward (setDepthwiseKernel('native') against libtorch's own, docs/speed.md#depthwise).
+ * conv ops and leaves the `none` term out (mixedOpOptions.shareRelu and skipZero, the defaults)
+ * against the plain path where every op applies its own ReLU and `none` adds w·0 — the α gradient,
+ * α after a second-order architecture step, the weights after the SGD step and a Hessian-vector
+ * product (double backward) agree to 1e-5 relative in float32 and 1e-10 in float64; the
+ * state-dict keys are the same. The same check for the addon's kernels (setDepthwiseKernel('native'):
+ * depthwise backward, average and max pooling, batch norm; docs/speed.md) against libtorch's own.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { F, SGD, clipGradNorm, depthwiseKernelCalls, grad, keep, manualSeed, noGrad, randn, setDepthwiseKernel, tensor, tidy, type DepthwiseKernel, type Tensor } from '../../src/torch/index.js';
+import { F, SGD, batchNormKernelCalls, clipGradNorm, depthwiseKernelCalls, grad, maxPoolKernelCalls, keep, manualSeed, noGrad, randn, setDepthwiseKernel, tensor, tidy, type DepthwiseKernel, type Tensor } from '../../src/torch/index.js';
 import { pinTestThreads } from '../helpers/threads.js';
 import { Network, getSpace } from '../../src/nas/index.js';
 import { mixedOpOptions } from '../../src/nas/supernet.js';
@@ -26,8 +27,9 @@ interface Outcome {
 }
 
 function run(dtype: 'float32' | 'float64', share: boolean, depthwise: DepthwiseKernel = 'libtorch'): Outcome {
-  const saved = mixedOpOptions.shareRelu;
+  const saved = { ...mixedOpOptions };
   mixedOpOptions.shareRelu = share;
+  mixedOpOptions.skipZero = share;
   const savedDw = setDepthwiseKernel(depthwise);
   try {
     manualSeed(11);
@@ -66,7 +68,7 @@ function run(dtype: 'float32' | 'float64', share: boolean, depthwise: DepthwiseK
     net.dispose();
     return out;
   } finally {
-    mixedOpOptions.shareRelu = saved;
+    Object.assign(mixedOpOptions, saved);
     setDepthwiseKernel(savedDw);
   }
 }
@@ -84,7 +86,7 @@ function rel(a: number[], b: number[]): number {
 }
 
 for (const [dtype, tol] of [['float64', 1e-10], ['float32', 1e-5]] as const) {
-  test(`shared ReLU per MixedOp edge: same numerics as the plain path (${dtype}, ≤ ${tol})`, () => {
+  test(`shared ReLU and no none term per MixedOp edge: same numerics as the plain path (${dtype}, ≤ ${tol})`, () => {
     const shared = run(dtype, true);
     const plain = run(dtype, false);
     assert.deepEqual(shared.keys, plain.keys);
@@ -98,10 +100,12 @@ for (const [dtype, tol] of [['float64', 1e-10], ['float32', 1e-5]] as const) {
 }
 
 for (const [dtype, tol] of [['float64', 1e-10], ['float32', 1e-5]] as const) {
-  test(`native depthwise backward: same numerics as libtorch's in a search step (${dtype}, ≤ ${tol})`, () => {
-    const before = depthwiseKernelCalls();
+  test(`the addon's kernels (depthwise backward, pooling, batch norm): same numerics as libtorch's in a search step (${dtype}, ≤ ${tol})`, () => {
+    const before = [depthwiseKernelCalls(), maxPoolKernelCalls(), batchNormKernelCalls()];
     const native = run(dtype, true, 'native');
-    assert.ok(depthwiseKernelCalls() > before, 'the native depthwise kernel was not used');
+    assert.ok(depthwiseKernelCalls() > before[0]!, 'the native depthwise kernel was not used');
+    assert.ok(maxPoolKernelCalls() > before[1]!, 'the native max pooling was not used');
+    assert.ok(batchNormKernelCalls() > before[2]!, 'the native batch norm was not used');
     const plain = run(dtype, true, 'libtorch');
     assert.deepEqual(native.keys, plain.keys);
     for (const k of ['alphaGrad', 'hvp', 'alphaAfter', 'weightsAfter'] as const) {
