@@ -20,7 +20,8 @@ import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { F, SGD, clipGradNorm, getNumThreads, grad, libtorchVersion, manualSeed, randn, tensor, tidy, type Tensor } from '../src/torch/index.js';
+import { writeFileSync } from 'node:fs';
+import { F, SGD, clipGradNorm, getNumThreads, grad, libtorchVersion, manualSeed, profileStart, profileStop, randn, tensor, tidy, type Tensor } from '../src/torch/index.js';
 import { Network, mixedOpOptions } from '../src/nas/supernet.js';
 import { getSpace } from '../src/nas/spaces.js';
 import { Architect } from '../src/search/architect.js';
@@ -108,7 +109,10 @@ function child(m: Map<string, string>): void {
   const rng = new Rng(seed + 1);
   const labels = (): Tensor => tensor(Array.from({ length: B }, () => rng.int(10)), [B]).to('int64');
   const out: RunResult = { impl: 'ts', threads: getNumThreads(), params: model.numParameters(), alphas: model.numArchParameters(), step_s: [], arch_s: [], weight_s: [], losses: [], maxrss_kb: 0 };
+  // --profile FILE: libtorch's operator profiler over the timed steps, one row per op (bench/profile.ts)
+  const profileFile = m.get('profile');
   for (let i = 0; i < warmup + steps; i++) {
+    if (profileFile !== undefined && i === warmup) profileStart();
     tidy(() => {
       const train = { x: randn([B, 3, 32, 32]), y: labels() };
       const val = { x: randn([B, 3, 32, 32]), y: labels() };
@@ -135,6 +139,7 @@ function child(m: Map<string, string>): void {
       }
     });
   }
+  if (profileFile !== undefined) writeFileSync(profileFile, JSON.stringify(profileStop()) + '\n');
   out.maxrss_kb = process.resourceUsage().maxRSS;
   process.stdout.write(JSON.stringify(out) + '\n');
 }

@@ -18,6 +18,7 @@ ap.add_argument('--warmup', type=int, default=1)
 ap.add_argument('--steps', type=int, default=3)
 ap.add_argument('--threads', type=int, default=2)
 ap.add_argument('--seed', type=int, default=0)
+ap.add_argument('--profile', default=None, help='write torch.profiler rows of the timed steps to this JSON file')
 a = ap.parse_args()
 
 torch.set_num_threads(a.threads)
@@ -33,7 +34,11 @@ def batch():
 
 
 step_s, arch_s, weight_s, losses = [], [], [], []
+prof = None
 for i in range(a.warmup + a.steps):
+    if a.profile and i == a.warmup:
+        prof = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU])
+        prof.__enter__()
     (xt, yt), (xv, yv) = batch(), batch()
     t0 = time.perf_counter()
     s.arch_step(xt, yt, xv, yv)
@@ -48,6 +53,14 @@ for i in range(a.warmup + a.steps):
           file=sys.stderr, flush=True)
     if i >= a.warmup:
         step_s.append(t2 - t0); arch_s.append(t1 - t0); weight_s.append(t2 - t1); losses.append(loss)
+
+if prof is not None:
+    prof.__exit__(None, None, None)
+    rows = [{'name': e.key, 'calls': e.count, 'totalUs': e.cpu_time_total, 'selfUs': e.self_cpu_time_total}
+            for e in prof.key_averages()]
+    rows.sort(key=lambda r: -r['selfUs'])
+    with open(a.profile, 'w') as f:
+        json.dump(rows, f)
 
 print(json.dumps({
     'impl': 'pytorch', 'torch': torch.__version__, 'threads': torch.get_num_threads(),

@@ -17,8 +17,12 @@
 #include "depthwise.h"
 #include "norm.h"
 #include "pool.h"
+#include "profile.h"
 
 #include <atomic>
+#include <cstdlib>
+#include <limits>
+#include <malloc.h>
 #include <deque>
 #include <chrono>
 #include <cmath>
@@ -723,6 +727,27 @@ Napi::Value MaxPool2d(const Napi::CallbackInfo& info) {
   return Wrap(info.Env(), at::max_pool2d(x, kernel, stride, padding, dilation, ceil));
 }
 
+// profileStart(); profileStop() -> [{name, calls, totalUs, selfUs}] by self time (profile.cc)
+Napi::Value ProfileStart(const Napi::CallbackInfo& info) {
+  rdarts::ProfileStart();
+  return info.Env().Undefined();
+}
+
+Napi::Value ProfileStop(const Napi::CallbackInfo& info) {
+  const auto rows = rdarts::ProfileStop();
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env, rows.size());
+  for (size_t i = 0; i < rows.size(); i++) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", rows[i].name);
+    o.Set("calls", static_cast<double>(rows[i].calls));
+    o.Set("totalUs", rows[i].totalUs);
+    o.Set("selfUs", rows[i].selfUs);
+    out.Set(static_cast<uint32_t>(i), o);
+  }
+  return out;
+}
+
 Napi::Value BatchNormKernelCalls(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(rdarts::BatchNormKernelCalls()));
 }
@@ -850,7 +875,31 @@ Napi::Value BenchAdd(const Napi::CallbackInfo& info) {
 // an export whose errors name a different public op
 #define EXPORT_AS(name, op, fn) exports.Set(name, Napi::Function::New<Guard<fn>>(env, name, const_cast<void*>(static_cast<const void*>(op))))
 
+// The allocator policy (docs/speed.md#allocator). A search step allocates and frees the same
+// few hundred activation-sized buffers every step. glibc's defaults hand large ones back to the
+// kernel (mmap above a threshold, trimming the heap top) and fault fresh zeroed pages in on the
+// next step: a third of a conv's time in a loop here. Keeping freed memory in the heap (mmap only
+// above 32 MB, no trimming) reuses the pages; the peak is the same, it is only not given back
+// between steps. RDARTS_MALLOC=system keeps glibc's defaults. Returns the policy in force.
+const char* SetAllocatorPolicy() {
+#if defined(__GLIBC__)
+  const char* env = std::getenv("RDARTS_MALLOC");
+  if (env != nullptr && std::string(env) == "system") return "system";
+  if (mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max()) == 1) return "keep";
+  return "system";
+#else
+  return "system";
+#endif
+}
+
+const char* g_allocatorPolicy = "system";
+
+// allocatorPolicy() -> 'keep' | 'system'
+Napi::Value AllocatorPolicy(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), g_allocatorPolicy); }
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  g_allocatorPolicy = SetAllocatorPolicy();
+  EXPORT("allocatorPolicy", AllocatorPolicy);
   EXPORT("setErrorClass", SetErrorClass);
   EXPORT("dispose", Dispose);
   EXPORT("isDisposed", IsDisposed);
@@ -912,6 +961,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT("depthwiseKernelCalls", DepthwiseKernelCalls);
   EXPORT("maxPoolKernelCalls", MaxPoolKernelCalls);
   EXPORT("batchNormKernelCalls", BatchNormKernelCalls);
+  EXPORT("profileStart", ProfileStart);
+  EXPORT("profileStop", ProfileStop);
   EXPORT("batchNorm", BatchNorm);
   EXPORT("maxPool2d", MaxPool2d);
   EXPORT("avgPool2d", AvgPool2d);

@@ -19,8 +19,10 @@
 // gradient is spread onto the input grid before the flipped-kernel convolution.
 
 #include "depthwise.h"
+#include "phase.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
@@ -40,7 +42,7 @@ using torch::autograd::tensor_list;
 
 // x86-64: one copy per instruction set, picked when the addon loads; elsewhere the compiler's default.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define RDARTS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define RDARTS_CLONES __attribute__((target_clones("avx512f", "fma", "default")))
 #else
 #define RDARTS_CLONES
 #endif
@@ -76,32 +78,21 @@ int64_t ScratchSums(const Scratch& s, int64_t taps) { return taps * s.Wv; }
                           int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {                                       \
     const Scratch sc = ScratchOf(H, Wo, kw, sw, ph, dw);                                                                      \
     const int64_t Wv = sc.Wv, Hp = sc.Hp, Wq = sc.Wq, taps = kh * kw;                                                         \
+    const std::vector<int64_t> off = PhaseOffsets(kw, dw, sw, Hp, Wq);                                                        \
     std::memset(G, 0, sizeof(scalar_t) * static_cast<size_t>(Ho * Wv));                                                       \
     std::memset(P, 0, sizeof(scalar_t) * static_cast<size_t>(sw * Hp * Wq));                                                  \
     for (int64_t b = 0; b < B; b++) {                                                                                         \
       const scalar_t* xb = x + b * planeX;                                                                                    \
       const scalar_t* gb = g + b * planeG;                                                                                    \
       for (int64_t oy = 0; oy < Ho; oy++) std::memcpy(G + oy * Wv, gb + oy * Wo, sizeof(scalar_t) * static_cast<size_t>(Wo));  \
-      /* padded column q' = ix + pw goes to phase q' mod sw, position q' / sw; the padding stays zero */                        \
-      for (int64_t iy = 0; iy < H; iy++) {                                                                                    \
-        const scalar_t* xr = xb + iy * W;                                                                                     \
-        if (sw == 1) {                                                                                                        \
-          std::memcpy(P + (iy + ph) * Wq + pw, xr, sizeof(scalar_t) * static_cast<size_t>(std::min<int64_t>(W, Wq - pw)));     \
-        } else {                                                                                                              \
-          for (int64_t ix = 0; ix < W; ix++) {                                                                                \
-            const int64_t q = ix + pw, pos = q / sw;                                                                          \
-            if (pos < Wq) P[((q % sw) * Hp + iy + ph) * Wq + pos] = xr[ix];                                                    \
-          }                                                                                                                   \
-        }                                                                                                                     \
-      }                                                                                                                       \
+      FillPhases(xb, P, H, W, Hp, ph, Wq, sw, pw); /* the padding stays zero */                                              \
       std::memset(S, 0, sizeof(scalar_t) * static_cast<size_t>(taps * Wv));                                                  \
       for (int64_t oy = 0; oy < Ho; oy++) {                                                                                   \
         const scalar_t* gr = G + oy * Wv;                                                                                     \
         for (int64_t i = 0; i < kh; i++) {                                                                                    \
           const int64_t py = oy * sh + i * dh;                                                                                \
           for (int64_t j = 0; j < kw; j++) {                                                                                  \
-            const int64_t c = j * dw;                                                                                         \
-            const scalar_t* xr = P + ((c % sw) * Hp + py) * Wq + c / sw;                                                      \
+            const scalar_t* xr = P + py * Wq + off[static_cast<size_t>(j)];                                                   \
             scalar_t* s = S + (i * kw + j) * Wv;                                                                              \
             for (int64_t v = 0; v < Wv; v += 16)                                                                              \
               for (int l = 0; l < 16; l++) s[v + l] += gr[v + l] * xr[v + l];                                                 \
@@ -131,6 +122,49 @@ void ChannelWeightGrad(const double* x, const double* g, double* acc, double* G,
   ChannelWeightGradD(x, g, acc, G, P, S, B, pX, pG, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw);
 }
 
+// One plane of the forward: y[oy, ox] = Σ_{i,j} w[i,j] · x[oy·sh + i·dh − ph, ox·sw + j·dw − pw], with the
+// same zero-padded phase planes as the weight gradient (P: its padding stays zero from plane to
+// plane) and 16 outputs at a time kept in registers over all taps. libtorch's oneDNN path reorders every
+// tensor to a blocked layout and back and runs at 1–2 GMAC/s on DARTS' shapes; this is one 16-wide
+// multiply-add per tap and 16 outputs.
+#define RDARTS_DW_FORWARD(NAME, scalar_t)                                                                                     \
+  RDARTS_CLONES void NAME(const scalar_t* __restrict x, const scalar_t* __restrict w, scalar_t* __restrict y,                   \
+                          scalar_t* __restrict P, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw,       \
+                          int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {                           \
+    const Scratch sc = ScratchOf(H, Wo, kw, sw, ph, dw);                                                                      \
+    const int64_t Wv = sc.Wv, Hp = sc.Hp, Wq = sc.Wq;                                                                         \
+    const std::vector<int64_t> off = PhaseOffsets(kw, dw, sw, Hp, Wq);                                                        \
+    FillPhases(x, P, H, W, Hp, ph, Wq, sw, pw);                                                                               \
+    for (int64_t oy = 0; oy < Ho; oy++)                                                                                       \
+      for (int64_t v = 0; v < Wv; v += 16) {                                                                                  \
+        /* 16 outputs in registers across all taps */                                                                         \
+        scalar_t a[16] = {};                                                                                                  \
+        for (int64_t i = 0; i < kh; i++) {                                                                                    \
+          const scalar_t* __restrict base = P + (oy * sh + i * dh) * Wq + v;                                                  \
+          for (int64_t j = 0; j < kw; j++) {                                                                                  \
+            const scalar_t* __restrict xr = base + off[static_cast<size_t>(j)];                                               \
+            const scalar_t t = w[i * kw + j];                                                                                 \
+            for (int l = 0; l < 16; l++) a[l] += t * xr[l];                                                                   \
+          }                                                                                                                   \
+        }                                                                                                                     \
+        const int64_t n = Wo - v < 16 ? Wo - v : 16;                                                                          \
+        std::memcpy(y + oy * Wo + v, a, sizeof(scalar_t) * static_cast<size_t>(n));                                           \
+      }                                                                                                                       \
+  }
+
+RDARTS_DW_FORWARD(ChannelForwardF, float)
+RDARTS_DW_FORWARD(ChannelForwardD, double)
+#undef RDARTS_DW_FORWARD
+
+void ChannelForward(const float* x, const float* w, float* y, float* P, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw,
+                    int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
+  ChannelForwardF(x, w, y, P, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw);
+}
+void ChannelForward(const double* x, const double* w, double* y, double* P, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh,
+                    int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
+  ChannelForwardD(x, w, y, P, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw);
+}
+
 // The geometry of one depthwise convolution (per spatial axis: stride, padding, dilation).
 struct Geometry {
   int64_t sh, sw, ph, pw, dh, dw;
@@ -152,6 +186,7 @@ void SaveGeometry(AutogradContext* ctx, const Geometry& q) {
 
 // The weight-gradient kernel proper (no autograd).
 at::Tensor WeightGradKernel(const at::Tensor& xIn, const at::Tensor& gIn, int64_t kh, int64_t kw, const Geometry& q) {
+  RECORD_FUNCTION("rdarts::depthwise_weight_grad", std::vector<c10::IValue>());
   g_calls.fetch_add(1);
   const at::Tensor x = xIn.contiguous();
   const at::Tensor g = gIn.contiguous();
@@ -178,6 +213,30 @@ at::Tensor WeightGradKernel(const at::Tensor& xIn, const at::Tensor& gIn, int64_
     });
   });
   return out;
+}
+
+// The forward kernel proper (no autograd): parallel over the N·C planes.
+at::Tensor ForwardKernel(const at::Tensor& xIn, const at::Tensor& wIn, const Geometry& q) {
+  RECORD_FUNCTION("rdarts::depthwise_conv2d", std::vector<c10::IValue>());
+  const at::Tensor x = xIn.contiguous();
+  const at::Tensor w = wIn.contiguous();
+  const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3), kh = w.size(2), kw = w.size(3);
+  const int64_t Ho = (H + 2 * q.ph - q.dh * (kh - 1) - 1) / q.sh + 1, Wo = (W + 2 * q.pw - q.dw * (kw - 1) - 1) / q.sw + 1;
+  at::Tensor y = at::empty({N, C, Ho, Wo}, x.options());
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "depthwise_forward", [&] {
+    const scalar_t* xp = x.data_ptr<scalar_t>();
+    const scalar_t* wp = w.data_ptr<scalar_t>();
+    scalar_t* yp = y.data_ptr<scalar_t>();
+    const Scratch sc = ScratchOf(H, Wo, kw, q.sw, q.ph, q.dw);
+    const int64_t nX = ScratchX(sc, q.sw);
+    at::parallel_for(0, N * C, 4, [&](int64_t p0, int64_t p1) {
+      std::vector<scalar_t> P(static_cast<size_t>(nX), scalar_t(0));  // the padding stays zero from plane to plane
+      for (int64_t p = p0; p < p1; p++)
+        ChannelForward(xp + p * H * W, wp + (p % C) * kh * kw, yp + p * Ho * Wo, P.data(), H, W, Ho, Wo, kh, kw, q.sh, q.sw, q.ph, q.pw, q.dh,
+                       q.dw);
+    });
+  });
+  return y;
 }
 
 at::Tensor Conv(const at::Tensor& x, const at::Tensor& w, const Geometry& q);
@@ -208,7 +267,7 @@ struct DwConvFn : public torch::autograd::Function<DwConvFn> {
                             int64_t dh, int64_t dw) {
     ctx->save_for_backward({x, w});
     SaveGeometry(ctx, {sh, sw, ph, pw, dh, dw});
-    return at::conv2d(x, w, {}, {sh, sw}, {ph, pw}, {dh, dw}, x.size(1));
+    return ForwardKernel(x, w, {sh, sw, ph, pw, dh, dw});
   }
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
     const auto saved = ctx->get_saved_variables();

@@ -68,8 +68,10 @@ struct BatchNormFn : public torch::autograd::Function<BatchNormFn> {
     at::Tensor gx;
     if (g.defined()) {
       if (at::GradMode::is_enabled()) {
+        // written so that only tensors alive anyway (g, y) and per-channel ones are kept for the
+        // next derivative: g·s − mean(g)·s − y·(mean(g·y)·s)
         const at::Tensor sb = s.view(cs);
-        gx = (g - g.mean(dims, true) - y * (g * y).mean(dims, true)) * sb;
+        gx = g * sb - g.mean(dims, true) * sb - y * ((g * y).mean(dims, true) * sb);
       } else {
         const int64_t C = y.size(1);
         auto r = at::native_batch_norm_backward(g, y, s, c10::nullopt, c10::nullopt, at::zeros({C}, s.options()), at::ones({C}, s.options()), true,

@@ -21,8 +21,10 @@
 // gradient wanted no positions are kept at all.
 
 #include "pool.h"
+#include "phase.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
@@ -40,7 +42,7 @@ using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define RDARTS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define RDARTS_CLONES __attribute__((target_clones("avx512f", "fma", "default")))
 #else
 #define RDARTS_CLONES
 #endif
@@ -66,11 +68,8 @@ PoolGeometry GeometryOf(int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t sh
     const scalar_t ninf = -std::numeric_limits<scalar_t>::infinity();                                                                \
     const int64_t H = q.H, W = q.W, Wv = q.Wv, Wq = q.Wq, sw = q.sw;                                                                 \
     std::fill(P, P + sw * H * Wq, ninf);                                                                                             \
-    for (int64_t iy = 0; iy < H; iy++)                                                                                               \
-      for (int64_t ix = 0; ix < W; ix++) {                                                                                           \
-        const int64_t c = ix + q.pw, pos = c / sw;                                                                                   \
-        if (pos < Wq) P[((c % sw) * H + iy) * Wq + pos] = x[iy * W + ix];                                                            \
-      }                                                                                                                              \
+    FillPhases(x, P, H, W, H, 0, Wq, sw, q.pw);                                                                                      \
+    const std::vector<int64_t> off = PhaseOffsets(q.kw, 1, sw, H, Wq);                                                               \
     for (int64_t oy = 0; oy < q.Ho; oy++) {                                                                                          \
       const int64_t top = oy * q.sh - q.ph, lo = std::max<int64_t>(top, 0), hi = std::min<int64_t>(top + q.kh, H);                   \
       for (int64_t v = 0; v < Wv; v++) {                                                                                             \
@@ -80,7 +79,7 @@ PoolGeometry GeometryOf(int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t sh
       }                                                                                                                              \
       for (int64_t ih = lo; ih < hi; ih++)                                                                                           \
         for (int64_t j = 0; j < q.kw; j++) {                                                                                         \
-          const scalar_t* __restrict row = P + ((j % sw) * H + ih) * Wq + j / sw;                                                    \
+          const scalar_t* __restrict row = P + ih * Wq + off[static_cast<size_t>(j)];                                                \
           if (tap) {                                                                                                                 \
             const index_t code = static_cast<index_t>((ih - top) * q.kw + j);                                                        \
             for (int64_t v = 0; v < Wv; v += 16)                                                                                     \
@@ -118,6 +117,7 @@ void MaxPoolPlane(const double* x, double* y, uint8_t* tap, double* P, double* M
 
 // values (and tap codes when withTaps) of max_pool2d over every plane, in parallel over planes
 std::pair<at::Tensor, at::Tensor> Kernel(const at::Tensor& xIn, const PoolGeometry& q, bool withTaps) {
+  RECORD_FUNCTION("rdarts::max_pool2d", std::vector<c10::IValue>());
   g_calls.fetch_add(1);
   const at::Tensor x = xIn.contiguous();
   const int64_t N = x.size(0), C = x.size(1);
@@ -144,6 +144,7 @@ std::pair<at::Tensor, at::Tensor> Kernel(const at::Tensor& xIn, const PoolGeomet
 // output picks the value at its winner's position). Each is the other's derivative, so the
 // backward is differentiable to any order.
 at::Tensor Scatter(const at::Tensor& gIn, const at::Tensor& taps, const PoolGeometry& q) {
+  RECORD_FUNCTION("rdarts::max_pool2d_scatter", std::vector<c10::IValue>());
   const at::Tensor g = gIn.contiguous();
   const int64_t N = g.size(0), C = g.size(1);
   at::Tensor out = at::zeros({N, C, q.H, q.W}, g.options());
@@ -168,6 +169,7 @@ at::Tensor Scatter(const at::Tensor& gIn, const at::Tensor& taps, const PoolGeom
 }
 
 at::Tensor Gather(const at::Tensor& vIn, const at::Tensor& taps, const PoolGeometry& q) {
+  RECORD_FUNCTION("rdarts::max_pool2d_gather", std::vector<c10::IValue>());
   const at::Tensor v = vIn.contiguous();
   const int64_t N = v.size(0), C = v.size(1);
   at::Tensor out = at::empty({N, C, q.Ho, q.Wo}, v.options());

@@ -78,6 +78,9 @@ export interface NativeAddon extends GeneratedNativeOps<H> {
   depthwiseKernelCalls(): number;
   maxPoolKernelCalls(): number;
   batchNormKernelCalls(): number;
+  allocatorPolicy(): 'keep' | 'system';
+  profileStart(): void;
+  profileStop(): Array<{ name: string; calls: number; totalUs: number; selfUs: number }>;
   batchNorm(x: H, w: MaybeH, b: MaybeH, rm: MaybeH, rv: MaybeH, training: boolean, momentum: Num, eps: Num): H;
   maxPool2d(x: H, k: number[], s: number[], p: number[], d: number[], ceil: boolean): H;
   avgPool2d(x: H, k: number[], s: number[], p: number[], ceil: boolean, countIncludePad: boolean): H;

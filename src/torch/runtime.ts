@@ -68,6 +68,31 @@ export function batchNormKernelCalls(): number {
 }
 export const DEFAULT_DEPTHWISE_KERNEL: DepthwiseKernel = 'native';
 
+/**
+ * The allocator policy the addon set when it loaded (docs/speed.md#allocator): 'keep' (glibc keeps
+ * freed memory for reuse instead of unmapping and re-faulting it every step; the default) or
+ * 'system' (RDARTS_MALLOC=system, or not glibc).
+ */
+export function allocatorPolicy(): 'keep' | 'system' {
+  return native.allocatorPolicy();
+}
+
+/** One operator's line of libtorch's profiler: calls, inclusive and self time (µs) over the profiled span. */
+export interface OpProfile {
+  name: string;
+  calls: number;
+  totalUs: number;
+  selfUs: number;
+}
+/** Start libtorch's operator profiler (CPU; docs/speed.md#profiling). Throws if it is already running. */
+export function profileStart(): void {
+  native.profileStart();
+}
+/** Stop the profiler: one row per operator name, by self time, largest first. */
+export function profileStop(): OpProfile[] {
+  return native.profileStop();
+}
+
 /** Ask libtorch for deterministic algorithms where it has them (warns, never throws, where it has none). */
 export function setDeterministic(on: boolean): void {
   native.setDeterministic(on);
