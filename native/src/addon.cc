@@ -648,7 +648,7 @@ Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
 // ---------------------------------------------------------------- nn functional
 
 // conv2d(x, w, b|null, stride, padding, dilation, groups)
-// Depthwise convolutions go to depthwise.cc's backward when setDepthwiseKernel(true).
+// Depthwise convolutions go to depthwise.cc when setDepthwiseKernel(true).
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const at::Tensor& x = T(info[0], "input");
   const at::Tensor& w = T(info[1], "weight");
@@ -876,15 +876,16 @@ Napi::Value BenchAdd(const Napi::CallbackInfo& info) {
 #define EXPORT_AS(name, op, fn) exports.Set(name, Napi::Function::New<Guard<fn>>(env, name, const_cast<void*>(static_cast<const void*>(op))))
 
 // The allocator policy (docs/speed.md#allocator). A search step allocates and frees the same
-// few hundred activation-sized buffers every step. glibc's defaults hand large ones back to the
-// kernel (mmap above a threshold, trimming the heap top) and fault fresh zeroed pages in on the
-// next step: a third of a conv's time in a loop here. Keeping freed memory in the heap (mmap only
-// above 32 MB, no trimming) reuses the pages; the peak is the same, it is only not given back
-// between steps. RDARTS_MALLOC=system keeps glibc's defaults. Returns the policy in force.
+// few hundred activation-sized buffers every step; glibc's defaults hand large ones back to the
+// kernel (mmap above an adaptive threshold, trimming of the heap top) and fault fresh zeroed
+// pages in on the next step. RDARTS_MALLOC=keep keeps freed memory in the heap instead (mmap only
+// above 32 MB, no trimming): a loop of one conv then faults a third as often and runs up to 2×
+// faster, but a whole search step measured slower at two threads (the heap's free lists grow), so
+// glibc's defaults stay the default. Returns the policy in force.
 const char* SetAllocatorPolicy() {
 #if defined(__GLIBC__)
   const char* env = std::getenv("RDARTS_MALLOC");
-  if (env != nullptr && std::string(env) == "system") return "system";
+  if (env == nullptr || std::string(env) != "keep") return "system";
   if (mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max()) == 1) return "keep";
   return "system";
 #else

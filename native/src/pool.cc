@@ -60,11 +60,11 @@ PoolGeometry GeometryOf(int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t sh
 }
 
 // One plane: y[Ho·Wo] and, when tap is not null, tap[Ho·Wo]: the winner's position in its window,
-// i·kw + j (one byte). P: sw·H·Wq scratch; M: Wv running maxima; I: Wv running tap codes. index_t
-// is as wide as scalar_t so that the compare's mask selects the code lanes directly.
+// i·kw + j (one byte). P: sw·H·Wq scratch. index_t is as wide as scalar_t so that the compare's
+// mask selects the code lanes directly.
 #define RDARTS_MAXPOOL_PLANE(NAME, scalar_t, index_t)                                                                                   \
   RDARTS_CLONES void NAME(const scalar_t* __restrict x, scalar_t* __restrict y, uint8_t* __restrict tap, scalar_t* __restrict P,    \
-                          scalar_t* __restrict M, index_t* __restrict I, const PoolGeometry& q) {                                   \
+                          const PoolGeometry& q) {                                                                                 \
     const scalar_t ninf = -std::numeric_limits<scalar_t>::infinity();                                                                \
     const int64_t H = q.H, W = q.W, Wv = q.Wv, Wq = q.Wq, sw = q.sw;                                                                 \
     std::fill(P, P + sw * H * Wq, ninf);                                                                                             \
@@ -72,35 +72,39 @@ PoolGeometry GeometryOf(int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t sh
     const std::vector<int64_t> off = PhaseOffsets(q.kw, 1, sw, H, Wq);                                                               \
     for (int64_t oy = 0; oy < q.Ho; oy++) {                                                                                          \
       const int64_t top = oy * q.sh - q.ph, lo = std::max<int64_t>(top, 0), hi = std::min<int64_t>(top + q.kh, H);                   \
-      for (int64_t v = 0; v < Wv; v++) {                                                                                             \
-        M[v] = ninf;                                                                                                                 \
-        /* the window's first position inside the input: libtorch's starting index */                                               \
-        I[v] = static_cast<index_t>((lo - top) * q.kw + std::max<int64_t>(q.pw - v * sw, 0));                                        \
-      }                                                                                                                              \
-      for (int64_t ih = lo; ih < hi; ih++)                                                                                           \
-        for (int64_t j = 0; j < q.kw; j++) {                                                                                         \
-          const scalar_t* __restrict row = P + ih * Wq + off[static_cast<size_t>(j)];                                                \
-          if (tap) {                                                                                                                 \
-            const index_t code = static_cast<index_t>((ih - top) * q.kw + j);                                                        \
-            for (int64_t v = 0; v < Wv; v += 16)                                                                                     \
-              for (int l = 0; l < 16; l++) {                                                                                         \
-                const scalar_t s = row[v + l];                                                                                       \
-                const bool u = (s > M[v + l]) | (s != s);                                                                            \
-                M[v + l] = u ? s : M[v + l];                                                                                         \
-                I[v + l] = u ? code : I[v + l];                                                                                      \
-              }                                                                                                                      \
-          } else {                                                                                                                   \
-            for (int64_t v = 0; v < Wv; v += 16)                                                                                     \
-              for (int l = 0; l < 16; l++) {                                                                                         \
-                const scalar_t s = row[v + l];                                                                                       \
-                const bool u = (s > M[v + l]) | (s != s);                                                                            \
-                M[v + l] = u ? s : M[v + l];                                                                                         \
-              }                                                                                                                      \
-          }                                                                                                                          \
+      for (int64_t v = 0; v < Wv; v += 16) {                                                                                         \
+        /* 16 outputs' running maxima and winners, in registers over the window */                                                  \
+        scalar_t m[16];                                                                                                              \
+        index_t w[16];                                                                                                               \
+        for (int l = 0; l < 16; l++) {                                                                                               \
+          m[l] = ninf;                                                                                                               \
+          /* the window's first position inside the input: libtorch's starting index */                                             \
+          w[l] = static_cast<index_t>((lo - top) * q.kw + std::max<int64_t>(q.pw - (v + l) * sw, 0));                                \
         }                                                                                                                            \
-      std::copy(M, M + q.Wo, y + oy * q.Wo);                                                                                         \
-      if (tap)                                                                                                                       \
-        for (int64_t v = 0; v < q.Wo; v++) tap[oy * q.Wo + v] = static_cast<uint8_t>(I[v]);                                         \
+        for (int64_t ih = lo; ih < hi; ih++)                                                                                         \
+          for (int64_t j = 0; j < q.kw; j++) {                                                                                       \
+            const scalar_t* __restrict row = P + ih * Wq + off[static_cast<size_t>(j)] + v;                                          \
+            if (tap) {                                                                                                               \
+              const index_t code = static_cast<index_t>((ih - top) * q.kw + j);                                                      \
+              for (int l = 0; l < 16; l++) {                                                                                         \
+                const scalar_t s = row[l];                                                                                           \
+                const bool u = (s > m[l]) | (s != s);                                                                                \
+                m[l] = u ? s : m[l];                                                                                                 \
+                w[l] = u ? code : w[l];                                                                                              \
+              }                                                                                                                      \
+            } else {                                                                                                                 \
+              for (int l = 0; l < 16; l++) {                                                                                         \
+                const scalar_t s = row[l];                                                                                           \
+                const bool u = (s > m[l]) | (s != s);                                                                                \
+                m[l] = u ? s : m[l];                                                                                                 \
+              }                                                                                                                      \
+            }                                                                                                                        \
+          }                                                                                                                          \
+        const int64_t n = std::min<int64_t>(16, q.Wo - v);                                                                           \
+        for (int64_t l = 0; l < n; l++) y[oy * q.Wo + v + l] = m[l];                                                                 \
+        if (tap)                                                                                                                     \
+          for (int64_t l = 0; l < n; l++) tap[oy * q.Wo + v + l] = static_cast<uint8_t>(w[l]);                                       \
+      }                                                                                                                              \
     }                                                                                                                                \
   }
 
@@ -108,12 +112,8 @@ RDARTS_MAXPOOL_PLANE(MaxPoolPlaneF, float, int32_t)
 RDARTS_MAXPOOL_PLANE(MaxPoolPlaneD, double, int64_t)
 #undef RDARTS_MAXPOOL_PLANE
 
-void MaxPoolPlane(const float* x, float* y, uint8_t* tap, float* P, float* M, int32_t* I, const PoolGeometry& q) {
-  MaxPoolPlaneF(x, y, tap, P, M, I, q);
-}
-void MaxPoolPlane(const double* x, double* y, uint8_t* tap, double* P, double* M, int64_t* I, const PoolGeometry& q) {
-  MaxPoolPlaneD(x, y, tap, P, M, I, q);
-}
+void MaxPoolPlane(const float* x, float* y, uint8_t* tap, float* P, const PoolGeometry& q) { MaxPoolPlaneF(x, y, tap, P, q); }
+void MaxPoolPlane(const double* x, double* y, uint8_t* tap, double* P, const PoolGeometry& q) { MaxPoolPlaneD(x, y, tap, P, q); }
 
 // values (and tap codes when withTaps) of max_pool2d over every plane, in parallel over planes
 std::pair<at::Tensor, at::Tensor> Kernel(const at::Tensor& xIn, const PoolGeometry& q, bool withTaps) {
@@ -124,16 +124,14 @@ std::pair<at::Tensor, at::Tensor> Kernel(const at::Tensor& xIn, const PoolGeomet
   at::Tensor y = at::empty({N, C, q.Ho, q.Wo}, x.options());
   at::Tensor taps = withTaps ? at::empty({N, C, q.Ho, q.Wo}, x.options().dtype(at::kByte)) : at::Tensor();
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "rdarts_max_pool2d", [&] {
-    using index_t = std::conditional_t<sizeof(scalar_t) == 4, int32_t, int64_t>;
     const scalar_t* xp = x.data_ptr<scalar_t>();
     scalar_t* yp = y.data_ptr<scalar_t>();
     uint8_t* tp = withTaps ? taps.data_ptr<uint8_t>() : nullptr;
     // planes of 32×32 are small: a few per task
     at::parallel_for(0, N * C, 8, [&](int64_t p0, int64_t p1) {
-      std::vector<scalar_t> P(static_cast<size_t>(q.sw * q.H * q.Wq)), M(static_cast<size_t>(q.Wv));
-      std::vector<index_t> I(static_cast<size_t>(q.Wv));
+      std::vector<scalar_t> P(static_cast<size_t>(q.sw * q.H * q.Wq));
       const int64_t plane = q.Ho * q.Wo;
-      for (int64_t p = p0; p < p1; p++) MaxPoolPlane(xp + p * q.H * q.W, yp + p * plane, tp ? tp + p * plane : nullptr, P.data(), M.data(), I.data(), q);
+      for (int64_t p = p0; p < p1; p++) MaxPoolPlane(xp + p * q.H * q.W, yp + p * plane, tp ? tp + p * plane : nullptr, P.data(), q);
     });
   });
   return {y, taps};

@@ -43,8 +43,9 @@ export function libtorchConfig(): string {
 }
 
 /**
- * Which kernels depthwise convolutions, average pooling and max pooling use on the CPU: 'native'
- * (the addon's: a direct depthwise weight-gradient kernel and flipped-kernel input gradient, average
+ * Which kernels depthwise convolutions, average pooling, max pooling and affine-free batch norm use
+ * on the CPU: 'native' (the addon's: a direct depthwise convolution, forward and both gradients,
+ * the input gradient as a flipped-kernel convolution, average
  * pooling as a depthwise convolution, a vectorised max-pooling forward, an affine-free training-mode
  * batch norm that keeps its output instead of its input; all differentiable to any
  * order; docs/speed.md) or 'libtorch' (its own, im2col for 5×5 and dilated depthwise backward).
@@ -69,9 +70,9 @@ export function batchNormKernelCalls(): number {
 export const DEFAULT_DEPTHWISE_KERNEL: DepthwiseKernel = 'native';
 
 /**
- * The allocator policy the addon set when it loaded (docs/speed.md#allocator): 'keep' (glibc keeps
- * freed memory for reuse instead of unmapping and re-faulting it every step; the default) or
- * 'system' (RDARTS_MALLOC=system, or not glibc).
+ * The allocator policy the addon set when it loaded (docs/speed.md#allocator): 'system' (glibc's
+ * defaults; the default) or 'keep' (RDARTS_MALLOC=keep on glibc: freed memory is kept for reuse
+ * instead of being unmapped and faulted in again).
  */
 export function allocatorPolicy(): 'keep' | 'system' {
   return native.allocatorPolicy();

@@ -24,7 +24,10 @@ export interface Env {
   gompSpincount: string | undefined;
   /** RDARTS_THREAD_SHARE=0: keep the thread count while other rdarts runs share the machine (docs/threads.md#sharing). */
   threadShare: boolean;
-  /** RDARTS_DEPTHWISE: 'native' (the addon's depthwise backward, docs/speed.md#depthwise) or 'libtorch'; unset = the default. */
+  /**
+   * RDARTS_DEPTHWISE: 'native' (the addon's kernels: depthwise convolution, pooling, batch norm; docs/speed.md) or 'libtorch'; unset = the default.
+   * (RDARTS_MALLOC=system, read by the addon itself when it loads, keeps glibc's allocator defaults: docs/speed.md#allocator.)
+   */
   depthwise: 'native' | 'libtorch' | undefined;
 }
 
