@@ -40,13 +40,6 @@ std::atomic<int64_t> g_calls{0};
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
-// x86-64: one copy per instruction set, picked when the addon loads; elsewhere the compiler's default.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define RDARTS_CLONES __attribute__((target_clones("avx512f", "fma", "default")))
-#else
-#define RDARTS_CLONES
-#endif
-
 // One channel's weight gradient, accumulated into acc[kh*kw] (double):
 //   acc[i,j] += Σ_{b,oy,ox} g[b,oy,ox] · x[b, oy·sh + i·dh − ph, ox·sw + j·dw − pw]
 //

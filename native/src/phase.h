@@ -10,6 +10,14 @@
 #include <cstring>
 #include <vector>
 
+// x86-64: one copy of a kernel per instruction set (AVX-512; FMA, which brings AVX; the baseline),
+// picked when the addon loads; elsewhere the compiler's default. ("avx2" alone would leave out FMA.)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define RDARTS_CLONES __attribute__((target_clones("avx512f", "fma", "default")))
+#else
+#define RDARTS_CLONES
+#endif
+
 namespace rdarts {
 
 // Copy plane x (H×W) into P: phase r's row (iy + top) starts at P + (r·rowsP + iy + top)·Wq.

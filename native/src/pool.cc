@@ -41,12 +41,6 @@ std::atomic<int64_t> g_calls{0};
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define RDARTS_CLONES __attribute__((target_clones("avx512f", "fma", "default")))
-#else
-#define RDARTS_CLONES
-#endif
-
 struct PoolGeometry {
   int64_t H, W, Ho, Wo, kh, kw, sh, sw, ph, pw;
   int64_t Wv;  // Wo rounded up to 16

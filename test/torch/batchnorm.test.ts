@@ -5,26 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { F, Tensor, batchNormKernelCalls, grad, manualSeed, noGrad, ones, randn, setDepthwiseKernel, tidy, zeros, type DepthwiseKernel } from '../../src/torch/index.js';
-
-function withKernel<T>(kind: DepthwiseKernel, f: () => T): T {
-  const prev = setDepthwiseKernel(kind);
-  try {
-    return f();
-  } finally {
-    setDepthwiseKernel(prev);
-  }
-}
-
-function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / Math.max(den, 1e-30);
-}
+import { F, Tensor, batchNormKernelCalls, grad, manualSeed, noGrad, ones, randn, tidy, zeros, type DepthwiseKernel } from '../../src/torch/index.js';
+import { maxRelDiff, withKernel } from '../helpers/kernels.js';
 
 /**
  * A conv → BN → ReLU → BN chain (the shape of a DARTS op) weighted by r: the output, the running

@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { F, Tensor, depthwiseKernelCalls, grad, manualSeed, randn, setDepthwiseKernel, tensor, tidy, type DepthwiseKernel } from '../../src/torch/index.js';
+import { F, Tensor, depthwiseKernelCalls, grad, manualSeed, randn, tensor, tidy, type DepthwiseKernel } from '../../src/torch/index.js';
+import { maxRelDiff, withKernel } from '../helpers/kernels.js';
 
 type Dtype = 'float32' | 'float64';
 
@@ -16,25 +17,6 @@ const GEOMETRIES: Array<{ name: string; k: number; p: number; d: number }> = [
   { name: 'dil 3x3', k: 3, p: 2, d: 2 },
   { name: 'dil 5x5', k: 5, p: 4, d: 2 },
 ];
-
-function withKernel<T>(kind: DepthwiseKernel, f: () => T): T {
-  const prev = setDepthwiseKernel(kind);
-  try {
-    return f();
-  } finally {
-    setDepthwiseKernel(prev);
-  }
-}
-
-function maxRelDiff(a: Float32Array | Float64Array, b: Float32Array | Float64Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / Math.max(den, 1e-30);
-}
 
 /** loss = Σ conv(x, w) · r, its gradients w.r.t. x and w, and an HVP (d/d(x,w) of ∇·v). */
 function derivatives(kind: DepthwiseKernel, x0: Tensor, w0: Tensor, r: Tensor, vx: Tensor, vw: Tensor, g: { p: number; d: number; stride?: number }) {

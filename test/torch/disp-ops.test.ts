@@ -8,19 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConvTranspose2d, F, Tensor, grad, manualSeed, randn, tensor, tidy } from '../../src/torch/index.js';
+import { maxRelDiff } from '../helpers/kernels.js';
 
 const D64 = { dtype: 'float64' as const };
-
-function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, 'length mismatch');
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / Math.max(den, 1e-30);
-}
 
 const arr = (t: Tensor): Float64Array => t.detach().contiguous().toArray() as Float64Array;
 

@@ -5,18 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { F, Tensor, grad, manualSeed, maxPoolKernelCalls, noGrad, randn, setDepthwiseKernel, tensor, tidy, type DepthwiseKernel } from '../../src/torch/index.js';
+import { F, Tensor, grad, manualSeed, maxPoolKernelCalls, noGrad, randn, tensor, tidy, type DepthwiseKernel } from '../../src/torch/index.js';
+import { withKernel } from '../helpers/kernels.js';
 
 type Dtype = 'float32' | 'float64';
-
-function withKernel<T>(kind: DepthwiseKernel, f: () => T): T {
-  const prev = setDepthwiseKernel(kind);
-  try {
-    return f();
-  } finally {
-    setDepthwiseKernel(prev);
-  }
-}
 
 /** Inputs with many ties (values from a set of five), optionally a NaN and some −∞. */
 function tiedInput(shape: number[], dtype: Dtype, seed: number, specials: boolean): Tensor {
