@@ -10,6 +10,7 @@
  *   node dist/bench/search-steps.js --configs b --orders first --steps 5 --impls ts,py
  *   node dist/bench/search-steps.js --layers 3 --channels 4 --batch 4 --steps 1   # tiny smoke test
  *   node dist/bench/search-steps.js --impls ts --share-relu 0   # TS's plain MixedOp (one ReLU per op, none term added), for A/B
+ *   node dist/bench/search-steps.js --impls ts --fuse-sum 0     # a node's sum as a mul and an add per term, for A/B
  *
  * Configs: (a) 8 cells, C16, darts space, batch 64; (b) 5 cells, C8, darts space, batch 32.
  * --layers/--channels/--batch/--space override every selected config (layers ≥ 3, so that both
@@ -101,6 +102,8 @@ function child(m: Map<string, string>): void {
   // added; default 1 = shared ReLU, no none term: mixedOpOptions)
   mixedOpOptions.shareRelu = m.get('share-relu') !== '0';
   mixedOpOptions.skipZero = m.get('share-relu') !== '0';
+  // --fuse-sum 0: a node's sum as a mul and an add per term (the reference's structure), not one F.weightedSum
+  mixedOpOptions.fuseSum = m.get('fuse-sum') !== '0';
   manualSeed(seed);
   const model = new Network({ space: getSpace(m.get('space') ?? 'darts'), C, layers, numClasses: 10 });
   model.train();
@@ -195,7 +198,7 @@ function parent(m: Map<string, string>): number {
         try {
           res[impl] =
             impl === 'ts'
-              ? runChild(process.execPath, [here, '--child', ...common, '--channels', String(c.C), ...(m.has('share-relu') ? ['--share-relu', m.get('share-relu')!] : [])])
+              ? runChild(process.execPath, [here, '--child', ...common, '--channels', String(c.C), ...(m.has('share-relu') ? ['--share-relu', m.get('share-relu')!] : []), ...(m.has('fuse-sum') ? ['--fuse-sum', m.get('fuse-sum')!] : [])])
               : runChild('/usr/bin/python3', [pyScript, ...common, '--C', String(c.C), '--threads', String(threads)]);
           const r = res[impl]!;
           if (r.step_s.length !== steps || !r.losses.every(Number.isFinite)) throw new Error(`${impl}: incomplete result or non-finite loss`);

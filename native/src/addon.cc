@@ -15,6 +15,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "depthwise.h"
+#include "wsum.h"
 #include "norm.h"
 #include "pool.h"
 #include "profile.h"
@@ -752,6 +753,26 @@ Napi::Value BatchNormKernelCalls(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(rdarts::BatchNormKernelCalls()));
 }
 
+// weightedSum(terms[], w (1-d), index[]) = Σ_k w[index[k]] · terms[k]: a mixed node's sum. With the
+// addon's kernels on, wsum.cc's one-pass kernel and backward; libtorch's mul and add otherwise.
+Napi::Value WeightedSum(const Napi::CallbackInfo& info) {
+  std::vector<at::Tensor> terms = TensorList(info[0], "weightedSum");
+  const at::Tensor& w = T(info[1], "weights");
+  std::vector<int64_t> index = Ints(info[2], "index");
+  if (terms.size() != index.size()) throw std::invalid_argument("weightedSum: " + std::to_string(terms.size()) + " terms but " + std::to_string(index.size()) + " indexes");
+  if (terms.empty()) throw std::invalid_argument("weightedSum: no terms");
+  if (w.dim() != 1) throw std::invalid_argument("weightedSum: the weights must be 1-d");
+  for (int64_t i : index)
+    if (i < 0 || i >= w.size(0)) throw std::invalid_argument("weightedSum: index " + std::to_string(i) + " is outside the " + std::to_string(w.size(0)) + " weights");
+  if (rdarts::DepthwiseNativeEnabled() && rdarts::WeightedSumEligible(terms, w, index))
+    return Wrap(info.Env(), rdarts::WeightedSum(terms, w, index));
+  return Wrap(info.Env(), rdarts::WeightedSumComposed(terms, w, index));
+}
+
+Napi::Value WeightedSumKernelCalls(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(rdarts::WeightedSumKernelCalls()));
+}
+
 Napi::Value MaxPoolKernelCalls(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(rdarts::MaxPoolKernelCalls()));
 }
@@ -962,6 +983,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT("depthwiseKernelCalls", DepthwiseKernelCalls);
   EXPORT("maxPoolKernelCalls", MaxPoolKernelCalls);
   EXPORT("batchNormKernelCalls", BatchNormKernelCalls);
+  EXPORT("weightedSum", WeightedSum);
+  EXPORT("weightedSumKernelCalls", WeightedSumKernelCalls);
   EXPORT("profileStart", ProfileStart);
   EXPORT("profileStop", ProfileStop);
   EXPORT("batchNorm", BatchNorm);

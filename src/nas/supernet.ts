@@ -42,8 +42,18 @@ export interface ForwardOptions {
  * - `skipZero` (default on): the `none` op's term w·0 is left out of the sum (its α still gets its
  *   gradient, which is 0 either way): no zero tensor made, multiplied, added and kept per edge.
  *   An edge whose ops are all `none` still returns the zeros.
+ * - `fuseSum` (default on): a node's sum over all its edges' terms, Σ_j Σ_o w_jo · o(x_j), is one
+ *   `F.weightedSum` (one pass forward and one backward in the addon; docs/speed.md#weighted-sum)
+ *   instead of a mul and an add per term and an add per edge. Off with drop path (the edges'
+ *   outputs are needed apart).
  */
-export const mixedOpOptions: { shareRelu: boolean; skipZero: boolean } = { shareRelu: true, skipZero: true };
+export const mixedOpOptions: { shareRelu: boolean; skipZero: boolean; fuseSum: boolean } = { shareRelu: true, skipZero: true, fuseSum: true };
+
+/** One edge's terms of a weighted sum: op outputs and, for each, its op's index in the edge's weight row. */
+export interface EdgeTerms {
+  terms: Tensor[];
+  index: number[];
+}
 
 export class MixedOp extends Module {
   readonly ops: ModuleList<Layer>;
@@ -51,18 +61,33 @@ export class MixedOp extends Module {
     super();
     this.ops = this.registerModule('_ops', new ModuleList(names.map((n) => searchOp(n, C, stride))));
   }
+  /**
+   * The op outputs of this edge that enter its sum (the `none` op's left out under `skipZero`, when
+   * another op is there), each with its index in the edge's weight row. Not inside a tidy scope of
+   * its own: the caller's keeps them.
+   */
+  terms(x: Tensor): EdgeTerms {
+    const terms: Tensor[] = [];
+    const index: number[] = [];
+    // ops that start with ReLU(x) share one (mixedOpOptions.shareRelu; same values, issue 10)
+    const share = mixedOpOptions.shareRelu && this.ops.items.filter(isReluFirst).length > 1;
+    const r = share ? x.relu() : null;
+    const skipZero = mixedOpOptions.skipZero && this.ops.items.some((op) => !(op instanceof Zero));
+    this.ops.items.forEach((op, k) => {
+      if (skipZero && op instanceof Zero) return;
+      terms.push(r !== null && isReluFirst(op) ? op.forwardAfterRelu(r) : op.forward(x));
+      index.push(k);
+    });
+    return { terms, index };
+  }
   /** `weights`: this edge's row, [maxOps] (entries beyond names.length are ignored). */
   forward(x: Tensor, weights: Tensor): Tensor {
     return tidy(() => {
+      const { terms, index } = this.terms(x);
+      if (mixedOpOptions.fuseSum) return F.weightedSum(terms, weights, index);
       let sum: Tensor | null = null;
-      // ops that start with ReLU(x) share one (mixedOpOptions.shareRelu; same values, issue 10)
-      const share = mixedOpOptions.shareRelu && this.ops.items.filter(isReluFirst).length > 1;
-      const r = share ? x.relu() : null;
-      const skipZero = mixedOpOptions.skipZero && this.ops.items.some((op) => !(op instanceof Zero));
-      this.ops.items.forEach((op, k) => {
-        if (skipZero && op instanceof Zero) return;
-        const out = r !== null && isReluFirst(op) ? op.forwardAfterRelu(r) : op.forward(x);
-        const term = out.mul(weights.select(0, k));
+      terms.forEach((out, i) => {
+        const term = out.mul(weights.select(0, index[i]!));
         sum = sum === null ? term : sum.add(term);
       });
       return sum!;
@@ -90,6 +115,21 @@ export class SearchCell extends CellBase {
       let offset = 0;
       for (let i = 0; i < this.steps; i++) {
         let node: Tensor | null = null;
+        if (mixedOpOptions.fuseSum && !(dropProb > 0 && this.training)) {
+          // one weighted sum over every term of the node's edges: rows offset … offset+m−1 of weights, flattened
+          const m = states.length;
+          const row = weights.size(1);
+          const terms: Tensor[] = [];
+          const index: number[] = [];
+          for (let j = 0; j < m; j++) {
+            const e = this.edges.items[offset + j]!.terms(states[j]!);
+            terms.push(...e.terms);
+            for (const k of e.index) index.push(j * row + k);
+          }
+          offset += m;
+          states.push(F.weightedSum(terms, weights.narrow(0, offset - m, m).reshape([m * row]), index));
+          continue;
+        }
         for (let j = 0; j < states.length; j++) {
           let h = this.edges.items[offset + j]!.forward(states[j]!, weights.select(0, offset + j));
           if (dropProb > 0 && this.training) h = dropPath(h, dropProb);

@@ -134,6 +134,14 @@ export interface PoolOptions {
   padding?: Pair;
   ceilMode?: boolean;
 }
+/**
+ * Σ_k w[index[k]] · terms[k] (a mixed node's sum; docs/speed.md#weighted-sum): `terms` of one shape,
+ * `w` 1-d, `index` one entry per term. With the addon's kernels on (setDepthwiseKernel('native')) one
+ * pass forward and one backward, differentiable to any order; libtorch's mul and add otherwise.
+ */
+export function weightedSum(terms: Tensor[], w: Tensor, index: number[]): Tensor {
+  return new Tensor(native.weightedSum(terms.map((t) => t.handle), w.handle, index));
+}
 export function maxPool2d(x: Tensor, kernel: Pair, o: PoolOptions & { dilation?: Pair } = {}): Tensor {
   return new Tensor(
     native.maxPool2d(x.handle, pair(kernel), pair(o.stride ?? kernel), pair(o.padding ?? 0), pair(o.dilation ?? 1), o.ceilMode ?? false),

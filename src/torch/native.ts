@@ -78,6 +78,8 @@ export interface NativeAddon extends GeneratedNativeOps<H> {
   depthwiseKernelCalls(): number;
   maxPoolKernelCalls(): number;
   batchNormKernelCalls(): number;
+  weightedSum(terms: H[], w: H, index: number[]): H;
+  weightedSumKernelCalls(): number;
   allocatorPolicy(): 'keep' | 'system';
   profileStart(): void;
   profileStop(): Array<{ name: string; calls: number; totalUs: number; selfUs: number }>;

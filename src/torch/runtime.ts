@@ -67,6 +67,10 @@ export function maxPoolKernelCalls(): number {
 export function batchNormKernelCalls(): number {
   return native.batchNormKernelCalls();
 }
+/** How many times the native weighted-sum kernel (F.weightedSum's forward) has run in this process. */
+export function weightedSumKernelCalls(): number {
+  return native.weightedSumKernelCalls();
+}
 export const DEFAULT_DEPTHWISE_KERNEL: DepthwiseKernel = 'native';
 
 /**

@@ -30,6 +30,7 @@ function run(dtype: 'float32' | 'float64', share: boolean, depthwise: DepthwiseK
   const saved = { ...mixedOpOptions };
   mixedOpOptions.shareRelu = share;
   mixedOpOptions.skipZero = share;
+  mixedOpOptions.fuseSum = share;
   const savedDw = setDepthwiseKernel(depthwise);
   try {
     manualSeed(11);
