@@ -5,11 +5,15 @@
  * PyTorch (bench/py/depthwise.py) in the same run, rounds interleaved TS / PyTorch; median ms.
  *
  *   node dist/bench/depthwise.js [--rounds 3] [--batch 64] [--channels 16] [--size 32]
+ *   node dist/bench/depthwise.js --forward --batch 32 --channels 16 --size 16   # forward only, no grad
+ *
+ * --forward times the forward alone without autograd (the addon's direct kernel or oneDNN, as the
+ * width rule in native/src/depthwise.cc picks; libtorch's forward on the libtorch side).
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { F, getNumThreads, grad, manualSeed, randn, setDepthwiseKernel, tidy, type DepthwiseKernel } from '../src/torch/index.js';
+import { F, Tensor, getNumThreads, grad, manualSeed, noGrad, randn, setDepthwiseKernel, tidy, type DepthwiseKernel } from '../src/torch/index.js';
 
 const GEOMS: Array<[string, number, number, number]> = [
   ['sep 3x3', 3, 1, 1],
@@ -30,6 +34,7 @@ const rounds = flag('rounds', 3);
 const B = flag('batch', 64);
 const C = flag('channels', 16);
 const S = flag('size', 32);
+const forwardOnly = process.argv.includes('--forward');
 const reps = 15;
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 
@@ -42,7 +47,9 @@ function tsRound(kind: DepthwiseKernel): Record<string, number> {
       const x = randn([B, C, S, S], { requiresGrad: true });
       for (const [name, k, pad, dil] of GEOMS) {
         const w = randn([C, 1, k, k], { requiresGrad: true });
-        const once = (): void => tidy(() => void grad(F.conv2d(x, w, null, { padding: pad, dilation: dil, groups: C }).square().mean(), [x, w]));
+        const conv = (): Tensor => F.conv2d(x, w, null, { padding: pad, dilation: dil, groups: C });
+        // nothing returned from tidy: every tensor is freed at once (a leaked one would fault its pages in again)
+        const once = forwardOnly ? (): void => noGrad(() => tidy(() => void conv())) : (): void => tidy(() => void grad(conv().square().mean(), [x, w]));
         for (let i = 0; i < 3; i++) once();
         const ts: number[] = [];
         for (let i = 0; i < reps; i++) {
@@ -65,15 +72,16 @@ const acc: Record<'libtorch' | 'native' | 'py', Record<string, number[]>> = { li
 const push = (side: keyof typeof acc, r: Record<string, number>): void => {
   for (const [k, v] of Object.entries(r)) (acc[side][k] ??= []).push(v);
 };
-console.log(`depthwise conv fwd+bwd, B${B} C${C} ${S}×${S}, ${threads} thread(s), ${rounds} interleaved rounds (median of ${reps} each)`);
+const what = forwardOnly ? 'forward (no grad)' : 'fwd+bwd';
+console.log(`depthwise conv ${what}, B${B} C${C} ${S}×${S}, ${threads} thread(s), ${rounds} interleaved rounds (median of ${reps} each)`);
 for (let r = 0; r < rounds; r++) {
   push('libtorch', tsRound('libtorch'));
   push('native', tsRound('native'));
-  const p = spawnSync('/usr/bin/python3', [py, '--batch', String(B), '--C', String(C), '--size', String(S), '--threads', String(threads)], { encoding: 'utf8' });
+  const p = spawnSync('/usr/bin/python3', [py, '--batch', String(B), '--C', String(C), '--size', String(S), '--threads', String(threads), ...(forwardOnly ? ['--forward'] : [])], { encoding: 'utf8' });
   if (p.status !== 0) throw new Error(`python twin failed: ${p.stderr}`);
   push('py', (JSON.parse(p.stdout.trim().split('\n').pop()!) as { ms: Record<string, number> }).ms);
 }
-console.log('| conv | TS libtorch bwd (ms) | TS native bwd (ms) | PyTorch (ms) | native / libtorch | native / PyTorch |');
+console.log(`| conv | TS libtorch (ms) | TS native (ms) | PyTorch (ms) | native / libtorch | native / PyTorch |`);
 console.log('|---|---|---|---|---|---|');
 for (const [name] of GEOMS) {
   const l = Math.min(...acc.libtorch[name]!);
@@ -81,4 +89,4 @@ for (const [name] of GEOMS) {
   const q = Math.min(...acc.py[name]!);
   console.log(`| ${name} | ${l.toFixed(2)} | ${n.toFixed(2)} | ${q.toFixed(2)} | ${(n / l).toFixed(2)} | ${(n / q).toFixed(2)} |`);
 }
-console.log('(best over rounds of the per-round medians; each time is forward + input and weight gradients)');
+console.log(`(best over rounds of the per-round medians; each time is ${forwardOnly ? 'a forward without autograd' : 'forward + input and weight gradients'})`);

@@ -1,5 +1,6 @@
 """PyTorch twin of bench/depthwise.ts: a depthwise conv's forward + backward (input and weight
-gradients) for the DARTS geometries, median ms over N repetitions, one JSON line on stdout."""
+gradients) for the DARTS geometries, median ms over N repetitions, one JSON line on stdout.
+--forward: the forward alone, under no_grad."""
 import argparse, json, resource, time
 import torch
 
@@ -9,6 +10,7 @@ p.add_argument('--C', type=int, default=16)
 p.add_argument('--size', type=int, default=32)
 p.add_argument('--reps', type=int, default=15)
 p.add_argument('--threads', type=int, default=1)
+p.add_argument('--forward', action='store_true')
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
@@ -18,6 +20,10 @@ x = torch.randn(a.batch, a.C, a.size, a.size, requires_grad=True)
 for name, k, pad, dil in GEOMS:
     w = torch.randn(a.C, 1, k, k, requires_grad=True)
     def once():
+        if a.forward:
+            with torch.no_grad():
+                torch.nn.functional.conv2d(x, w, None, 1, pad, dil, a.C)
+            return
         y = torch.nn.functional.conv2d(x, w, None, 1, pad, dil, a.C)
         gx, gw = torch.autograd.grad(y.square().mean(), [x, w])
     for _ in range(3):

@@ -232,10 +232,11 @@ at::Tensor ForwardKernel(const at::Tensor& xIn, const at::Tensor& wIn, const Geo
   return y;
 }
 
-// Which forward to use. Measured here (AVX2 + FMA, 1 and 2 threads, DARTS' 3×3 and dilated 5×5):
-// the direct kernel is 4–5× faster than oneDNN on 32-wide planes (B32 C8 32×32: 0.42 against
-// 2.1 ms at two threads), but slower on 16- and 8-wide ones (C16 16×16: 0.24 against 0.18 ms),
-// where half its 16 lanes or more are padding and oneDNN's blocked layout fits. float64 has no
+// Which forward to use. Measured here (AVX2 + FMA, two threads; docs/speed.md#depthwise): on
+// 32-wide planes the direct kernel is faster than oneDNN for 3×3 kernels and as fast for 5×5 ones
+// (bench/depthwise.ts --forward, B32 C8 32×32: 0.24 against 0.34 ms), and slower on 16- and 8-wide
+// ones (C16 16×16: 0.24 against 0.18 ms), where half its 16 lanes or more are padding and oneDNN's
+// blocked layout fits. float64 has no
 // oneDNN path at all (libtorch falls back to a slow generic convolution).
 bool UseDirectForward(const at::Tensor& x, const at::Tensor& w, int64_t sw, int64_t pw, int64_t dw) {
   if (x.scalar_type() != at::kFloat) return true;

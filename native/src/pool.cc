@@ -131,6 +131,22 @@ std::pair<at::Tensor, at::Tensor> Kernel(const at::Tensor& xIn, const PoolGeomet
   return {y, taps};
 }
 
+// f(p, o, i) for every output o of plane p (in row-major order) and i, its winner's place in the
+// input plane; planes in parallel.
+template <typename F>
+void ForEachWinner(const uint8_t* tp, const PoolGeometry& q, int64_t planes, const F& f) {
+  at::parallel_for(0, planes, 8, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; p++) {
+      const uint8_t* tr = tp + p * q.Ho * q.Wo;
+      for (int64_t oy = 0; oy < q.Ho; oy++)
+        for (int64_t ox = 0; ox < q.Wo; ox++) {
+          const int64_t t = tr[oy * q.Wo + ox];
+          f(p, oy * q.Wo + ox, (oy * q.sh - q.ph + t / q.kw) * q.W + ox * q.sw - q.pw + t % q.kw);
+        }
+    }
+  });
+}
+
 // The two linear maps of the backward, by tap code: scatter (gradient of the output → gradient of
 // the input: each output's gradient added at its winner's position) and gather (its adjoint: each
 // output picks the value at its winner's position). Each is the other's derivative, so the
@@ -138,24 +154,12 @@ std::pair<at::Tensor, at::Tensor> Kernel(const at::Tensor& xIn, const PoolGeomet
 at::Tensor Scatter(const at::Tensor& gIn, const at::Tensor& taps, const PoolGeometry& q) {
   RECORD_FUNCTION("rdarts::max_pool2d_scatter", std::vector<c10::IValue>());
   const at::Tensor g = gIn.contiguous();
-  const int64_t N = g.size(0), C = g.size(1);
+  const int64_t N = g.size(0), C = g.size(1), in = q.H * q.W, outs = q.Ho * q.Wo;
   at::Tensor out = at::zeros({N, C, q.H, q.W}, g.options());
   AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "rdarts_max_pool2d_scatter", [&] {
     const scalar_t* gp = g.data_ptr<scalar_t>();
-    const uint8_t* tp = taps.data_ptr<uint8_t>();
     scalar_t* op = out.data_ptr<scalar_t>();
-    at::parallel_for(0, N * C, 8, [&](int64_t p0, int64_t p1) {
-      for (int64_t p = p0; p < p1; p++) {
-        const scalar_t* gr = gp + p * q.Ho * q.Wo;
-        const uint8_t* tr = tp + p * q.Ho * q.Wo;
-        scalar_t* o = op + p * q.H * q.W;
-        for (int64_t oy = 0; oy < q.Ho; oy++)
-          for (int64_t ox = 0; ox < q.Wo; ox++) {
-            const int64_t t = tr[oy * q.Wo + ox];
-            o[(oy * q.sh - q.ph + t / q.kw) * q.W + ox * q.sw - q.pw + t % q.kw] += gr[oy * q.Wo + ox];
-          }
-      }
-    });
+    ForEachWinner(taps.data_ptr<uint8_t>(), q, N * C, [&](int64_t p, int64_t o, int64_t i) { op[p * in + i] += gp[p * outs + o]; });
   });
   return out;
 }
@@ -163,24 +167,12 @@ at::Tensor Scatter(const at::Tensor& gIn, const at::Tensor& taps, const PoolGeom
 at::Tensor Gather(const at::Tensor& vIn, const at::Tensor& taps, const PoolGeometry& q) {
   RECORD_FUNCTION("rdarts::max_pool2d_gather", std::vector<c10::IValue>());
   const at::Tensor v = vIn.contiguous();
-  const int64_t N = v.size(0), C = v.size(1);
+  const int64_t N = v.size(0), C = v.size(1), in = q.H * q.W, outs = q.Ho * q.Wo;
   at::Tensor out = at::empty({N, C, q.Ho, q.Wo}, v.options());
   AT_DISPATCH_FLOATING_TYPES(v.scalar_type(), "rdarts_max_pool2d_gather", [&] {
     const scalar_t* vp = v.data_ptr<scalar_t>();
-    const uint8_t* tp = taps.data_ptr<uint8_t>();
     scalar_t* op = out.data_ptr<scalar_t>();
-    at::parallel_for(0, N * C, 8, [&](int64_t p0, int64_t p1) {
-      for (int64_t p = p0; p < p1; p++) {
-        const scalar_t* vr = vp + p * q.H * q.W;
-        const uint8_t* tr = tp + p * q.Ho * q.Wo;
-        scalar_t* o = op + p * q.Ho * q.Wo;
-        for (int64_t oy = 0; oy < q.Ho; oy++)
-          for (int64_t ox = 0; ox < q.Wo; ox++) {
-            const int64_t t = tr[oy * q.Wo + ox];
-            o[oy * q.Wo + ox] = vr[(oy * q.sh - q.ph + t / q.kw) * q.W + ox * q.sw - q.pw + t % q.kw];
-          }
-      }
-    });
+    ForEachWinner(taps.data_ptr<uint8_t>(), q, N * C, [&](int64_t p, int64_t o, int64_t i) { op[p * outs + o] = vp[p * in + i]; });
   });
   return out;
 }

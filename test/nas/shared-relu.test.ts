@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { F, SGD, batchNormKernelCalls, clipGradNorm, depthwiseKernelCalls, grad, maxPoolKernelCalls, keep, manualSeed, noGrad, randn, setDepthwiseKernel, tensor, tidy, type DepthwiseKernel, type Tensor } from '../../src/torch/index.js';
 import { pinTestThreads } from '../helpers/threads.js';
+import { maxRelDiff } from '../helpers/kernels.js';
 import { Network, getSpace } from '../../src/nas/index.js';
 import { mixedOpOptions } from '../../src/nas/supernet.js';
 import { Architect } from '../../src/search/architect.js';
@@ -74,25 +75,13 @@ function run(dtype: 'float32' | 'float64', share: boolean, depthwise: DepthwiseK
   }
 }
 
-/** max |a − b| / max |b| */
-function rel(a: number[], b: number[]): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i]! - b[i]!));
-    m = Math.max(m, Math.abs(b[i]!));
-  }
-  return d / Math.max(m, 1e-300);
-}
-
 for (const [dtype, tol] of [['float64', 1e-10], ['float32', 1e-5]] as const) {
   test(`shared ReLU and no none term per MixedOp edge: same numerics as the plain path (${dtype}, ≤ ${tol})`, () => {
     const shared = run(dtype, true);
     const plain = run(dtype, false);
     assert.deepEqual(shared.keys, plain.keys);
     for (const k of ['alphaGrad', 'hvp', 'alphaAfter', 'weightsAfter'] as const) {
-      const r = rel(shared[k], plain[k]);
+      const r = maxRelDiff(shared[k], plain[k]);
       assert.ok(r <= tol, `${k}: relative difference ${r.toExponential(2)} > ${tol}`);
     }
     // the comparison is not vacuous: the step moved α and the weights
@@ -110,7 +99,7 @@ for (const [dtype, tol] of [['float64', 1e-10], ['float32', 1e-5]] as const) {
     const plain = run(dtype, true, 'libtorch');
     assert.deepEqual(native.keys, plain.keys);
     for (const k of ['alphaGrad', 'hvp', 'alphaAfter', 'weightsAfter'] as const) {
-      const r = rel(native[k], plain[k]);
+      const r = maxRelDiff(native[k], plain[k]);
       assert.ok(r <= tol, `${k}: relative difference ${r.toExponential(2)} > ${tol}`);
     }
   });
