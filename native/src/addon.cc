@@ -851,6 +851,15 @@ Napi::Value SetRngState(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// addonParallelThreads() -> how many threads an at::parallel_for in the addon's own code runs on
+// (64 items, grain 1). Equal to getNumThreads() when the addon is built with OpenMP; 1 if it is
+// not, since ATen's header then runs the loop serially (docs/speed.md#threads).
+Napi::Value AddonParallelThreads(const Napi::CallbackInfo& info) {
+  std::atomic<uint64_t> seen{0};
+  at::parallel_for(0, 64, 1, [&](int64_t, int64_t) { seen.fetch_or(uint64_t{1} << (at::get_thread_num() & 63)); });
+  return Napi::Number::New(info.Env(), static_cast<double>(__builtin_popcountll(seen.load())));
+}
+
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   int n = static_cast<int>(Int(info[0], "threads"));
   if (n < 1) throw ArgError("need at least one thread");
@@ -984,6 +993,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT("maxPoolKernelCalls", MaxPoolKernelCalls);
   EXPORT("batchNormKernelCalls", BatchNormKernelCalls);
   EXPORT("weightedSum", WeightedSum);
+  EXPORT("addonParallelThreads", AddonParallelThreads);
   EXPORT("weightedSumKernelCalls", WeightedSumKernelCalls);
   EXPORT("profileStart", ProfileStart);
   EXPORT("profileStop", ProfileStop);

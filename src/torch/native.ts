@@ -80,6 +80,7 @@ export interface NativeAddon extends GeneratedNativeOps<H> {
   batchNormKernelCalls(): number;
   weightedSum(terms: H[], w: H, index: number[]): H;
   weightedSumKernelCalls(): number;
+  addonParallelThreads(): number;
   allocatorPolicy(): 'keep' | 'system';
   profileStart(): void;
   profileStop(): Array<{ name: string; calls: number; totalUs: number; selfUs: number }>;

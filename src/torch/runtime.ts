@@ -71,6 +71,14 @@ export function batchNormKernelCalls(): number {
 export function weightedSumKernelCalls(): number {
   return native.weightedSumKernelCalls();
 }
+/**
+ * How many threads the addon's own kernels split their work over (a parallel loop of 64 items,
+ * run now): getNumThreads() when the addon was built with OpenMP, 1 if it was not
+ * (docs/speed.md#threads).
+ */
+export function addonParallelThreads(): number {
+  return native.addonParallelThreads();
+}
 export const DEFAULT_DEPTHWISE_KERNEL: DepthwiseKernel = 'native';
 
 /**

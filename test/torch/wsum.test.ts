@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import {
   F,
   Tensor,
+  addonParallelThreads,
   depthwiseKernelCalls,
   getNumThreads,
   grad,
@@ -138,6 +139,8 @@ test("the addon's kernels at two threads equal one thread bitwise (weighted sum,
   let two: number[][];
   try {
     setNumThreads(2);
+    // the addon's parallel loops really run on two threads (they ran on one while it was built without OpenMP)
+    assert.equal(addonParallelThreads(), 2, "the addon's at::parallel_for ran on one thread: is native/binding.gyp's -fopenmp gone?");
     two = outcome();
   } finally {
     setNumThreads(prev);
@@ -145,4 +148,5 @@ test("the addon's kernels at two threads equal one thread bitwise (weighted sum,
   const one = outcome();
   assert.ok(depthwiseKernelCalls() > calls, 'the depthwise kernels did not run');
   ['y', '∇x', '∇k3', '∇k5 (dilated)', '∇w'].forEach((k, i) => assert.deepEqual(two![i], one[i], `${k} differs between 2 threads and 1`));
+  assert.equal(addonParallelThreads(), 1, 'back at one thread');
 });
