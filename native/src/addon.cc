@@ -764,7 +764,7 @@ Napi::Value WeightedSum(const Napi::CallbackInfo& info) {
   if (w.dim() != 1) throw std::invalid_argument("weightedSum: the weights must be 1-d");
   for (int64_t i : index)
     if (i < 0 || i >= w.size(0)) throw std::invalid_argument("weightedSum: index " + std::to_string(i) + " is outside the " + std::to_string(w.size(0)) + " weights");
-  if (rdarts::DepthwiseNativeEnabled() && rdarts::WeightedSumEligible(terms, w, index))
+  if (rdarts::DepthwiseNativeEnabled() && rdarts::WeightedSumEligible(terms, w))
     return Wrap(info.Env(), rdarts::WeightedSum(terms, w, index));
   return Wrap(info.Env(), rdarts::WeightedSumComposed(terms, w, index));
 }

@@ -236,8 +236,8 @@ at::Tensor ForwardKernel(const at::Tensor& xIn, const at::Tensor& wIn, const Geo
 // 32-wide planes the direct kernel is faster than oneDNN for 3×3 kernels and as fast for 5×5 ones
 // (bench/depthwise.ts --forward, B32 C8 32×32: 0.24 against 0.34 ms), and slower on 16- and 8-wide
 // ones (C16 16×16: 0.24 against 0.18 ms), where half its 16 lanes or more are padding and oneDNN's
-// blocked layout fits. float64 has no
-// oneDNN path at all (libtorch falls back to a slow generic convolution).
+// blocked layout fits. float64 has no oneDNN path at all (libtorch falls back to a slow generic
+// convolution).
 bool UseDirectForward(const at::Tensor& x, const at::Tensor& w, int64_t sw, int64_t pw, int64_t dw) {
   if (x.scalar_type() != at::kFloat) return true;
   const int64_t Wo = (x.size(3) + 2 * pw - dw * (w.size(3) - 1) - 1) / sw + 1;

@@ -154,14 +154,14 @@ void BackwardKernel(const at::Tensor& gIn, const std::vector<at::Tensor>& terms,
     at::parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
       std::vector<const scalar_t*> tb(static_cast<size_t>(K));
       std::vector<scalar_t*> ob(static_cast<size_t>(K));
-      std::vector<double> scratch(static_cast<size_t>(K));
       for (int64_t b = b0; b < b1; b++) {
         const int64_t i0 = b * kBlock, len = std::min(kBlock, n - i0);
         for (int64_t k = 0; k < K; k++) {
           tb[static_cast<size_t>(k)] = tp[static_cast<size_t>(k)] ? tp[static_cast<size_t>(k)] + i0 : nullptr;
           ob[static_cast<size_t>(k)] = op[static_cast<size_t>(k)] ? op[static_cast<size_t>(k)] + i0 : nullptr;
         }
-        BlockBackward(gp + i0, tb.data(), ob.data(), wk.data(), K, wantW ? dots.data() + b * K : scratch.data(), len);
+        // without wantW every tb[k] is null, so no dot product is written
+        BlockBackward(gp + i0, tb.data(), ob.data(), wk.data(), K, wantW ? dots.data() + b * K : nullptr, len);
       }
     });
   });
@@ -169,12 +169,11 @@ void BackwardKernel(const at::Tensor& gIn, const std::vector<at::Tensor>& terms,
     std::vector<double> total(static_cast<size_t>(w.numel()), 0.0);
     for (int64_t b = 0; b < blocks; b++)
       for (int64_t k = 0; k < K; k++) total[static_cast<size_t>(index[static_cast<size_t>(k)])] += dots[static_cast<size_t>(b * K + k)];
-    gw = at::empty({w.numel()}, w.options());
+    gw = at::empty({w.numel()}, w.options());  // w is 1-d
     AT_DISPATCH_FLOATING_TYPES(gw.scalar_type(), "weighted_sum_wgrad", [&] {
       scalar_t* p = gw.data_ptr<scalar_t>();
       for (int64_t i = 0; i < w.numel(); i++) p[i] = static_cast<scalar_t>(total[static_cast<size_t>(i)]);
     });
-    gw = gw.view(w.sizes());
   }
 }
 
@@ -223,14 +222,12 @@ struct WeightedSumFn : public torch::autograd::Function<WeightedSumFn> {
 
 int64_t WeightedSumKernelCalls() { return g_calls.load(); }
 
-bool WeightedSumEligible(const std::vector<at::Tensor>& terms, const at::Tensor& w, const std::vector<int64_t>& index) {
-  if (terms.empty() || terms.size() != index.size() || w.dim() != 1 || !w.device().is_cpu()) return false;
+bool WeightedSumEligible(const std::vector<at::Tensor>& terms, const at::Tensor& w) {
+  if (!w.device().is_cpu()) return false;
   const at::ScalarType st = terms[0].scalar_type();
   if ((st != at::kFloat && st != at::kDouble) || w.scalar_type() != st) return false;
   for (const auto& t : terms)
     if (!t.defined() || !t.device().is_cpu() || t.scalar_type() != st || t.sizes() != terms[0].sizes() || t.layout() != at::kStrided) return false;
-  for (int64_t i : index)
-    if (i < 0 || i >= w.size(0)) return false;
   return terms[0].numel() > 0;
 }
 

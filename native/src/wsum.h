@@ -6,9 +6,12 @@
 
 namespace rdarts {
 
-// True when WeightedSum handles these terms: CPU float/double tensors of one shape, dtype and
-// layout (contiguous), a 1-d weight vector of the same dtype, every index inside it.
-bool WeightedSumEligible(const std::vector<at::Tensor>& terms, const at::Tensor& w, const std::vector<int64_t>& index);
+// The arguments of the three functions below are checked by the caller (addon.cc's weightedSum):
+// at least one term, one index per term, w 1-d, every index inside it.
+
+// True when WeightedSum handles these terms: CPU float/double strided tensors of one shape and
+// dtype (non-contiguous ones are copied), and a weight vector of the same dtype.
+bool WeightedSumEligible(const std::vector<at::Tensor>& terms, const at::Tensor& w);
 
 // Σ_k w[index[k]] · terms[k], differentiable to any order in the terms and in w.
 at::Tensor WeightedSum(const std::vector<at::Tensor>& terms, const at::Tensor& w, const std::vector<int64_t>& index);

@@ -43,12 +43,13 @@ export function libtorchConfig(): string {
 }
 
 /**
- * Which kernels depthwise convolutions, average pooling, max pooling and affine-free batch norm use
- * on the CPU: 'native' (the addon's: a direct depthwise convolution, forward and both gradients,
+ * Which kernels depthwise convolutions, average pooling, max pooling, affine-free batch norm and
+ * F.weightedSum use on the CPU: 'native' (the addon's: a direct depthwise convolution, forward and both gradients,
  * the input gradient as a flipped-kernel convolution, average
  * pooling as a depthwise convolution, a vectorised max-pooling forward, an affine-free training-mode
- * batch norm that keeps its output instead of its input; all differentiable to any
- * order; docs/speed.md) or 'libtorch' (its own, im2col for 5×5 and dilated depthwise backward).
+ * batch norm that keeps its output instead of its input, a one-pass weighted sum; all differentiable
+ * to any order; docs/speed.md) or 'libtorch' (its own, im2col for 5×5 and dilated depthwise
+ * backward; the weighted sum as mul and add).
  * Returns the previous choice.
  */
 export function setDepthwiseKernel(kind: DepthwiseKernel): DepthwiseKernel {

@@ -25,8 +25,8 @@ export interface Env {
   /** RDARTS_THREAD_SHARE=0: keep the thread count while other rdarts runs share the machine (docs/threads.md#sharing). */
   threadShare: boolean;
   /**
-   * RDARTS_DEPTHWISE: 'native' (the addon's kernels: depthwise convolution, pooling, batch norm; docs/speed.md) or 'libtorch'; unset = the default.
-   * (RDARTS_MALLOC=system, read by the addon itself when it loads, keeps glibc's allocator defaults: docs/speed.md#allocator.)
+   * RDARTS_DEPTHWISE: 'native' (the addon's kernels: depthwise convolution, pooling, batch norm, the weighted sum; docs/speed.md) or 'libtorch'; unset = the default.
+   * (RDARTS_MALLOC=keep, read by the addon itself when it loads, makes glibc keep freed memory for reuse; glibc's defaults otherwise: docs/speed.md#allocator.)
    */
   depthwise: 'native' | 'libtorch' | undefined;
 }
