@@ -115,19 +115,17 @@ void ChannelWeightGrad(const double* x, const double* g, double* acc, double* G,
   ChannelWeightGradD(x, g, acc, G, P, S, B, pX, pG, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw);
 }
 
-// One plane of the forward: y[oy, ox] = Σ_{i,j} w[i,j] · x[oy·sh + i·dh − ph, ox·sw + j·dw − pw], with the
-// same zero-padded phase planes as the weight gradient (P: its padding stays zero from plane to
-// plane) and 16 outputs at a time kept in registers over all taps. libtorch's oneDNN path reorders every
-// tensor to a blocked layout and back and runs at 1–2 GMAC/s on DARTS' shapes; this is one 16-wide
-// multiply-add per tap and 16 outputs.
+// One plane of the forward: y[oy, ox] = Σ_{i,j} w[i,j] · x[oy·sh + i·dh − ph, ox·sw + j·dw − pw], read
+// from the zero-padded phase planes P the caller filled (rowsP rows of Wq per phase; its padding
+// stays zero from plane to plane), 16 outputs at a time kept in registers over all taps. libtorch's
+// oneDNN path reorders every tensor to a blocked layout and back; this is one 16-wide multiply-add
+// per tap and 16 outputs.
 #define RDARTS_DW_FORWARD(NAME, scalar_t)                                                                                     \
-  RDARTS_CLONES void NAME(const scalar_t* __restrict x, const scalar_t* __restrict w, scalar_t* __restrict y,                   \
-                          scalar_t* __restrict P, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw,       \
-                          int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {                           \
-    const Scratch sc = ScratchOf(H, Wo, kw, sw, ph, dw);                                                                      \
-    const int64_t Wv = sc.Wv, Hp = sc.Hp, Wq = sc.Wq;                                                                         \
-    const std::vector<int64_t> off = PhaseOffsets(kw, dw, sw, Hp, Wq);                                                        \
-    FillPhases(x, P, H, W, Hp, ph, Wq, sw, pw);                                                                               \
+  RDARTS_CLONES void NAME(const scalar_t* __restrict P, const scalar_t* __restrict w, scalar_t* __restrict y, int64_t rowsP,   \
+                          int64_t Wq, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh,      \
+                          int64_t dw) {                                                                                        \
+    const int64_t Wv = (Wo + 15) / 16 * 16;                                                                                   \
+    const std::vector<int64_t> off = PhaseOffsets(kw, dw, sw, rowsP, Wq);                                                     \
     for (int64_t oy = 0; oy < Ho; oy++)                                                                                       \
       for (int64_t v = 0; v < Wv; v += 16) {                                                                                  \
         /* 16 outputs in registers across all taps */                                                                         \
@@ -149,13 +147,28 @@ RDARTS_DW_FORWARD(ChannelForwardF, float)
 RDARTS_DW_FORWARD(ChannelForwardD, double)
 #undef RDARTS_DW_FORWARD
 
-void ChannelForward(const float* x, const float* w, float* y, float* P, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw,
-                    int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
-  ChannelForwardF(x, w, y, P, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw);
+void ChannelForward(const float* P, const float* w, float* y, int64_t rowsP, int64_t Wq, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw,
+                    int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
+  ChannelForwardF(P, w, y, rowsP, Wq, Ho, Wo, kh, kw, sh, sw, dh, dw);
 }
-void ChannelForward(const double* x, const double* w, double* y, double* P, int64_t H, int64_t W, int64_t Ho, int64_t Wo, int64_t kh,
-                    int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
-  ChannelForwardD(x, w, y, P, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw);
+void ChannelForward(const double* P, const double* w, double* y, int64_t rowsP, int64_t Wq, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw,
+                    int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
+  ChannelForwardD(P, w, y, rowsP, Wq, Ho, Wo, kh, kw, sh, sw, dh, dw);
+}
+
+// Copy a strided convolution's output gradient g (Ho×Wo) onto the input's grid in P, as the
+// input gradient's stride-1 convolution reads it: g[iy, ix] at row top + iy·sh, column left + ix·sw,
+// zeros between (the caller's, left as they are); what falls past P's rowsP rows or Wq columns
+// is cropped.
+template <typename T>
+void FillSpread(const T* g, T* P, int64_t Ho, int64_t Wo, int64_t rowsP, int64_t Wq, int64_t top, int64_t left, int64_t sh, int64_t sw) {
+  for (int64_t iy = 0; iy < Ho; iy++) {
+    const int64_t row = top + iy * sh;
+    if (row >= rowsP) break;
+    T* dst = P + row * Wq;
+    const T* src = g + iy * Wo;
+    for (int64_t ix = 0, col = left; ix < Wo && col < Wq; ix++, col += sw) dst[col] = src[ix];
+  }
 }
 
 // The geometry of one depthwise convolution (per spatial axis: stride, padding, dilation).
@@ -224,9 +237,37 @@ at::Tensor ForwardKernel(const at::Tensor& xIn, const at::Tensor& wIn, const Geo
     const int64_t nX = ScratchX(sc, q.sw);
     at::parallel_for(0, N * C, 4, [&](int64_t p0, int64_t p1) {
       std::vector<scalar_t> P(static_cast<size_t>(nX), scalar_t(0));  // the padding stays zero from plane to plane
-      for (int64_t p = p0; p < p1; p++)
-        ChannelForward(xp + p * H * W, wp + (p % C) * kh * kw, yp + p * Ho * Wo, P.data(), H, W, Ho, Wo, kh, kw, q.sh, q.sw, q.ph, q.pw, q.dh,
-                       q.dw);
+      for (int64_t p = p0; p < p1; p++) {
+        FillPhases(xp + p * H * W, P.data(), H, W, sc.Hp, q.ph, sc.Wq, q.sw, q.pw);
+        ChannelForward(P.data(), wp + (p % C) * kh * kw, yp + p * Ho * Wo, sc.Hp, sc.Wq, Ho, Wo, kh, kw, q.sh, q.sw, q.dh, q.dw);
+      }
+    });
+  });
+  return y;
+}
+
+// The input gradient of a strided convolution proper (no autograd), for an input of H×W: the
+// output gradient spread onto the input's grid straight into the zero scratch (FillSpread), then
+// the stride-1 convolution with the flipped kernel wf, as InputGrad's tensor route computes it
+// (same scratch contents, same sums) without its two padded copies.
+at::Tensor SpreadKernel(const at::Tensor& gIn, const at::Tensor& wf, const Geometry& q, int64_t H, int64_t W) {
+  RECORD_FUNCTION("rdarts::depthwise_input_grad", std::vector<c10::IValue>());
+  const at::Tensor g = gIn.contiguous();
+  const at::Tensor w = wf.contiguous();
+  const int64_t N = g.size(0), C = g.size(1), Ho = g.size(2), Wo = g.size(3), kh = w.size(2), kw = w.size(3);
+  const int64_t lh = (kh - 1) * q.dh - q.ph, lw = (kw - 1) * q.dw - q.pw;
+  const int64_t rowsP = H + (kh - 1) * q.dh, Wq = (kw - 1) * q.dw + (W + 15) / 16 * 16;
+  at::Tensor y = at::empty({N, C, H, W}, g.options());
+  AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "depthwise_input_grad", [&] {
+    const scalar_t* gp = g.data_ptr<scalar_t>();
+    const scalar_t* wp = w.data_ptr<scalar_t>();
+    scalar_t* yp = y.data_ptr<scalar_t>();
+    at::parallel_for(0, N * C, 4, [&](int64_t p0, int64_t p1) {
+      std::vector<scalar_t> P(static_cast<size_t>(rowsP * Wq), scalar_t(0));  // the zeros stay zero from plane to plane
+      for (int64_t p = p0; p < p1; p++) {
+        FillSpread(gp + p * Ho * Wo, P.data(), Ho, Wo, rowsP, Wq, lh, lw, q.sh, q.sw);
+        ChannelForward(P.data(), wp + (p % C) * kh * kw, yp + p * H * W, rowsP, Wq, H, W, kh, kw, 1, 1, q.dh, q.dw);
+      }
     });
   });
   return y;
@@ -246,25 +287,26 @@ bool UseDirectForward(const at::Tensor& x, const at::Tensor& w, int64_t sw, int6
 
 at::Tensor Conv(const at::Tensor& x, const at::Tensor& w, const Geometry& q);
 at::Tensor WeightGrad(const at::Tensor& x, const at::Tensor& g, int64_t kh, int64_t kw, const Geometry& q);
+at::Tensor SpreadInputGrad(const at::Tensor& g, const at::Tensor& w, const Geometry& q, int64_t H, int64_t W);
 
 // The input gradient of a depthwise conv with kernel w, for an input of H×W: a stride-1 depthwise
 // conv of g with w flipped, padding (k−1)·d − p on the leading side. With stride s the output
 // gradient is first spread onto the input's grid (s−1 zeros after each element), and the trailing
-// side is padded (or cropped) so that the result is H×W again.
+// side is padded (or cropped) so that the result is H×W again: in the direct kernel's scratch
+// (DwInputGradFn) where the direct forward applies, else into one zero tensor for libtorch's conv.
 at::Tensor InputGrad(const at::Tensor& g, const at::Tensor& w, const Geometry& q, int64_t H, int64_t W) {
   const int64_t kh = w.size(2), kw = w.size(3);
   const int64_t lh = (kh - 1) * q.dh - q.ph, lw = (kw - 1) * q.dw - q.pw;
-  const at::Tensor wf = w.flip({2, 3});
   // stride 1: the padding is (k−1)·d − p on both sides, and the result is H×W
-  if (q.sh == 1 && q.sw == 1) return Conv(g, wf, {1, 1, lh, lw, q.dh, q.dw});
+  if (q.sh == 1 && q.sw == 1) return Conv(g, w.flip({2, 3}), {1, 1, lh, lw, q.dh, q.dw});
+  if (g.scalar_type() != at::kFloat || W >= 32) return SpreadInputGrad(g, w, q, H, W);
   const int64_t B = g.size(0), C = g.size(1), Ho = g.size(2), Wo = g.size(3);
-  at::Tensor spread = g;
-  if (q.sh > 1 || q.sw > 1)
-    spread = at::constant_pad_nd(g.reshape({B, C, Ho, 1, Wo, 1}), {0, q.sw - 1, 0, 0, 0, q.sh - 1}).reshape({B, C, Ho * q.sh, Wo * q.sw});
-  // spread is Ho·sh × Wo·sw; the padded grid must be H + (k−1)·d long on each axis
-  const int64_t rh = H + (kh - 1) * q.dh - lh - Ho * q.sh, rw = W + (kw - 1) * q.dw - lw - Wo * q.sw;
-  const at::Tensor padded = at::constant_pad_nd(spread, {lw, rw, lh, rh});
-  return Conv(padded, wf, {1, 1, 0, 0, q.dh, q.dw});
+  // the padded grid is H + (k−1)·d long on each axis; g's last rows/columns may fall past it (cropped)
+  const int64_t Hp = H + (kh - 1) * q.dh, Wp = W + (kw - 1) * q.dw;
+  const int64_t nh = std::min(Ho, (Hp - lh + q.sh - 1) / q.sh), nw = std::min(Wo, (Wp - lw + q.sw - 1) / q.sw);
+  at::Tensor padded = at::zeros({B, C, Hp, Wp}, g.options());
+  padded.slice(2, lh, lh + (nh - 1) * q.sh + 1, q.sh).slice(3, lw, lw + (nw - 1) * q.sw + 1, q.sw).copy_(g.slice(2, 0, nh).slice(3, 0, nw));
+  return Conv(padded, w.flip({2, 3}), {1, 1, 0, 0, q.dh, q.dw});
 }
 
 struct DwConvFn : public torch::autograd::Function<DwConvFn> {
@@ -310,6 +352,35 @@ struct DwWeightGradFn : public torch::autograd::Function<DwWeightGradFn> {
     return {gx, gg, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
+
+// The input gradient of a strided depthwise conv as one Function: gx = T(g, w), linear in each.
+// With an incoming gradient ggx (an input-sized tensor), ⟨T(g, w), ggx⟩ = ⟨g, conv(ggx, w)⟩, so
+// ∂/∂g is the forward conv of ggx and ∂/∂w the weight gradient of that conv against g: both
+// differentiable again.
+struct DwInputGradFn : public torch::autograd::Function<DwInputGradFn> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& g, const at::Tensor& w, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+                            int64_t dh, int64_t dw, int64_t H, int64_t W) {
+    ctx->save_for_backward({g, w});
+    const Geometry q{sh, sw, ph, pw, dh, dw};
+    SaveGeometry(ctx, q);
+    return SpreadKernel(g, w.flip({2, 3}), q, H, W);
+  }
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor& g = saved[0];
+    const at::Tensor& w = saved[1];
+    const Geometry q = GeometryOf(ctx);
+    const at::Tensor& ggx = grads[0];
+    at::Tensor gg, gw;
+    if (ctx->needs_input_grad(0)) gg = Conv(ggx, w, q);
+    if (ctx->needs_input_grad(1)) gw = WeightGrad(ggx, g, w.size(2), w.size(3), q);
+    return {gg, gw, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+at::Tensor SpreadInputGrad(const at::Tensor& g, const at::Tensor& w, const Geometry& q, int64_t H, int64_t W) {
+  return DwInputGradFn::apply(g, w, q.sh, q.sw, q.ph, q.pw, q.dh, q.dw, H, W);
+}
 
 at::Tensor Conv(const at::Tensor& x, const at::Tensor& w, const Geometry& q) {
   return DwConvFn::apply(x, w, q.sh, q.sw, q.ph, q.pw, q.dh, q.dw);

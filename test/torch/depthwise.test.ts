@@ -18,14 +18,16 @@ const GEOMETRIES: Array<{ name: string; k: number; p: number; d: number }> = [
   { name: 'dil 5x5', k: 5, p: 4, d: 2 },
 ];
 
-/** loss = Σ conv(x, w) · r, its gradients w.r.t. x and w, and an HVP (d/d(x,w) of ∇·v). */
+/** loss = Σ conv(x, w) · r + conv(x, w)² / 2, its gradients w.r.t. x and w, and an HVP (d/d(x,w) of ∇·v). */
 function derivatives(kind: DepthwiseKernel, x0: Tensor, w0: Tensor, r: Tensor, vx: Tensor, vw: Tensor, g: { p: number; d: number; stride?: number }) {
   return withKernel(kind, () =>
     tidy(() => {
       const x = x0.detach().clone().requiresGrad_();
       const w = w0.detach().clone().requiresGrad_();
       const y = F.conv2d(x.relu().mul(x), w, null, { padding: g.p, dilation: g.d, groups: x.shape[1]!, stride: g.stride ?? 1 });
-      const loss = y.mul(r).sum();
+      // the square makes the output gradient depend on x and w, so the HVP also differentiates
+      // the input-gradient convolution with respect to that gradient
+      const loss = y.mul(r).add(y.square().mul(0.5)).sum();
       const [gx, gw] = grad(loss, [x, w], { createGraph: true }) as [Tensor, Tensor];
       const dot = gx.mul(vx).sum().add(gw.mul(vw).sum());
       const [hx, hw] = grad(dot, [x, w]) as [Tensor, Tensor];
