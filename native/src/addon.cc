@@ -14,6 +14,7 @@
 #include <ATen/core/Generator.h>
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "alloc.h"
 #include "depthwise.h"
 #include "wsum.h"
 #include "norm.h"
@@ -905,32 +906,55 @@ Napi::Value BenchAdd(const Napi::CallbackInfo& info) {
 // an export whose errors name a different public op
 #define EXPORT_AS(name, op, fn) exports.Set(name, Napi::Function::New<Guard<fn>>(env, name, const_cast<void*>(static_cast<const void*>(op))))
 
-// The allocator policy (docs/speed.md#allocator). A search step allocates and frees the same
-// few hundred activation-sized buffers every step; glibc's defaults hand large ones back to the
-// kernel (mmap above an adaptive threshold, trimming of the heap top) and fault fresh zeroed
-// pages in on the next step. RDARTS_MALLOC=keep keeps freed memory in the heap instead (mmap only
-// above 32 MB, no trimming): a loop of one conv then faults a third as often and runs up to 2×
-// faster, but a whole search step measured slower at two threads (the heap's free lists grow), so
-// glibc's defaults stay the default. Returns the policy in force.
+// The allocator policy (docs/speed.md#allocator), read once when the addon loads:
+//   cache  (the default; RDARTS_MALLOC=cache) libtorch's CPU tensors come from the addon's caching
+//          allocator (alloc.cc): freed blocks are kept per size class and handed out again, so a
+//          step's buffers stop going through glibc's free lists and fresh page faults;
+//   keep   (RDARTS_MALLOC=keep, glibc) glibc keeps freed memory in its heap (mmap only above
+//          32 MB, no trimming): fewer faults, but longer free lists; measured slower;
+//   system (RDARTS_MALLOC=system) libtorch's own allocator on glibc's defaults.
+// The TS side (torch/native.ts) rejects any other value before the addon loads.
 const char* SetAllocatorPolicy() {
-#if defined(__GLIBC__)
   const char* env = std::getenv("RDARTS_MALLOC");
-  if (env == nullptr || std::string(env) != "keep") return "system";
-  if (mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max()) == 1) return "keep";
-  return "system";
-#else
-  return "system";
+  const std::string policy = env == nullptr ? "" : env;
+  if (policy == "system") return "system";
+#if defined(__GLIBC__)
+  if (policy == "keep") {
+    if (mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1 && mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max()) == 1) return "keep";
+    return "system";
+  }
 #endif
+  return rdarts::InstallCachingAllocator() ? "cache" : "system";
 }
 
 const char* g_allocatorPolicy = "system";
 
-// allocatorPolicy() -> 'keep' | 'system'
+// allocatorPolicy() -> 'cache' | 'keep' | 'system'
 Napi::Value AllocatorPolicy(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), g_allocatorPolicy); }
+
+// allocatorCacheStats() -> { hits, misses, released, liveBytes, idleBytes } of the caching allocator
+Napi::Value AllocatorCacheStats(const Napi::CallbackInfo& info) {
+  const rdarts::CacheStats s = rdarts::CachingAllocatorStats();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("hits", Napi::Number::New(info.Env(), static_cast<double>(s.hits)));
+  o.Set("misses", Napi::Number::New(info.Env(), static_cast<double>(s.misses)));
+  o.Set("released", Napi::Number::New(info.Env(), static_cast<double>(s.released)));
+  o.Set("liveBytes", Napi::Number::New(info.Env(), static_cast<double>(s.liveBytes)));
+  o.Set("idleBytes", Napi::Number::New(info.Env(), static_cast<double>(s.idleBytes)));
+  return o;
+}
+
+// emptyAllocatorCache(): hand the caching allocator's idle blocks back to the system
+Napi::Value EmptyAllocatorCache(const Napi::CallbackInfo& info) {
+  rdarts::EmptyCache();
+  return info.Env().Undefined();
+}
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   g_allocatorPolicy = SetAllocatorPolicy();
   EXPORT("allocatorPolicy", AllocatorPolicy);
+  EXPORT("allocatorCacheStats", AllocatorCacheStats);
+  EXPORT("emptyAllocatorCache", EmptyAllocatorCache);
   EXPORT("setErrorClass", SetErrorClass);
   EXPORT("dispose", Dispose);
   EXPORT("isDisposed", IsDisposed);

@@ -17,6 +17,15 @@ type MaybeH = H | null;
  * The raw addon surface (see native/src/addon.cc; the element-wise, in-place and reduction ops
  * are generated from native/ops.json). Not part of the public API.
  */
+/** The caching allocator's counters (docs/speed.md#allocator): allocations served from its cache / from the system, blocks handed back, bytes in tensors / held idle. */
+export interface AllocatorCacheStats {
+  hits: number;
+  misses: number;
+  released: number;
+  liveBytes: number;
+  idleBytes: number;
+}
+
 export interface NativeAddon extends GeneratedNativeOps<H> {
   setErrorClass(cls: new (message: string, hint: undefined, op: string) => Error): void;
   dispose(h: H): void;
@@ -81,7 +90,9 @@ export interface NativeAddon extends GeneratedNativeOps<H> {
   weightedSum(terms: H[], w: H, index: number[]): H;
   weightedSumKernelCalls(): number;
   addonParallelThreads(): number;
-  allocatorPolicy(): 'keep' | 'system';
+  allocatorPolicy(): 'cache' | 'keep' | 'system';
+  allocatorCacheStats(): AllocatorCacheStats;
+  emptyAllocatorCache(): void;
   profileStart(): void;
   profileStop(): Array<{ name: string; calls: number; totalUs: number; selfUs: number }>;
   batchNorm(x: H, w: MaybeH, b: MaybeH, rm: MaybeH, rv: MaybeH, training: boolean, momentum: Num, eps: Num): H;
@@ -146,6 +157,17 @@ function load(): NativeAddon {
 
 // libgomp reads its waiting policy when the addon loads it: set the default first (docs/threads.md)
 applyOpenMpDefaults();
+// the addon reads RDARTS_MALLOC as it loads (docs/speed.md#allocator): a misspelt policy is an error, not a silent default
+{
+  const policy = readEnv().malloc;
+  if (policy !== undefined && !['cache', 'keep', 'system'].includes(policy)) {
+    throw new Error(`RDARTS_MALLOC='${policy}' is not an allocator policy: use cache (the default), keep or system (docs/speed.md#allocator)`);
+  }
+  const cap = readEnv().cacheMb;
+  if (cap !== undefined && !(Number(cap) >= 0)) {
+    throw new Error(`RDARTS_CACHE_MB='${cap}' is not a size: give the MiB the caching allocator may hold idle, a number ≥ 0 (docs/speed.md#allocator)`);
+  }
+}
 export const native: NativeAddon = load();
 // native errors are TorchErrors named after the public op
 native.setErrorClass(TorchError);

@@ -1,4 +1,5 @@
-import { native } from './native.js';
+import { native, type AllocatorCacheStats } from './native.js';
+export type { AllocatorCacheStats } from './native.js';
 import { readEnv } from '../util/env.js';
 import { readCpuLimits, threadCount } from '../util/cpus.js';
 
@@ -83,12 +84,23 @@ export function addonParallelThreads(): number {
 export const DEFAULT_DEPTHWISE_KERNEL: DepthwiseKernel = 'native';
 
 /**
- * The allocator policy the addon set when it loaded (docs/speed.md#allocator): 'system' (glibc's
- * defaults; the default) or 'keep' (RDARTS_MALLOC=keep on glibc: freed memory is kept for reuse
- * instead of being unmapped and faulted in again).
+ * The allocator policy the addon set when it loaded (docs/speed.md#allocator): 'cache' (the
+ * default: libtorch's CPU tensors come from the addon's caching allocator, which keeps freed
+ * blocks for reuse), 'keep' (RDARTS_MALLOC=keep on glibc: glibc keeps freed memory instead of
+ * unmapping it) or 'system' (RDARTS_MALLOC=system: libtorch's own allocator on glibc's defaults).
  */
-export function allocatorPolicy(): 'keep' | 'system' {
+export function allocatorPolicy(): 'cache' | 'keep' | 'system' {
   return native.allocatorPolicy();
+}
+
+/** The caching allocator's counters since the addon loaded (all zero under another policy). */
+export function allocatorCacheStats(): AllocatorCacheStats {
+  return native.allocatorCacheStats();
+}
+
+/** Hand the caching allocator's idle blocks back to the system (tensors in use are untouched). */
+export function emptyAllocatorCache(): void {
+  native.emptyAllocatorCache();
 }
 
 /** One operator's line of libtorch's profiler: calls, inclusive and self time (µs) over the profiled span. */

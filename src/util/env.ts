@@ -26,9 +26,15 @@ export interface Env {
   threadShare: boolean;
   /**
    * RDARTS_DEPTHWISE: 'native' (the addon's kernels: depthwise convolution, pooling, batch norm, the weighted sum; docs/speed.md) or 'libtorch'; unset = the default.
-   * (RDARTS_MALLOC=keep, read by the addon itself when it loads, makes glibc keep freed memory for reuse; glibc's defaults otherwise: docs/speed.md#allocator.)
    */
   depthwise: 'native' | 'libtorch' | undefined;
+  /**
+   * RDARTS_MALLOC: the allocator policy, read by the addon itself when it loads (docs/speed.md#allocator):
+   * 'cache' (the default: the addon's caching allocator), 'keep' (glibc keeps freed memory) or 'system'.
+   * RDARTS_CACHE_MB caps the memory the cache holds idle (default 2048).
+   */
+  malloc: string | undefined;
+  cacheMb: string | undefined;
 }
 
 function positiveInt(v: string | undefined): number | undefined {
@@ -51,6 +57,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
     gompSpincount: env.GOMP_SPINCOUNT || undefined,
     threadShare: env.RDARTS_THREAD_SHARE !== '0',
     depthwise: env.RDARTS_DEPTHWISE === 'native' || env.RDARTS_DEPTHWISE === 'libtorch' ? env.RDARTS_DEPTHWISE : undefined,
+    malloc: env.RDARTS_MALLOC || undefined,
+    cacheMb: env.RDARTS_CACHE_MB || undefined,
   };
 }
 
