@@ -4,13 +4,15 @@
 // the backward), per thread, in order; matching them on a stack gives each call's inclusive time,
 // and subtracting its children's gives its self time. The same table torch.profiler prints for
 // PyTorch (key_averages, by self CPU time), so a TS step and its PyTorch twin can be compared op by
-// op.
+// op. With RDARTS_PROFILE_PARENTS=1 each row is keyed by its calling operator too
+// ("parent > op"), to tell where a small operator's calls come from.
 
 #include "profile.h"
 
 #include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <stdexcept>
 
@@ -45,7 +47,9 @@ std::vector<OpStat> ProfileStop() {
         const Open o = stack.back();
         stack.pop_back();
         const double us = o.push->cpuElapsedUs(e);
-        OpStat& s = byName[o.push->name()];
+        std::string key = o.push->name();
+        if (std::getenv("RDARTS_PROFILE_PARENTS") && !stack.empty()) key = std::string(stack.back().push->name()) + " > " + key;
+        OpStat& s = byName[key];
         s.calls++;
         s.totalUs += us;
         s.selfUs += us - o.childUs;
