@@ -47,8 +47,8 @@ using torch::autograd::tensor_list;
 // gradient as Ho rows of Wv = Wo rounded up to 16 (zeros after Wo), the input as sw "phase" planes
 // (phase r holds padded columns r, r + sw, r + 2·sw, …), so that for every tap (i, j) the inputs
 // that meet g's row oy are one contiguous run: phase (j·dw) mod sw, row oy·sh + i·dh, from column
-// ⌊j·dw / sw⌋. Every tap then keeps Wv running sums (in scalar_t, in L1) updated by fixed 16-wide
-// multiply-adds; they go into the double accumulator once per image. Padding is zeros, so no
+// ⌊j·dw / sw⌋. Every tap then sums over the output rows 16 lanes at a time in registers (two loads
+// per 16-wide multiply-add, no store); the Wv lane sums go into the double accumulator once per image. Padding is zeros, so no
 // bounds appear in the inner loop.
 struct Scratch {
   int64_t Wv, Hp, Wq;  // padded g row length; padded input rows; phase-plane row length
@@ -79,19 +79,22 @@ int64_t ScratchSums(const Scratch& s, int64_t taps) { return taps * s.Wv; }
       const scalar_t* gb = g + b * planeG;                                                                                    \
       for (int64_t oy = 0; oy < Ho; oy++) std::memcpy(G + oy * Wv, gb + oy * Wo, sizeof(scalar_t) * static_cast<size_t>(Wo));  \
       FillPhases(xb, P, H, W, Hp, ph, Wq, sw, pw); /* the padding stays zero */                                              \
-      std::memset(S, 0, sizeof(scalar_t) * static_cast<size_t>(taps * Wv));                                                  \
-      for (int64_t oy = 0; oy < Ho; oy++) {                                                                                   \
-        const scalar_t* gr = G + oy * Wv;                                                                                     \
-        for (int64_t i = 0; i < kh; i++) {                                                                                    \
-          const int64_t py = oy * sh + i * dh;                                                                                \
-          for (int64_t j = 0; j < kw; j++) {                                                                                  \
-            const scalar_t* xr = P + py * Wq + off[static_cast<size_t>(j)];                                                   \
-            scalar_t* s = S + (i * kw + j) * Wv;                                                                              \
-            for (int64_t v = 0; v < Wv; v += 16)                                                                              \
-              for (int l = 0; l < 16; l++) s[v + l] += gr[v + l] * xr[v + l];                                                 \
+      /* per tap and 16-wide block, the sums over oy stay in registers (the same order of additions */                        \
+      /* per lane as summing row by row into S) */                                                                            \
+      for (int64_t i = 0; i < kh; i++)                                                                                        \
+        for (int64_t j = 0; j < kw; j++) {                                                                                    \
+          const scalar_t* xt = P + i * dh * Wq + off[static_cast<size_t>(j)];                                                 \
+          scalar_t* s = S + (i * kw + j) * Wv;                                                                                \
+          for (int64_t v = 0; v < Wv; v += 16) {                                                                              \
+            scalar_t a[16] = {};                                                                                              \
+            for (int64_t oy = 0; oy < Ho; oy++) {                                                                             \
+              const scalar_t* __restrict gr = G + oy * Wv + v;                                                                \
+              const scalar_t* __restrict xr = xt + oy * sh * Wq + v;                                                          \
+              for (int l = 0; l < 16; l++) a[l] += gr[l] * xr[l];                                                             \
+            }                                                                                                                 \
+            for (int l = 0; l < 16; l++) s[v + l] = a[l];                                                                     \
           }                                                                                                                   \
         }                                                                                                                     \
-      }                                                                                                                       \
       for (int64_t k = 0; k < taps; k++) {                                                                                    \
         double t = 0;                                                                                                         \
         for (int64_t l = 0; l < Wo; l++) t += static_cast<double>(S[k * Wv + l]);                                             \
@@ -121,11 +124,10 @@ void ChannelWeightGrad(const double* x, const double* g, double* acc, double* G,
 // oneDNN path reorders every tensor to a blocked layout and back; this is one 16-wide multiply-add
 // per tap and 16 outputs.
 #define RDARTS_DW_FORWARD(NAME, scalar_t)                                                                                     \
-  RDARTS_CLONES void NAME(const scalar_t* __restrict P, const scalar_t* __restrict w, scalar_t* __restrict y, int64_t rowsP,   \
-                          int64_t Wq, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh,      \
-                          int64_t dw) {                                                                                        \
+  RDARTS_CLONES void NAME(const scalar_t* __restrict P, const scalar_t* __restrict w, scalar_t* __restrict y,                  \
+                          const int64_t* __restrict off, int64_t Wq, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, \
+                          int64_t dh) {                                                                                        \
     const int64_t Wv = (Wo + 15) / 16 * 16;                                                                                   \
-    const std::vector<int64_t> off = PhaseOffsets(kw, dw, sw, rowsP, Wq);                                                     \
     for (int64_t oy = 0; oy < Ho; oy++)                                                                                       \
       for (int64_t v = 0; v < Wv; v += 16) {                                                                                  \
         /* 16 outputs in registers across all taps */                                                                         \
@@ -133,7 +135,7 @@ void ChannelWeightGrad(const double* x, const double* g, double* acc, double* G,
         for (int64_t i = 0; i < kh; i++) {                                                                                    \
           const scalar_t* __restrict base = P + (oy * sh + i * dh) * Wq + v;                                                  \
           for (int64_t j = 0; j < kw; j++) {                                                                                  \
-            const scalar_t* __restrict xr = base + off[static_cast<size_t>(j)];                                               \
+            const scalar_t* __restrict xr = base + off[j];                                                                    \
             const scalar_t t = w[i * kw + j];                                                                                 \
             for (int l = 0; l < 16; l++) a[l] += t * xr[l];                                                                   \
           }                                                                                                                   \
@@ -147,13 +149,15 @@ RDARTS_DW_FORWARD(ChannelForwardF, float)
 RDARTS_DW_FORWARD(ChannelForwardD, double)
 #undef RDARTS_DW_FORWARD
 
-void ChannelForward(const float* P, const float* w, float* y, int64_t rowsP, int64_t Wq, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw,
-                    int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
-  ChannelForwardF(P, w, y, rowsP, Wq, Ho, Wo, kh, kw, sh, sw, dh, dw);
+// off: PhaseOffsets of the call (computed once per call, not per plane: on small planes the
+// per-plane overhead is what costs)
+void ChannelForward(const float* P, const float* w, float* y, const int64_t* off, int64_t Wq, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw,
+                    int64_t sh, int64_t dh) {
+  ChannelForwardF(P, w, y, off, Wq, Ho, Wo, kh, kw, sh, dh);
 }
-void ChannelForward(const double* P, const double* w, double* y, int64_t rowsP, int64_t Wq, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw,
-                    int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
-  ChannelForwardD(P, w, y, rowsP, Wq, Ho, Wo, kh, kw, sh, sw, dh, dw);
+void ChannelForward(const double* P, const double* w, double* y, const int64_t* off, int64_t Wq, int64_t Ho, int64_t Wo, int64_t kh,
+                    int64_t kw, int64_t sh, int64_t dh) {
+  ChannelForwardD(P, w, y, off, Wq, Ho, Wo, kh, kw, sh, dh);
 }
 
 // Copy a strided convolution's output gradient g (Ho×Wo) onto the input's grid in P, as the
@@ -235,11 +239,12 @@ at::Tensor ForwardKernel(const at::Tensor& xIn, const at::Tensor& wIn, const Geo
     scalar_t* yp = y.data_ptr<scalar_t>();
     const Scratch sc = ScratchOf(H, Wo, kw, q.sw, q.ph, q.dw);
     const int64_t nX = ScratchX(sc, q.sw);
+    const std::vector<int64_t> off = PhaseOffsets(kw, q.dw, q.sw, sc.Hp, sc.Wq);
     at::parallel_for(0, N * C, 4, [&](int64_t p0, int64_t p1) {
       std::vector<scalar_t> P(static_cast<size_t>(nX), scalar_t(0));  // the padding stays zero from plane to plane
       for (int64_t p = p0; p < p1; p++) {
         FillPhases(xp + p * H * W, P.data(), H, W, sc.Hp, q.ph, sc.Wq, q.sw, q.pw);
-        ChannelForward(P.data(), wp + (p % C) * kh * kw, yp + p * Ho * Wo, sc.Hp, sc.Wq, Ho, Wo, kh, kw, q.sh, q.sw, q.dh, q.dw);
+        ChannelForward(P.data(), wp + (p % C) * kh * kw, yp + p * Ho * Wo, off.data(), sc.Wq, Ho, Wo, kh, kw, q.sh, q.dh);
       }
     });
   });
@@ -262,27 +267,30 @@ at::Tensor SpreadKernel(const at::Tensor& gIn, const at::Tensor& wf, const Geome
     const scalar_t* gp = g.data_ptr<scalar_t>();
     const scalar_t* wp = w.data_ptr<scalar_t>();
     scalar_t* yp = y.data_ptr<scalar_t>();
+    const std::vector<int64_t> off = PhaseOffsets(kw, q.dw, 1, rowsP, Wq);
     at::parallel_for(0, N * C, 4, [&](int64_t p0, int64_t p1) {
       std::vector<scalar_t> P(static_cast<size_t>(rowsP * Wq), scalar_t(0));  // the zeros stay zero from plane to plane
       for (int64_t p = p0; p < p1; p++) {
         FillSpread(gp + p * Ho * Wo, P.data(), Ho, Wo, rowsP, Wq, lh, lw, q.sh, q.sw);
-        ChannelForward(P.data(), wp + (p % C) * kh * kw, yp + p * H * W, rowsP, Wq, H, W, kh, kw, 1, 1, q.dh, q.dw);
+        ChannelForward(P.data(), wp + (p % C) * kh * kw, yp + p * H * W, off.data(), Wq, H, W, kh, kw, 1, q.dh);
       }
     });
   });
   return y;
 }
 
-// Which forward to use. Measured here (AVX2 + FMA, two threads; docs/speed.md#depthwise): on
-// 32-wide planes the direct kernel is faster than oneDNN for 3×3 kernels and as fast for 5×5 ones
-// (bench/depthwise.ts --forward, B32 C8 32×32: 0.24 against 0.34 ms), and slower on 16- and 8-wide
-// ones (C16 16×16: 0.24 against 0.18 ms), where half its 16 lanes or more are padding and oneDNN's
-// blocked layout fits. float64 has no oneDNN path at all (libtorch falls back to a slow generic
-// convolution).
+// Which forward to use. Measured here (AMD EPYC, AVX2 + FMA, two threads; docs/speed.md#depthwise,
+// bench/depthwise.ts --forward): on 32- and 16-wide planes the direct kernel is faster than oneDNN
+// (B32 C16 16×16: 0.13 against 0.26 ms for 3×3, 0.22 against 0.26 for 5×5); on 8-wide ones, where
+// half its 16 lanes are padding, only for kernels of up to 9 taps (B32 C32 8×8: 0.15 against 0.19 ms
+// for 3×3, 0.23 against 0.18–0.22 for 5×5). float64 has no oneDNN path at all (libtorch falls back
+// to a slow generic convolution).
+bool DirectWidth(int64_t Wo, int64_t kh, int64_t kw) { return Wo >= 16 || (Wo >= 8 && kh * kw <= 9); }
+
 bool UseDirectForward(const at::Tensor& x, const at::Tensor& w, int64_t sw, int64_t pw, int64_t dw) {
   if (x.scalar_type() != at::kFloat) return true;
   const int64_t Wo = (x.size(3) + 2 * pw - dw * (w.size(3) - 1) - 1) / sw + 1;
-  return Wo >= 32;
+  return DirectWidth(Wo, w.size(2), w.size(3));
 }
 
 at::Tensor Conv(const at::Tensor& x, const at::Tensor& w, const Geometry& q);
@@ -299,7 +307,7 @@ at::Tensor InputGrad(const at::Tensor& g, const at::Tensor& w, const Geometry& q
   const int64_t lh = (kh - 1) * q.dh - q.ph, lw = (kw - 1) * q.dw - q.pw;
   // stride 1: the padding is (k−1)·d − p on both sides, and the result is H×W
   if (q.sh == 1 && q.sw == 1) return Conv(g, w.flip({2, 3}), {1, 1, lh, lw, q.dh, q.dw});
-  if (g.scalar_type() != at::kFloat || W >= 32) return SpreadInputGrad(g, w, q, H, W);
+  if (g.scalar_type() != at::kFloat || DirectWidth(W, kh, kw)) return SpreadInputGrad(g, w, q, H, W);
   const int64_t B = g.size(0), C = g.size(1), Ho = g.size(2), Wo = g.size(3);
   // the padded grid is H + (k−1)·d long on each axis; g's last rows/columns may fall past it (cropped)
   const int64_t Hp = H + (kh - 1) * q.dh, Wp = W + (kw - 1) * q.dw;
