@@ -32,6 +32,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 namespace rdarts {
@@ -239,14 +240,26 @@ std::pair<at::Tensor, at::Tensor> ForwardKernel(const at::Tensor& xIn, const c10
     });
   });
   const double n = static_cast<double>(N * plane);
-  // momentum · batch value + (1 − momentum) · running value, in double as libtorch computes it
+  // momentum · batch value + (1 − momentum) · running value, in double as libtorch computes it;
+  // in place for the usual contiguous float/double buffers, else through a double copy
   const auto update = [&](const c10::optional<at::Tensor>& running, const std::vector<double>& batch, double scale) {
     if (!running.has_value() || !running->defined()) return;
     at::Tensor r = *running;
+    const auto rule = [&](auto* p) {
+      for (int64_t c = 0; c < C; c++) {
+        const double next = momentum * batch[static_cast<size_t>(c)] * scale + (1 - momentum) * static_cast<double>(p[c]);
+        p[c] = static_cast<std::remove_pointer_t<decltype(p)>>(next);
+      }
+    };
+    if (r.is_contiguous() && r.numel() == C && (r.scalar_type() == at::kFloat || r.scalar_type() == at::kDouble)) {
+      if (r.scalar_type() == at::kFloat) rule(r.data_ptr<float>());
+      else rule(r.data_ptr<double>());
+      r.unsafeGetTensorImpl()->bump_version();  // an in-place write, as libtorch's own update counts it
+      return;
+    }
     at::NoGradGuard noGrad;
     at::Tensor d = r.to(at::kDouble, /*non_blocking=*/false, /*copy=*/true).contiguous();
-    double* dp = d.data_ptr<double>();
-    for (int64_t c = 0; c < C; c++) dp[c] = momentum * batch[static_cast<size_t>(c)] * scale + (1 - momentum) * dp[c];
+    rule(d.data_ptr<double>());
     r.copy_(d);
   };
   update(runningMean, mean, 1.0);
