@@ -11,7 +11,8 @@
 //
 // Sizes are rounded up to a class: multiples of 64 bytes up to 4 KiB, then eight classes per power
 // of two (at most 12.5 % more, none for the powers of two that most activation sizes are), so a
-// block fits every request of its class. Blocks are 64-byte aligned like libtorch's own allocator. Idle blocks are held up to a cap (RDARTS_CACHE_MB, default 2048 MiB);
+// block fits every request of its class. Blocks are 64-byte aligned like libtorch's own allocator.
+// Idle blocks are held up to a cap (RDARTS_CACHE_MB, default 1024 MiB);
 // a block freed past the cap goes back to the system. emptyCache() returns all idle blocks.
 
 #include "alloc.h"
@@ -119,7 +120,7 @@ class CachingCPUAllocator final : public c10::Allocator {
 bool InstallCachingAllocator() {
   Cache& c = TheCache();
   const char* cap = std::getenv("RDARTS_CACHE_MB");
-  double mb = 2048;
+  double mb = 1024;
   if (cap != nullptr && *cap != '\0') {
     char* end = nullptr;
     const double v = std::strtod(cap, &end);

@@ -317,6 +317,16 @@ at::Tensor InputGrad(const at::Tensor& g, const at::Tensor& w, const Geometry& q
   return Conv(padded, w.flip({2, 3}), {1, 1, 0, 0, q.dh, q.dw});
 }
 
+// What each Function below saved: its two tensor inputs and the geometry.
+struct SavedPair {
+  at::Tensor a, b;
+  Geometry q;
+};
+SavedPair Restore(AutogradContext* ctx) {
+  const auto saved = ctx->get_saved_variables();
+  return {saved[0], saved[1], GeometryOf(ctx)};
+}
+
 struct DwConvFn : public torch::autograd::Function<DwConvFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
                             int64_t dh, int64_t dw) {
@@ -326,10 +336,7 @@ struct DwConvFn : public torch::autograd::Function<DwConvFn> {
                                               : at::conv2d(x, w, {}, {sh, sw}, {ph, pw}, {dh, dw}, x.size(1));
   }
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
-    const auto saved = ctx->get_saved_variables();
-    const at::Tensor& x = saved[0];
-    const at::Tensor& w = saved[1];
-    const Geometry q = GeometryOf(ctx);
+    const auto [x, w, q] = Restore(ctx);
     const at::Tensor& g = grads[0];
     at::Tensor gx, gw;
     if (ctx->needs_input_grad(0)) gx = InputGrad(g, w, q, x.size(2), x.size(3));
@@ -349,10 +356,7 @@ struct DwWeightGradFn : public torch::autograd::Function<DwWeightGradFn> {
   // gw is bilinear in (x, g): with an incoming gradient ggw (a kernel), ∂/∂g is the forward conv
   // of x with ggw, and ∂/∂x is the input gradient of that conv applied to g.
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
-    const auto saved = ctx->get_saved_variables();
-    const at::Tensor& x = saved[0];
-    const at::Tensor& g = saved[1];
-    const Geometry q = GeometryOf(ctx);
+    const auto [x, g, q] = Restore(ctx);
     const at::Tensor& ggw = grads[0];
     at::Tensor gx, gg;
     if (ctx->needs_input_grad(0)) gx = InputGrad(g, ggw, q, x.size(2), x.size(3));
@@ -374,10 +378,7 @@ struct DwInputGradFn : public torch::autograd::Function<DwInputGradFn> {
     return SpreadKernel(g, w.flip({2, 3}), q, H, W);
   }
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
-    const auto saved = ctx->get_saved_variables();
-    const at::Tensor& g = saved[0];
-    const at::Tensor& w = saved[1];
-    const Geometry q = GeometryOf(ctx);
+    const auto [g, w, q] = Restore(ctx);
     const at::Tensor& ggx = grads[0];
     at::Tensor gg, gw;
     if (ctx->needs_input_grad(0)) gg = Conv(ggx, w, q);

@@ -31,7 +31,7 @@ export interface Env {
   /**
    * RDARTS_MALLOC: the allocator policy, read by the addon itself when it loads (docs/speed.md#allocator):
    * 'cache' (the default: the addon's caching allocator), 'keep' (glibc keeps freed memory) or 'system'.
-   * RDARTS_CACHE_MB caps the memory the cache holds idle (default 2048).
+   * RDARTS_CACHE_MB caps the memory the cache holds idle (default 1024).
    */
   malloc: string | undefined;
   cacheMb: string | undefined;
