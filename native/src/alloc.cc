@@ -19,6 +19,7 @@
 
 #include <c10/core/CPUAllocator.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <mutex>
 #include <string>
@@ -124,7 +125,7 @@ bool InstallCachingAllocator() {
   if (cap != nullptr && *cap != '\0') {
     char* end = nullptr;
     const double v = std::strtod(cap, &end);
-    if (end != nullptr && *end == '\0' && v >= 0) mb = v;
+    if (end != nullptr && *end == '\0' && std::isfinite(v) && v >= 0) mb = v;
   }
   c.capBytes = static_cast<size_t>(mb * 1024 * 1024);
   static CachingCPUAllocator* alloc = new CachingCPUAllocator();

@@ -164,7 +164,7 @@ applyOpenMpDefaults();
     throw new Error(`RDARTS_MALLOC='${policy}' is not an allocator policy: use cache (the default), keep or system (docs/speed.md#allocator)`);
   }
   const cap = readEnv().cacheMb;
-  if (cap !== undefined && !(Number(cap) >= 0)) {
+  if (cap !== undefined && !(Number.isFinite(Number(cap)) && Number(cap) >= 0)) {
     throw new Error(`RDARTS_CACHE_MB='${cap}' is not a size: give the MiB the caching allocator may hold idle, a number ≥ 0 (docs/speed.md#allocator)`);
   }
 }

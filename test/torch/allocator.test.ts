@@ -48,6 +48,9 @@ test('allocator policy: a misspelt RDARTS_MALLOC or RDARTS_CACHE_MB is an error 
   const cap = child({ RDARTS_CACHE_MB: 'lots' }, `process.stdout.write('loaded');`);
   assert.equal(cap.status, 3);
   assert.match(cap.stderr, /RDARTS_CACHE_MB='lots' is not a size/);
+  const inf = child({ RDARTS_CACHE_MB: 'Infinity' }, `process.stdout.write('loaded');`);
+  assert.equal(inf.status, 3);
+  assert.match(inf.stderr, /RDARTS_CACHE_MB='Infinity' is not a size/);
 });
 
 test('caching allocator: a freed block is handed out again for the same size class, idle blocks go back on request', (t) => {
