@@ -48,8 +48,8 @@ using torch::autograd::tensor_list;
 // (phase r holds padded columns r, r + sw, r + 2·sw, …), so that for every tap (i, j) the inputs
 // that meet g's row oy are one contiguous run: phase (j·dw) mod sw, row oy·sh + i·dh, from column
 // ⌊j·dw / sw⌋. Every tap then sums over the output rows 16 lanes at a time in registers (two loads
-// per 16-wide multiply-add, no store); the Wv lane sums go into the double accumulator once per image. Padding is zeros, so no
-// bounds appear in the inner loop.
+// per 16-wide multiply-add, no store); the Wv lane sums go into the double accumulator once per
+// image. Padding is zeros, so no bounds appear in the inner loop.
 struct Scratch {
   int64_t Wv, Hp, Wq;  // padded g row length; padded input rows; phase-plane row length
 };
@@ -261,7 +261,9 @@ at::Tensor SpreadKernel(const at::Tensor& gIn, const at::Tensor& wf, const Geome
   const at::Tensor w = wf.contiguous();
   const int64_t N = g.size(0), C = g.size(1), Ho = g.size(2), Wo = g.size(3), kh = w.size(2), kw = w.size(3);
   const int64_t lh = (kh - 1) * q.dh - q.ph, lw = (kw - 1) * q.dw - q.pw;
-  const int64_t rowsP = H + (kh - 1) * q.dh, Wq = (kw - 1) * q.dw + (W + 15) / 16 * 16;
+  // the stride-1 forward's scratch for an input of H + (k−1)·d rows, padding already in place
+  const Scratch sc = ScratchOf(H + (kh - 1) * q.dh, W, kw, 1, 0, q.dw);
+  const int64_t rowsP = sc.Hp, Wq = sc.Wq;
   at::Tensor y = at::empty({N, C, H, W}, g.options());
   AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "depthwise_input_grad", [&] {
     const scalar_t* gp = g.data_ptr<scalar_t>();
@@ -317,7 +319,11 @@ at::Tensor InputGrad(const at::Tensor& g, const at::Tensor& w, const Geometry& q
   return Conv(padded, w.flip({2, 3}), {1, 1, 0, 0, q.dh, q.dw});
 }
 
-// What each Function below saved: its two tensor inputs and the geometry.
+// What each Function below saves: its two tensor inputs and the geometry.
+void Keep(AutogradContext* ctx, const at::Tensor& a, const at::Tensor& b, const Geometry& q) {
+  ctx->save_for_backward({a, b});
+  SaveGeometry(ctx, q);
+}
 struct SavedPair {
   at::Tensor a, b;
   Geometry q;
@@ -330,8 +336,7 @@ SavedPair Restore(AutogradContext* ctx) {
 struct DwConvFn : public torch::autograd::Function<DwConvFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
                             int64_t dh, int64_t dw) {
-    ctx->save_for_backward({x, w});
-    SaveGeometry(ctx, {sh, sw, ph, pw, dh, dw});
+    Keep(ctx, x, w, {sh, sw, ph, pw, dh, dw});
     return UseDirectForward(x, w, sw, pw, dw) ? ForwardKernel(x, w, {sh, sw, ph, pw, dh, dw})
                                               : at::conv2d(x, w, {}, {sh, sw}, {ph, pw}, {dh, dw}, x.size(1));
   }
@@ -348,9 +353,8 @@ struct DwConvFn : public torch::autograd::Function<DwConvFn> {
 struct DwWeightGradFn : public torch::autograd::Function<DwWeightGradFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& g, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
                             int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
-    ctx->save_for_backward({x, g});
     const Geometry q{sh, sw, ph, pw, dh, dw};
-    SaveGeometry(ctx, q);
+    Keep(ctx, x, g, q);
     return WeightGradKernel(x, g, kh, kw, q);
   }
   // gw is bilinear in (x, g): with an incoming gradient ggw (a kernel), ∂/∂g is the forward conv
@@ -372,9 +376,8 @@ struct DwWeightGradFn : public torch::autograd::Function<DwWeightGradFn> {
 struct DwInputGradFn : public torch::autograd::Function<DwInputGradFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& g, const at::Tensor& w, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
                             int64_t dh, int64_t dw, int64_t H, int64_t W) {
-    ctx->save_for_backward({g, w});
     const Geometry q{sh, sw, ph, pw, dh, dw};
-    SaveGeometry(ctx, q);
+    Keep(ctx, g, w, q);
     return SpreadKernel(g, w.flip({2, 3}), q, H, W);
   }
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {

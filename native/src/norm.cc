@@ -56,6 +56,9 @@ std::vector<int64_t> ChannelShape(const at::Tensor& x) {
   return s;
 }
 
+// The eight running sums of a channel, added pairwise in a fixed order.
+inline double Sum8(const double* a) { return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])); }
+
 // One channel's statistics over its N planes of `plane` values (stride `stride` between planes):
 // Σx and then Σ(x − μ)², each in double over eight running sums.
 #define RDARTS_BN_STATS(NAME, scalar_t)                                                                                       \
@@ -69,7 +72,7 @@ std::vector<int64_t> ChannelShape(const at::Tensor& x) {
       for (int64_t i = body; i < plane; i++) a[i - body] += static_cast<double>(p[i]);                                        \
     }                                                                                                                         \
     const double n = static_cast<double>(N * plane);                                                                          \
-    const double mu = (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))) / n;                              \
+    const double mu = Sum8(a) / n;                              \
     double q[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                                                    \
     for (int64_t b = 0; b < N; b++) {                                                                                         \
       const scalar_t* p = x + b * stride;                                                                                     \
@@ -84,7 +87,7 @@ std::vector<int64_t> ChannelShape(const at::Tensor& x) {
       }                                                                                                                       \
     }                                                                                                                         \
     *mean = mu;                                                                                                               \
-    *var = (((q[0] + q[1]) + (q[2] + q[3])) + ((q[4] + q[5]) + (q[6] + q[7]))) / n;                                         \
+    *var = Sum8(q) / n;                                         \
   }
 
 RDARTS_BN_STATS(ChannelStatsF, float)
@@ -143,8 +146,8 @@ void ChannelApply(const double* x, double* y, int64_t N, int64_t plane, int64_t 
         q[i - body] += gv * static_cast<double>(yp[i]);                                                                       \
       }                                                                                                                       \
     }                                                                                                                         \
-    *sumG = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));                                               \
-    *sumGY = ((q[0] + q[1]) + (q[2] + q[3])) + ((q[4] + q[5]) + (q[6] + q[7]));                                              \
+    *sumG = Sum8(a);                                               \
+    *sumGY = Sum8(q);                                              \
   }
 
 RDARTS_BN_GRAD_SUMS(ChannelGradSumsF, float)
