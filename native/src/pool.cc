@@ -54,16 +54,15 @@ PoolGeometry GeometryOf(int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t sh
 }
 
 // One plane: y[Ho·Wo] and, when tap is not null, tap[Ho·Wo]: the winner's position in its window,
-// i·kw + j (one byte). P: sw·H·Wq scratch. index_t is as wide as scalar_t so that the compare's
-// mask selects the code lanes directly.
+// i·kw + j (one byte). P: sw·H·Wq scratch; off: PhaseOffsets(kw, 1, sw, H, Wq), computed once per
+// call. index_t is as wide as scalar_t so that the compare's mask selects the code lanes directly.
 #define RDARTS_MAXPOOL_PLANE(NAME, scalar_t, index_t)                                                                                   \
   RDARTS_CLONES void NAME(const scalar_t* __restrict x, scalar_t* __restrict y, uint8_t* __restrict tap, scalar_t* __restrict P,    \
-                          const PoolGeometry& q) {                                                                                 \
+                          const int64_t* __restrict off, const PoolGeometry& q) {                                                  \
     const scalar_t ninf = -std::numeric_limits<scalar_t>::infinity();                                                                \
     const int64_t H = q.H, W = q.W, Wv = q.Wv, Wq = q.Wq, sw = q.sw;                                                                 \
     std::fill(P, P + sw * H * Wq, ninf);                                                                                             \
     FillPhases(x, P, H, W, H, 0, Wq, sw, q.pw);                                                                                      \
-    const std::vector<int64_t> off = PhaseOffsets(q.kw, 1, sw, H, Wq);                                                               \
     for (int64_t oy = 0; oy < q.Ho; oy++) {                                                                                          \
       const int64_t top = oy * q.sh - q.ph, lo = std::max<int64_t>(top, 0), hi = std::min<int64_t>(top + q.kh, H);                   \
       for (int64_t v = 0; v < Wv; v += 16) {                                                                                         \
@@ -77,7 +76,7 @@ PoolGeometry GeometryOf(int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t sh
         }                                                                                                                            \
         for (int64_t ih = lo; ih < hi; ih++)                                                                                         \
           for (int64_t j = 0; j < q.kw; j++) {                                                                                       \
-            const scalar_t* __restrict row = P + ih * Wq + off[static_cast<size_t>(j)] + v;                                          \
+            const scalar_t* __restrict row = P + ih * Wq + off[j] + v;                                                               \
             if (tap) {                                                                                                               \
               const index_t code = static_cast<index_t>((ih - top) * q.kw + j);                                                      \
               for (int l = 0; l < 16; l++) {                                                                                         \
@@ -106,8 +105,8 @@ RDARTS_MAXPOOL_PLANE(MaxPoolPlaneF, float, int32_t)
 RDARTS_MAXPOOL_PLANE(MaxPoolPlaneD, double, int64_t)
 #undef RDARTS_MAXPOOL_PLANE
 
-void MaxPoolPlane(const float* x, float* y, uint8_t* tap, float* P, const PoolGeometry& q) { MaxPoolPlaneF(x, y, tap, P, q); }
-void MaxPoolPlane(const double* x, double* y, uint8_t* tap, double* P, const PoolGeometry& q) { MaxPoolPlaneD(x, y, tap, P, q); }
+void MaxPoolPlane(const float* x, float* y, uint8_t* tap, float* P, const int64_t* off, const PoolGeometry& q) { MaxPoolPlaneF(x, y, tap, P, off, q); }
+void MaxPoolPlane(const double* x, double* y, uint8_t* tap, double* P, const int64_t* off, const PoolGeometry& q) { MaxPoolPlaneD(x, y, tap, P, off, q); }
 
 // values (and tap codes when withTaps) of max_pool2d over every plane, in parallel over planes
 std::pair<at::Tensor, at::Tensor> Kernel(const at::Tensor& xIn, const PoolGeometry& q, bool withTaps) {
@@ -121,28 +120,35 @@ std::pair<at::Tensor, at::Tensor> Kernel(const at::Tensor& xIn, const PoolGeomet
     const scalar_t* xp = x.data_ptr<scalar_t>();
     scalar_t* yp = y.data_ptr<scalar_t>();
     uint8_t* tp = withTaps ? taps.data_ptr<uint8_t>() : nullptr;
+    const std::vector<int64_t> off = PhaseOffsets(q.kw, 1, q.sw, q.H, q.Wq);
     // planes of 32×32 are small: a few per task
     at::parallel_for(0, N * C, 8, [&](int64_t p0, int64_t p1) {
       std::vector<scalar_t> P(static_cast<size_t>(q.sw * q.H * q.Wq));
       const int64_t plane = q.Ho * q.Wo;
-      for (int64_t p = p0; p < p1; p++) MaxPoolPlane(xp + p * q.H * q.W, yp + p * plane, tp ? tp + p * plane : nullptr, P.data(), q);
+      for (int64_t p = p0; p < p1; p++) MaxPoolPlane(xp + p * q.H * q.W, yp + p * plane, tp ? tp + p * plane : nullptr, P.data(), off.data(), q);
     });
   });
   return {y, taps};
 }
 
 // f(p, o, i) for every output o of plane p (in row-major order) and i, its winner's place in the
-// input plane; planes in parallel.
-template <typename F>
-void ForEachWinner(const uint8_t* tp, const PoolGeometry& q, int64_t planes, const F& f) {
+// input plane; planes in parallel. start(p), when given, runs before plane p's outputs. A tap code
+// t = i·kw + j stands for the offset i·W + j from the window's corner: one table lookup per output
+// instead of a division and a remainder.
+template <typename S, typename F>
+void ForEachWinner(const uint8_t* tp, const PoolGeometry& q, int64_t planes, const S& start, const F& f) {
+  std::vector<int64_t> shift(static_cast<size_t>(q.kh * q.kw));
+  for (int64_t t = 0; t < q.kh * q.kw; t++) shift[static_cast<size_t>(t)] = (t / q.kw) * q.W + t % q.kw;
+  const int64_t* sh = shift.data();
   at::parallel_for(0, planes, 8, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; p++) {
+      start(p);
       const uint8_t* tr = tp + p * q.Ho * q.Wo;
-      for (int64_t oy = 0; oy < q.Ho; oy++)
-        for (int64_t ox = 0; ox < q.Wo; ox++) {
-          const int64_t t = tr[oy * q.Wo + ox];
-          f(p, oy * q.Wo + ox, (oy * q.sh - q.ph + t / q.kw) * q.W + ox * q.sw - q.pw + t % q.kw);
-        }
+      for (int64_t oy = 0; oy < q.Ho; oy++) {
+        const int64_t corner = (oy * q.sh - q.ph) * q.W - q.pw;
+        const uint8_t* trow = tr + oy * q.Wo;
+        for (int64_t ox = 0; ox < q.Wo; ox++) f(p, oy * q.Wo + ox, corner + ox * q.sw + sh[trow[ox]]);
+      }
     }
   });
 }
@@ -155,11 +161,14 @@ at::Tensor Scatter(const at::Tensor& gIn, const at::Tensor& taps, const PoolGeom
   RECORD_FUNCTION("rdarts::max_pool2d_scatter", std::vector<c10::IValue>());
   const at::Tensor g = gIn.contiguous();
   const int64_t N = g.size(0), C = g.size(1), in = q.H * q.W, outs = q.Ho * q.Wo;
-  at::Tensor out = at::zeros({N, C, q.H, q.W}, g.options());
+  // each plane is zeroed just before its scatter, while it is in cache (not one pass over all first)
+  at::Tensor out = at::empty({N, C, q.H, q.W}, g.options());
   AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "rdarts_max_pool2d_scatter", [&] {
     const scalar_t* gp = g.data_ptr<scalar_t>();
     scalar_t* op = out.data_ptr<scalar_t>();
-    ForEachWinner(taps.data_ptr<uint8_t>(), q, N * C, [&](int64_t p, int64_t o, int64_t i) { op[p * in + i] += gp[p * outs + o]; });
+    ForEachWinner(
+        taps.data_ptr<uint8_t>(), q, N * C, [&](int64_t p) { std::fill(op + p * in, op + (p + 1) * in, scalar_t(0)); },
+        [&](int64_t p, int64_t o, int64_t i) { op[p * in + i] += gp[p * outs + o]; });
   });
   return out;
 }
@@ -172,7 +181,8 @@ at::Tensor Gather(const at::Tensor& vIn, const at::Tensor& taps, const PoolGeome
   AT_DISPATCH_FLOATING_TYPES(v.scalar_type(), "rdarts_max_pool2d_gather", [&] {
     const scalar_t* vp = v.data_ptr<scalar_t>();
     scalar_t* op = out.data_ptr<scalar_t>();
-    ForEachWinner(taps.data_ptr<uint8_t>(), q, N * C, [&](int64_t p, int64_t o, int64_t i) { op[p * outs + o] = vp[p * in + i]; });
+    ForEachWinner(
+        taps.data_ptr<uint8_t>(), q, N * C, [](int64_t) {}, [&](int64_t p, int64_t o, int64_t i) { op[p * outs + o] = vp[p * in + i]; });
   });
   return out;
 }

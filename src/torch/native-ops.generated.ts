@@ -70,6 +70,7 @@ export interface GeneratedNativeOps<H> {
   transpose(x: H, dim0: number, dim1: number): H;
   narrow(x: H, dim: number, start: number, length: number): H;
   select(x: H, dim: number, index: number): H;
+  diagonal(x: H, offset: number, dim1: number, dim2: number): H;
   indexSelect(x: H, dim: number, index: H): H;
   gather(x: H, dim: number, index: H): H;
   squeeze(x: H, dim: number | null): H;

@@ -70,6 +70,7 @@ const op_all = native.all;
 const op_transpose = native.transpose;
 const op_narrow = native.narrow;
 const op_select = native.select;
+const op_diagonal = native.diagonal;
 const op_indexSelect = native.indexSelect;
 const op_gather = native.gather;
 const op_squeeze = native.squeeze;
@@ -368,6 +369,10 @@ export abstract class TensorOps<T extends TensorOps<T>> {
   }
   select(dim: number, index: number): T {
     return this._wrap(op_select(this.handle, dim, index));
+  }
+  /** the diagonal of dims dim1 and dim2 as a view, moved to the last dim (torch.diagonal) */
+  diagonal(offset = 0, dim1 = 0, dim2 = 1): T {
+    return this._wrap(op_diagonal(this.handle, offset, dim1, dim2));
   }
   indexSelect(dim: number, index: T): T {
     return this._wrap(op_indexSelect(this.handle, dim, index.handle));

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BatchNorm2d, Sequential, manualSeed, randn, tidy, ones, liveTensors } from '../../src/torch/index.js';
+import { BatchNorm2d, F, Sequential, Tensor, cat, grad, manualSeed, randn, tidy, ones, liveTensors } from '../../src/torch/index.js';
+import { maxRelDiff } from '../helpers/kernels.js';
 import { pinTestThreads } from '../helpers/threads.js';
-import { OPS, PRIMITIVES, FactorizedReduce, Noise, Zero, opParameters, searchOp, factorizedReduceParameters } from '../../src/nas/index.js';
+import { OPS, PRIMITIVES, FactorizedReduce, Noise, Zero, factorizedPair, opParameters, searchOp, factorizedReduceParameters } from '../../src/nas/index.js';
 
 pinTestThreads();
 
@@ -86,6 +87,53 @@ test('FactorizedReduce: second conv sees the one-pixel shift; keys match DARTS',
     assert.ok(Math.abs(second - 2) < 1e-3, `conv_2 half sums two input channels (${second})`);
   });
   fr.dispose();
+});
+
+/**
+ * The two halves as DARTS writes them: conv_1 on r, conv_2 on r[:, :, 1:, 1:] (zero-padded at the
+ * bottom/right when H or W is odd), both 1×1 stride 2, concatenated on channels.
+ */
+function twoConvPair(r: Tensor, w1: Tensor, w2: Tensor): Tensor {
+  const [, , H, W] = r.shape as [number, number, number, number];
+  let shifted = r.index(null, null, '1:', '1:');
+  if (H % 2 === 1 || W % 2 === 1) shifted = shifted.pad([0, W % 2, 0, H % 2]);
+  return cat([F.conv2d(r, w1, null, { stride: 2 }), F.conv2d(shifted, w2, null, { stride: 2 })], 1);
+}
+
+test('FactorizedReduce as one grouped conv equals the two-conv form: values, gradients, HVPs (float64 1e-10, float32 1e-5)', () => {
+  const cases: Array<{ shape: [number, number, number, number]; cout: number; dtype: 'float64' | 'float32'; tol: number }> = [
+    { shape: [2, 3, 6, 8], cout: 4, dtype: 'float64', tol: 1e-10 },
+    { shape: [2, 3, 7, 9], cout: 6, dtype: 'float64', tol: 1e-10 },
+    { shape: [2, 5, 8, 7], cout: 4, dtype: 'float64', tol: 1e-10 },
+    { shape: [4, 8, 16, 16], cout: 16, dtype: 'float32', tol: 1e-5 },
+  ];
+  for (const { shape, cout, dtype, tol } of cases) {
+    tidy(() => {
+      manualSeed(7);
+      const x = randn(shape, { dtype }).requiresGrad_();
+      const w1 = randn([cout / 2, shape[1], 1, 1], { dtype }).requiresGrad_();
+      const w2 = randn([cout / 2, shape[1], 1, 1], { dtype }).requiresGrad_();
+      const outShape = [shape[0], cout, Math.ceil(shape[2] / 2), Math.ceil(shape[3] / 2)];
+      const g = randn(outShape, { dtype });
+      const v = [x, w1, w2].map((t) => randn(t.shape, { dtype }));
+      const results = [factorizedPair, twoConvPair].map((pair) => {
+        // the loss squares the output so that the HVP also sees ∂/∂(output gradient)
+        const y = pair(x.relu(), w1, w2);
+        const loss = y.mul(g).sum().add(y.square().sum().mul(0.5));
+        const gs = grad(loss, [x, w1, w2], { createGraph: true }) as Tensor[];
+        const dot = gs.map((t, i) => t.mul(v[i]!).sum()).reduce((a, b) => a.add(b));
+        const hs = grad(dot, [x, w1, w2]) as Tensor[];
+        return [y, ...gs, ...hs].map((t) => Array.from(t.detach().contiguous().toArray() as ArrayLike<number>));
+      });
+      const [fast, slow] = results as [number[][], number[][]];
+      assert.deepEqual(fast[0]!.length, outShape.reduce((a, b) => a * b));
+      const keys = ['y', '∇x', '∇w1', '∇w2', 'HVP x', 'HVP w1', 'HVP w2'];
+      keys.forEach((k, i) => {
+        const d = maxRelDiff(fast[i]!, slow[i]!);
+        assert.ok(d <= tol, `${k} ${shape.join('×')} ${dtype}: rel diff ${d}`);
+      });
+    });
+  }
 });
 
 test('searchOp wraps pools with BN(affine=False) and leaves other ops alone; state dict keys are DARTS-like', () => {

@@ -45,7 +45,7 @@ test('adding a unary, binary, in-place or reduction op is one allow-list line', 
       { name: 'hypot', kind: 'binary-tensor' },
       { name: 'lerp_', kind: 'inplace-ternary' },
       { name: 'nansum', kind: 'reduction' },
-      { name: 'diagonal', kind: 'method', args: ['offset: int = 0', 'dim1: int = 0', 'dim2: int = 1'], cpp: 'x.diagonal(offset, dim1, dim2)' },
+      { name: 'diagonalCopy', kind: 'method', args: ['offset: int = 0', 'dim1: int = 0', 'dim2: int = 1'], cpp: 'at::diagonal_copy(x, offset, dim1, dim2)' },
     ] as OpLine[];
     const specFile = join(tmp.path, 'ops.json');
     writeFileSync(specFile, JSON.stringify({ ...spec, ops: [...spec.ops, ...extra] }));
@@ -67,7 +67,7 @@ test('adding a unary, binary, in-place or reduction op is one allow-list line', 
     assert.match(ts, /lerp_\(t1: T, t2: T, value = 1\): this \{/);
     assert.match(ts, /nansum\(dims\?: number \| number\[\], keepdim = false\): T \{/);
     assert.match(cc, /int64_t offset = Int\(info\[1\], "offset"\);\n {2}int64_t dim1 = Int\(info\[2\], "dim1"\);/);
-    assert.match(ts, /diagonal\(offset = 0, dim1 = 0, dim2 = 1\): T \{\n {4}return this\._wrap\(op_diagonal\(this\.handle, offset, dim1, dim2\)\);/);
+    assert.match(ts, /diagonalCopy\(offset = 0, dim1 = 0, dim2 = 1\): T \{\n {4}return this\._wrap\(op_diagonalCopy\(this\.handle, offset, dim1, dim2\)\);/);
     // a bad line is refused with the reason
     writeFileSync(specFile, JSON.stringify({ ...spec, ops: [...spec.ops, { name: 'exp', kind: 'unary' }] }));
     const bad = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'gen-ops.mjs'), '--spec', specFile, '--out', out], { encoding: 'utf8' });
