@@ -1,7 +1,7 @@
 /**
  * Depthwise-convolution bench (docs/speed.md#depthwise): forward + backward (input and weight
- * gradients) of one depthwise conv for each DARTS geometry (sep 3×3 / 5×5, dil 3×3 / 5×5) at
- * B64 C16 32×32, with libtorch's backward and with the addon's (setDepthwiseKernel), against
+ * gradients) of one depthwise conv for each DARTS geometry (sep 3×3 / 5×5, dil 3×3 / 5×5) and of
+ * the separable convs' 1×1 C → C conv (docs/speed.md#pointwise) at B64 C16 32×32, with libtorch's backward and with the addon's (setDepthwiseKernel), against
  * PyTorch (bench/py/depthwise.py) in the same run, rounds interleaved TS / PyTorch; median ms.
  *
  *   node dist/bench/depthwise.js [--rounds 3] [--batch 64] [--channels 16] [--size 32]
@@ -15,11 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { F, Tensor, getNumThreads, grad, manualSeed, noGrad, randn, setDepthwiseKernel, tidy, type DepthwiseKernel } from '../src/torch/index.js';
 
-const GEOMS: Array<[string, number, number, number]> = [
-  ['sep 3x3', 3, 1, 1],
-  ['sep 5x5', 5, 2, 1],
-  ['dil 3x3', 3, 2, 2],
-  ['dil 5x5', 5, 4, 2],
+/** [name, kernel, padding, dilation, groups = C (depthwise) or 1 (the separable convs' 1×1, docs/speed.md#pointwise)] */
+const GEOMS: Array<[string, number, number, number, 'depthwise' | 'dense']> = [
+  ['sep 3x3', 3, 1, 1, 'depthwise'],
+  ['sep 5x5', 5, 2, 1, 'depthwise'],
+  ['dil 3x3', 3, 2, 2, 'depthwise'],
+  ['dil 5x5', 5, 4, 2, 'depthwise'],
+  ['1x1 C→C', 1, 0, 1, 'dense'],
 ];
 
 function flag(name: string, def: number): number {
@@ -45,9 +47,10 @@ function tsRound(kind: DepthwiseKernel): Record<string, number> {
     const out: Record<string, number> = {};
     tidy(() => {
       const x = randn([B, C, S, S], { requiresGrad: true });
-      for (const [name, k, pad, dil] of GEOMS) {
-        const w = randn([C, 1, k, k], { requiresGrad: true });
-        const conv = (): Tensor => F.conv2d(x, w, null, { padding: pad, dilation: dil, groups: C });
+      for (const [name, k, pad, dil, kind] of GEOMS) {
+        const groups = kind === 'depthwise' ? C : 1;
+        const w = randn([C, C / groups, k, k], { requiresGrad: true });
+        const conv = (): Tensor => F.conv2d(x, w, null, { padding: pad, dilation: dil, groups });
         // nothing returned from tidy: every tensor is freed at once (a leaked one would fault its pages in again)
         const once = forwardOnly ? (): void => noGrad(() => tidy(() => void conv())) : (): void => tidy(() => void grad(conv().square().mean(), [x, w]));
         for (let i = 0; i < 3; i++) once();

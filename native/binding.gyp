@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "rdarts_torch",
-      "sources": ["src/addon.cc", "src/alloc.cc", "src/depthwise.cc", "src/pool.cc", "src/norm.cc", "src/wsum.cc", "src/profile.cc"],
+      "sources": ["src/addon.cc", "src/alloc.cc", "src/depthwise.cc", "src/pointwise.cc", "src/pool.cc", "src/norm.cc", "src/wsum.cc", "src/profile.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"
       ],

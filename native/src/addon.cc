@@ -16,6 +16,7 @@
 
 #include "alloc.h"
 #include "depthwise.h"
+#include "pointwise.h"
 #include "wsum.h"
 #include "norm.h"
 #include "pool.h"
@@ -650,7 +651,7 @@ Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
 // ---------------------------------------------------------------- nn functional
 
 // conv2d(x, w, b|null, stride, padding, dilation, groups)
-// Depthwise convolutions go to depthwise.cc when setDepthwiseKernel(true).
+// Depthwise convolutions go to depthwise.cc, small 1×1 ones to pointwise.cc, when setDepthwiseKernel(true).
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const at::Tensor& x = T(info[0], "input");
   const at::Tensor& w = T(info[1], "weight");
@@ -661,6 +662,8 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   int64_t groups = Int(info[6], "groups");
   if (rdarts::DepthwiseNativeEnabled() && rdarts::DepthwiseEligible(x, w, b.has_value() && b->defined(), stride, padding, dilation, groups))
     return Wrap(info.Env(), rdarts::DepthwiseConv2d(x, w, stride, padding, dilation));
+  if (rdarts::DepthwiseNativeEnabled() && rdarts::PointwiseEligible(x, w, b.has_value() && b->defined(), stride, padding, dilation, groups))
+    return Wrap(info.Env(), rdarts::PointwiseConv2d(x, w));
   return Wrap(info.Env(), at::conv2d(x, w, b, stride, padding, dilation, groups));
 }
 
@@ -695,6 +698,10 @@ Napi::Value SetDepthwiseKernel(const Napi::CallbackInfo& info) {
 
 Napi::Value DepthwiseKernelCalls(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(rdarts::DepthwiseKernelCalls()));
+}
+
+Napi::Value PointwiseKernelCalls(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(rdarts::PointwiseKernelCalls()));
 }
 
 // batchNorm(x, weight|null, bias|null, runningMean|null, runningVar|null, training, momentum, eps)
@@ -1014,6 +1021,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   EXPORT("leakyRelu", LeakyRelu);
   EXPORT("setDepthwiseKernel", SetDepthwiseKernel);
   EXPORT("depthwiseKernelCalls", DepthwiseKernelCalls);
+  EXPORT("pointwiseKernelCalls", PointwiseKernelCalls);
   EXPORT("maxPoolKernelCalls", MaxPoolKernelCalls);
   EXPORT("batchNormKernelCalls", BatchNormKernelCalls);
   EXPORT("weightedSum", WeightedSum);

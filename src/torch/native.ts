@@ -85,6 +85,7 @@ export interface NativeAddon extends GeneratedNativeOps<H> {
   leakyRelu(x: H, negativeSlope: Num): H;
   setDepthwiseKernel(on: boolean): boolean;
   depthwiseKernelCalls(): number;
+  pointwiseKernelCalls(): number;
   maxPoolKernelCalls(): number;
   batchNormKernelCalls(): number;
   weightedSum(terms: H[], w: H, index: number[]): H;

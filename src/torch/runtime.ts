@@ -61,6 +61,10 @@ export type DepthwiseKernel = 'native' | 'libtorch';
 export function depthwiseKernelCalls(): number {
   return native.depthwiseKernelCalls();
 }
+/** How many times a native 1×1-convolution kernel (forward, input or weight gradient) has run in this process. */
+export function pointwiseKernelCalls(): number {
+  return native.pointwiseKernelCalls();
+}
 /** How many times the native max-pooling kernel has run in this process. */
 export function maxPoolKernelCalls(): number {
   return native.maxPoolKernelCalls();
