@@ -5,11 +5,12 @@
  * α after a second-order architecture step, the weights after the SGD step and a Hessian-vector
  * product (double backward) agree to 1e-5 relative in float32 and 1e-10 in float64; the
  * state-dict keys are the same. The same check for the addon's kernels (setDepthwiseKernel('native'):
- * depthwise backward, average and max pooling, batch norm; docs/speed.md) against libtorch's own.
+ * depthwise and 1×1 convolutions, average and max pooling, batch norm, the weighted sum;
+ * docs/speed.md) against libtorch's own.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { F, SGD, batchNormKernelCalls, clipGradNorm, depthwiseKernelCalls, grad, maxPoolKernelCalls, keep, manualSeed, noGrad, randn, setDepthwiseKernel, tensor, tidy, type DepthwiseKernel, type Tensor } from '../../src/torch/index.js';
+import { F, SGD, batchNormKernelCalls, clipGradNorm, depthwiseKernelCalls, grad, maxPoolKernelCalls, pointwiseKernelCalls, keep, manualSeed, noGrad, randn, setDepthwiseKernel, tensor, tidy, type DepthwiseKernel, type Tensor } from '../../src/torch/index.js';
 import { pinTestThreads } from '../helpers/threads.js';
 import { maxRelDiff } from '../helpers/kernels.js';
 import { Network, getSpace } from '../../src/nas/index.js';
@@ -90,12 +91,13 @@ for (const [dtype, tol] of [['float64', 1e-10], ['float32', 1e-5]] as const) {
 }
 
 for (const [dtype, tol] of [['float64', 1e-10], ['float32', 1e-5]] as const) {
-  test(`the addon's kernels (depthwise backward, pooling, batch norm): same numerics as libtorch's in a search step (${dtype}, ≤ ${tol})`, () => {
-    const before = [depthwiseKernelCalls(), maxPoolKernelCalls(), batchNormKernelCalls()];
+  test(`the addon's kernels (depthwise and 1×1 convs, pooling, batch norm): same numerics as libtorch's in a search step (${dtype}, ≤ ${tol})`, () => {
+    const before = [depthwiseKernelCalls(), maxPoolKernelCalls(), batchNormKernelCalls(), pointwiseKernelCalls()];
     const native = run(dtype, true, 'native');
     assert.ok(depthwiseKernelCalls() > before[0]!, 'the native depthwise kernel was not used');
     assert.ok(maxPoolKernelCalls() > before[1]!, 'the native max pooling was not used');
     assert.ok(batchNormKernelCalls() > before[2]!, 'the native batch norm was not used');
+    assert.ok(pointwiseKernelCalls() > before[3]!, 'the native 1×1 conv was not used');
     const plain = run(dtype, true, 'libtorch');
     assert.deepEqual(native.keys, plain.keys);
     for (const k of ['alphaGrad', 'hvp', 'alphaAfter', 'weightsAfter'] as const) {
