@@ -160,6 +160,54 @@ void ChannelForward(const double* P, const double* w, double* y, const int64_t* 
   ChannelForwardD(P, w, y, off, Wq, Ho, Wo, kh, kw, sh, dh);
 }
 
+// One plane of a strided convolution's input gradient: the stride-1 convolution, with the flipped
+// kernel wf, of the output gradient spread onto the input's grid (row lh + a·sh, column lw + b·sw
+// for g[a, b], zeros between). Only the columns are spread in P (Ho rows of Wq, FillSpread with
+// one row per row of g); the rows between are all zeros, so an output row oy takes only the taps i
+// with oy + i·dh − lh = a·sh for a row a of g, and skips the others, about 1 − 1/sh of them (they
+// would add products with zero: the sums are the same). off: PhaseOffsets(kw, dw, 1, Ho, Wq).
+#define RDARTS_DW_SPREAD(NAME, scalar_t)                                                                                      \
+  RDARTS_CLONES void NAME(const scalar_t* __restrict P, const scalar_t* __restrict w, scalar_t* __restrict y,                  \
+                          const int64_t* __restrict off, int64_t Wq, int64_t H, int64_t W, int64_t Ho, int64_t kh, int64_t kw, \
+                          int64_t lh, int64_t sh, int64_t dh) {                                                                 \
+    const int64_t Wv = (W + 15) / 16 * 16;                                                                                    \
+    for (int64_t oy = 0; oy < H; oy++) {                                                                                      \
+      int64_t rows[64], taps = 0; /* kh ≤ 64 (DepthwiseEligible caps no kernel size; SpreadKernel checks) */                  \
+      for (int64_t i = 0; i < kh; i++) {                                                                                      \
+        const int64_t t = oy + i * dh - lh;                                                                                   \
+        if (t < 0 || t % sh != 0 || t / sh >= Ho) continue;                                                                   \
+        rows[taps++] = i;                                                                                                     \
+      }                                                                                                                       \
+      for (int64_t v = 0; v < Wv; v += 16) {                                                                                  \
+        scalar_t a[16] = {};                                                                                                  \
+        for (int64_t q = 0; q < taps; q++) {                                                                                  \
+          const int64_t i = rows[q];                                                                                          \
+          const scalar_t* __restrict base = P + ((oy + i * dh - lh) / sh) * Wq + v;                                           \
+          for (int64_t j = 0; j < kw; j++) {                                                                                  \
+            const scalar_t* __restrict xr = base + off[j];                                                                    \
+            const scalar_t t = w[i * kw + j];                                                                                 \
+            for (int l = 0; l < 16; l++) a[l] += t * xr[l];                                                                   \
+          }                                                                                                                   \
+        }                                                                                                                     \
+        const int64_t n = W - v < 16 ? W - v : 16;                                                                            \
+        std::memcpy(y + oy * W + v, a, sizeof(scalar_t) * static_cast<size_t>(n));                                            \
+      }                                                                                                                       \
+    }                                                                                                                         \
+  }
+
+RDARTS_DW_SPREAD(ChannelSpreadF, float)
+RDARTS_DW_SPREAD(ChannelSpreadD, double)
+#undef RDARTS_DW_SPREAD
+
+void ChannelSpread(const float* P, const float* w, float* y, const int64_t* off, int64_t Wq, int64_t H, int64_t W, int64_t Ho, int64_t kh,
+                   int64_t kw, int64_t lh, int64_t sh, int64_t dh) {
+  ChannelSpreadF(P, w, y, off, Wq, H, W, Ho, kh, kw, lh, sh, dh);
+}
+void ChannelSpread(const double* P, const double* w, double* y, const int64_t* off, int64_t Wq, int64_t H, int64_t W, int64_t Ho, int64_t kh,
+                   int64_t kw, int64_t lh, int64_t sh, int64_t dh) {
+  ChannelSpreadD(P, w, y, off, Wq, H, W, Ho, kh, kw, lh, sh, dh);
+}
+
 // Copy a strided convolution's output gradient g (Ho×Wo) onto the input's grid in P, as the
 // input gradient's stride-1 convolution reads it: g[iy, ix] at row top + iy·sh, column left + ix·sw,
 // zeros between (the caller's, left as they are); what falls past P's rowsP rows or Wq columns
@@ -252,29 +300,32 @@ at::Tensor ForwardKernel(const at::Tensor& xIn, const at::Tensor& wIn, const Geo
 }
 
 // The input gradient of a strided convolution proper (no autograd), for an input of H×W: the
-// output gradient spread onto the input's grid straight into the zero scratch (FillSpread), then
-// the stride-1 convolution with the flipped kernel wf, as InputGrad's tensor route computes it
-// (same scratch contents, same sums) without its two padded copies.
+// output gradient spread onto the input's columns straight into the zero scratch (FillSpread),
+// then the stride-1 convolution with the flipped kernel wf over the rows that are not all zeros
+// (ChannelSpread), as InputGrad's tensor route computes it (the same sums, less the products with
+// zero) without its two padded copies.
 at::Tensor SpreadKernel(const at::Tensor& gIn, const at::Tensor& wf, const Geometry& q, int64_t H, int64_t W) {
   RECORD_FUNCTION("rdarts::depthwise_input_grad", std::vector<c10::IValue>());
   const at::Tensor g = gIn.contiguous();
   const at::Tensor w = wf.contiguous();
   const int64_t N = g.size(0), C = g.size(1), Ho = g.size(2), Wo = g.size(3), kh = w.size(2), kw = w.size(3);
   const int64_t lh = (kh - 1) * q.dh - q.ph, lw = (kw - 1) * q.dw - q.pw;
-  // the stride-1 forward's scratch for an input of H + (k−1)·d rows, padding already in place
+  TORCH_CHECK(kh <= 64, "depthwise input gradient: kernels of more than 64 rows are not supported, got ", kh);
+  // the stride-1 forward's row length for an input of W + (k−1)·d columns, padding in place; one
+  // row per row of g (ChannelSpread skips the zero rows between)
   const Scratch sc = ScratchOf(H + (kh - 1) * q.dh, W, kw, 1, 0, q.dw);
-  const int64_t rowsP = sc.Hp, Wq = sc.Wq;
+  const int64_t Wq = sc.Wq;
   at::Tensor y = at::empty({N, C, H, W}, g.options());
   AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "depthwise_input_grad", [&] {
     const scalar_t* gp = g.data_ptr<scalar_t>();
     const scalar_t* wp = w.data_ptr<scalar_t>();
     scalar_t* yp = y.data_ptr<scalar_t>();
-    const std::vector<int64_t> off = PhaseOffsets(kw, q.dw, 1, rowsP, Wq);
+    const std::vector<int64_t> off = PhaseOffsets(kw, q.dw, 1, Ho, Wq);
     at::parallel_for(0, N * C, 4, [&](int64_t p0, int64_t p1) {
-      std::vector<scalar_t> P(static_cast<size_t>(rowsP * Wq), scalar_t(0));  // the zeros stay zero from plane to plane
+      std::vector<scalar_t> P(static_cast<size_t>(Ho * Wq), scalar_t(0));  // the zeros stay zero from plane to plane
       for (int64_t p = p0; p < p1; p++) {
-        FillSpread(gp + p * Ho * Wo, P.data(), Ho, Wo, rowsP, Wq, lh, lw, q.sh, q.sw);
-        ChannelForward(P.data(), wp + (p % C) * kh * kw, yp + p * H * W, off.data(), Wq, H, W, kh, kw, 1, q.dh);
+        FillSpread(gp + p * Ho * Wo, P.data(), Ho, Wo, Ho, Wq, 0, lw, 1, q.sw);
+        ChannelSpread(P.data(), wp + (p % C) * kh * kw, yp + p * H * W, off.data(), Wq, H, W, Ho, kh, kw, lh, q.sh, q.dh);
       }
     });
   });
