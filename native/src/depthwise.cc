@@ -29,12 +29,18 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 
 namespace rdarts {
 
 namespace {
 
 std::atomic<bool> g_enabled{false};
+
+// the largest kernel side the direct kernels take (DepthwiseEligible, AvgPoolEligible): an output
+// row's kernel rows are listed on the stack
+constexpr int64_t kMaxKernel = 64;
 std::atomic<int64_t> g_calls{0};
 
 using torch::autograd::AutogradContext;
@@ -118,94 +124,66 @@ void ChannelWeightGrad(const double* x, const double* g, double* acc, double* G,
   ChannelWeightGradD(x, g, acc, G, P, S, B, pX, pG, H, W, Ho, Wo, kh, kw, sh, sw, ph, pw, dh, dw);
 }
 
-// One plane of the forward: y[oy, ox] = Σ_{i,j} w[i,j] · x[oy·sh + i·dh − ph, ox·sw + j·dw − pw], read
-// from the zero-padded phase planes P the caller filled (rowsP rows of Wq per phase; its padding
-// stays zero from plane to plane), 16 outputs at a time kept in registers over all taps. libtorch's
-// oneDNN path reorders every tensor to a blocked layout and back; this is one 16-wide multiply-add
-// per tap and 16 outputs.
-#define RDARTS_DW_FORWARD(NAME, scalar_t)                                                                                     \
+// One plane of a depthwise convolution read from scratch rows, stride 1 along the columns: output
+// row oy takes kernel row i from scratch row t / div, t = oy·step + i·dh − lead, when t ≥ 0, div
+// divides t and t / div < rowsP; other kernel rows are skipped. 16 outputs at a time are kept in
+// registers over all taps: one 16-wide multiply-add per tap (libtorch's oneDNN path reorders every
+// tensor to a blocked layout and back). off[j]: the start of tap j's run in a row (PhaseOffsets).
+//   forward          step = stride, lead = 0, div = 1: every kernel row, from the zero-padded phase
+//                    planes P the caller filled (their padding stays zero from plane to plane);
+//   strided input    step = 1, lead = (k−1)·d − p, div = stride: P holds the output gradient's rows,
+//   gradient         spread over the columns only; the rows between them would be all zeros, so
+//                    the kernel rows that meet those are skipped (the sums are the same).
+#define RDARTS_DW_ROWS(NAME, scalar_t)                                                                                        \
   RDARTS_CLONES void NAME(const scalar_t* __restrict P, const scalar_t* __restrict w, scalar_t* __restrict y,                  \
-                          const int64_t* __restrict off, int64_t Wq, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, \
-                          int64_t dh) {                                                                                        \
+                          const int64_t* __restrict off, int64_t Wq, int64_t Ho, int64_t Wo, int64_t rowsP, int64_t kh,        \
+                          int64_t kw, int64_t step, int64_t lead, int64_t div, int64_t dh) {                                   \
     const int64_t Wv = (Wo + 15) / 16 * 16;                                                                                   \
-    for (int64_t oy = 0; oy < Ho; oy++)                                                                                       \
+    for (int64_t oy = 0; oy < Ho; oy++) {                                                                                     \
+      int64_t tap[kMaxKernel], row[kMaxKernel], taps = 0;                                                                     \
+      for (int64_t i = 0; i < kh; i++) {                                                                                      \
+        const int64_t t = oy * step + i * dh - lead;                                                                          \
+        if (t < 0 || t % div != 0 || t / div >= rowsP) continue;                                                              \
+        tap[taps] = i;                                                                                                        \
+        row[taps++] = t / div;                                                                                                \
+      }                                                                                                                       \
       for (int64_t v = 0; v < Wv; v += 16) {                                                                                  \
-        /* 16 outputs in registers across all taps */                                                                         \
         scalar_t a[16] = {};                                                                                                  \
-        for (int64_t i = 0; i < kh; i++) {                                                                                    \
-          const scalar_t* __restrict base = P + (oy * sh + i * dh) * Wq + v;                                                  \
+        for (int64_t q = 0; q < taps; q++) {                                                                                  \
+          const scalar_t* __restrict base = P + row[q] * Wq + v;                                                              \
+          const scalar_t* __restrict wr = w + tap[q] * kw;                                                                    \
           for (int64_t j = 0; j < kw; j++) {                                                                                  \
             const scalar_t* __restrict xr = base + off[j];                                                                    \
-            const scalar_t t = w[i * kw + j];                                                                                 \
+            const scalar_t t = wr[j];                                                                                         \
             for (int l = 0; l < 16; l++) a[l] += t * xr[l];                                                                   \
           }                                                                                                                   \
         }                                                                                                                     \
         const int64_t n = Wo - v < 16 ? Wo - v : 16;                                                                          \
         std::memcpy(y + oy * Wo + v, a, sizeof(scalar_t) * static_cast<size_t>(n));                                           \
       }                                                                                                                       \
-  }
-
-RDARTS_DW_FORWARD(ChannelForwardF, float)
-RDARTS_DW_FORWARD(ChannelForwardD, double)
-#undef RDARTS_DW_FORWARD
-
-// off: PhaseOffsets of the call (computed once per call, not per plane: on small planes the
-// per-plane overhead is what costs)
-void ChannelForward(const float* P, const float* w, float* y, const int64_t* off, int64_t Wq, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw,
-                    int64_t sh, int64_t dh) {
-  ChannelForwardF(P, w, y, off, Wq, Ho, Wo, kh, kw, sh, dh);
-}
-void ChannelForward(const double* P, const double* w, double* y, const int64_t* off, int64_t Wq, int64_t Ho, int64_t Wo, int64_t kh,
-                    int64_t kw, int64_t sh, int64_t dh) {
-  ChannelForwardD(P, w, y, off, Wq, Ho, Wo, kh, kw, sh, dh);
-}
-
-// One plane of a strided convolution's input gradient: the stride-1 convolution, with the flipped
-// kernel wf, of the output gradient spread onto the input's grid (row lh + a·sh, column lw + b·sw
-// for g[a, b], zeros between). Only the columns are spread in P (Ho rows of Wq, FillSpread with
-// one row per row of g); the rows between are all zeros, so an output row oy takes only the taps i
-// with oy + i·dh − lh = a·sh for a row a of g, and skips the others, about 1 − 1/sh of them (they
-// would add products with zero: the sums are the same). off: PhaseOffsets(kw, dw, 1, Ho, Wq).
-#define RDARTS_DW_SPREAD(NAME, scalar_t)                                                                                      \
-  RDARTS_CLONES void NAME(const scalar_t* __restrict P, const scalar_t* __restrict w, scalar_t* __restrict y,                  \
-                          const int64_t* __restrict off, int64_t Wq, int64_t H, int64_t W, int64_t Ho, int64_t kh, int64_t kw, \
-                          int64_t lh, int64_t sh, int64_t dh) {                                                                 \
-    const int64_t Wv = (W + 15) / 16 * 16;                                                                                    \
-    for (int64_t oy = 0; oy < H; oy++) {                                                                                      \
-      int64_t rows[64], taps = 0; /* kh ≤ 64 (DepthwiseEligible caps no kernel size; SpreadKernel checks) */                  \
-      for (int64_t i = 0; i < kh; i++) {                                                                                      \
-        const int64_t t = oy + i * dh - lh;                                                                                   \
-        if (t < 0 || t % sh != 0 || t / sh >= Ho) continue;                                                                   \
-        rows[taps++] = i;                                                                                                     \
-      }                                                                                                                       \
-      for (int64_t v = 0; v < Wv; v += 16) {                                                                                  \
-        scalar_t a[16] = {};                                                                                                  \
-        for (int64_t q = 0; q < taps; q++) {                                                                                  \
-          const int64_t i = rows[q];                                                                                          \
-          const scalar_t* __restrict base = P + ((oy + i * dh - lh) / sh) * Wq + v;                                           \
-          for (int64_t j = 0; j < kw; j++) {                                                                                  \
-            const scalar_t* __restrict xr = base + off[j];                                                                    \
-            const scalar_t t = w[i * kw + j];                                                                                 \
-            for (int l = 0; l < 16; l++) a[l] += t * xr[l];                                                                   \
-          }                                                                                                                   \
-        }                                                                                                                     \
-        const int64_t n = W - v < 16 ? W - v : 16;                                                                            \
-        std::memcpy(y + oy * W + v, a, sizeof(scalar_t) * static_cast<size_t>(n));                                            \
-      }                                                                                                                       \
     }                                                                                                                         \
   }
 
-RDARTS_DW_SPREAD(ChannelSpreadF, float)
-RDARTS_DW_SPREAD(ChannelSpreadD, double)
-#undef RDARTS_DW_SPREAD
+RDARTS_DW_ROWS(ChannelRowsF, float)
+RDARTS_DW_ROWS(ChannelRowsD, double)
+#undef RDARTS_DW_ROWS
 
-void ChannelSpread(const float* P, const float* w, float* y, const int64_t* off, int64_t Wq, int64_t H, int64_t W, int64_t Ho, int64_t kh,
-                   int64_t kw, int64_t lh, int64_t sh, int64_t dh) {
-  ChannelSpreadF(P, w, y, off, Wq, H, W, Ho, kh, kw, lh, sh, dh);
+void ChannelRows(const float* P, const float* w, float* y, const int64_t* off, int64_t Wq, int64_t Ho, int64_t Wo, int64_t rowsP, int64_t kh,
+                 int64_t kw, int64_t step, int64_t lead, int64_t div, int64_t dh) {
+  ChannelRowsF(P, w, y, off, Wq, Ho, Wo, rowsP, kh, kw, step, lead, div, dh);
 }
-void ChannelSpread(const double* P, const double* w, double* y, const int64_t* off, int64_t Wq, int64_t H, int64_t W, int64_t Ho, int64_t kh,
-                   int64_t kw, int64_t lh, int64_t sh, int64_t dh) {
-  ChannelSpreadD(P, w, y, off, Wq, H, W, Ho, kh, kw, lh, sh, dh);
+void ChannelRows(const double* P, const double* w, double* y, const int64_t* off, int64_t Wq, int64_t Ho, int64_t Wo, int64_t rowsP,
+                 int64_t kh, int64_t kw, int64_t step, int64_t lead, int64_t div, int64_t dh) {
+  ChannelRowsD(P, w, y, off, Wq, Ho, Wo, rowsP, kh, kw, step, lead, div, dh);
+}
+
+// One plane of the forward, y[oy, ox] = Σ_{i,j} w[i,j] · x[oy·sh + i·dh − ph, ox·sw + j·dw − pw], from
+// the zero-padded phase planes P: every kernel row. off is computed once per call, not per plane
+// (on small planes the per-plane overhead is what costs).
+template <typename T>
+void ChannelForward(const T* P, const T* w, T* y, const int64_t* off, int64_t Wq, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh,
+                    int64_t dh) {
+  ChannelRows(P, w, y, off, Wq, Ho, Wo, std::numeric_limits<int64_t>::max(), kh, kw, sh, 0, 1, dh);
 }
 
 // Copy a strided convolution's output gradient g (Ho×Wo) onto the input's grid in P, as the
@@ -302,7 +280,7 @@ at::Tensor ForwardKernel(const at::Tensor& xIn, const at::Tensor& wIn, const Geo
 // The input gradient of a strided convolution proper (no autograd), for an input of H×W: the
 // output gradient spread onto the input's columns straight into the zero scratch (FillSpread),
 // then the stride-1 convolution with the flipped kernel wf over the rows that are not all zeros
-// (ChannelSpread), as InputGrad's tensor route computes it (the same sums, less the products with
+// (ChannelRows), as InputGrad's tensor route computes it (the same sums, less the products with
 // zero) without its two padded copies.
 at::Tensor SpreadKernel(const at::Tensor& gIn, const at::Tensor& wf, const Geometry& q, int64_t H, int64_t W) {
   RECORD_FUNCTION("rdarts::depthwise_input_grad", std::vector<c10::IValue>());
@@ -310,9 +288,8 @@ at::Tensor SpreadKernel(const at::Tensor& gIn, const at::Tensor& wf, const Geome
   const at::Tensor w = wf.contiguous();
   const int64_t N = g.size(0), C = g.size(1), Ho = g.size(2), Wo = g.size(3), kh = w.size(2), kw = w.size(3);
   const int64_t lh = (kh - 1) * q.dh - q.ph, lw = (kw - 1) * q.dw - q.pw;
-  TORCH_CHECK(kh <= 64, "depthwise input gradient: kernels of more than 64 rows are not supported, got ", kh);
   // the stride-1 forward's row length for an input of W + (k−1)·d columns, padding in place; one
-  // row per row of g (ChannelSpread skips the zero rows between)
+  // row per row of g (ChannelRows skips the zero rows between)
   const Scratch sc = ScratchOf(H + (kh - 1) * q.dh, W, kw, 1, 0, q.dw);
   const int64_t Wq = sc.Wq;
   at::Tensor y = at::empty({N, C, H, W}, g.options());
@@ -325,7 +302,7 @@ at::Tensor SpreadKernel(const at::Tensor& gIn, const at::Tensor& wf, const Geome
       std::vector<scalar_t> P(static_cast<size_t>(Ho * Wq), scalar_t(0));  // the zeros stay zero from plane to plane
       for (int64_t p = p0; p < p1; p++) {
         FillSpread(gp + p * Ho * Wo, P.data(), Ho, Wo, Ho, Wq, 0, lw, 1, q.sw);
-        ChannelSpread(P.data(), wp + (p % C) * kh * kw, yp + p * H * W, off.data(), Wq, H, W, Ho, kh, kw, lh, q.sh, q.dh);
+        ChannelRows(P.data(), wp + (p % C) * kh * kw, yp + p * H * W, off.data(), Wq, H, W, Ho, kh, kw, 1, lh, q.sh, q.dh);
       }
     });
   });
@@ -472,7 +449,7 @@ bool DepthwiseEligible(const at::Tensor& x, const at::Tensor& w, bool hasBias, a
     const int64_t k = w.size(2 + static_cast<int64_t>(i));
     const int64_t s = At(stride, i), p = At(padding, i), d = At(dilation, i);
     const int64_t n = x.size(2 + static_cast<int64_t>(i));
-    if (s < 1 || p < 0 || d < 1 || (k - 1) * d - p < 0) return false;
+    if (k > kMaxKernel || s < 1 || p < 0 || d < 1 || (k - 1) * d - p < 0) return false;
     if (n + 2 * p - (k - 1) * d < 1) return false;  // an empty output: libtorch reports it
   }
   return true;
@@ -487,7 +464,7 @@ bool AvgPoolEligible(const at::Tensor& x, at::IntArrayRef kernel, at::IntArrayRe
   if (kernel.empty() || stride.empty() || padding.empty()) return false;
   for (size_t i = 0; i < 2; i++) {
     const int64_t k = At(kernel, i), s = At(stride, i), p = At(padding, i), n = x.size(2 + static_cast<int64_t>(i));
-    if (k < 1 || s < 1 || p < 0 || 2 * p > k || n + 2 * p < k) return false;
+    if (k < 1 || k > kMaxKernel || s < 1 || p < 0 || 2 * p > k || n + 2 * p < k) return false;
   }
   return true;
 }

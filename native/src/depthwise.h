@@ -12,7 +12,8 @@ int64_t DepthwiseKernelCalls();
 
 // True when conv2d(x, w, bias, stride, padding, dilation, groups) is a case this path handles:
 // CPU float/double, no bias, groups == channels in == channels out, one input channel per group,
-// and a padding that keeps the input-gradient convolution's padding non-negative.
+// kernels of at most 64 on a side, and a padding that keeps the input-gradient convolution's
+// padding non-negative.
 bool DepthwiseEligible(const at::Tensor& x, const at::Tensor& w, bool hasBias, at::IntArrayRef stride,
                        at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups);
 
