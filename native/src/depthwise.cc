@@ -30,18 +30,17 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <type_traits>
 
 namespace rdarts {
 
 namespace {
 
 std::atomic<bool> g_enabled{false};
+std::atomic<int64_t> g_calls{0};
 
 // the largest kernel side the direct kernels take (DepthwiseEligible, AvgPoolEligible): an output
 // row's kernel rows are listed on the stack
 constexpr int64_t kMaxKernel = 64;
-std::atomic<int64_t> g_calls{0};
 
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
@@ -186,16 +185,13 @@ void ChannelForward(const T* P, const T* w, T* y, const int64_t* off, int64_t Wq
   ChannelRows(P, w, y, off, Wq, Ho, Wo, std::numeric_limits<int64_t>::max(), kh, kw, sh, 0, 1, dh);
 }
 
-// Copy a strided convolution's output gradient g (Ho×Wo) onto the input's grid in P, as the
-// input gradient's stride-1 convolution reads it: g[iy, ix] at row top + iy·sh, column left + ix·sw,
-// zeros between (the caller's, left as they are); what falls past P's rowsP rows or Wq columns
-// is cropped.
+// Copy a strided convolution's output gradient g (Ho×Wo) into P spread over the columns, as the
+// input gradient's row kernel reads it (ChannelRows with div = stride): g[iy, ix] at row iy, column
+// left + ix·sw, zeros between (the caller's, left as they are); what falls past Wq is cropped.
 template <typename T>
-void FillSpread(const T* g, T* P, int64_t Ho, int64_t Wo, int64_t rowsP, int64_t Wq, int64_t top, int64_t left, int64_t sh, int64_t sw) {
+void FillSpread(const T* g, T* P, int64_t Ho, int64_t Wo, int64_t Wq, int64_t left, int64_t sw) {
   for (int64_t iy = 0; iy < Ho; iy++) {
-    const int64_t row = top + iy * sh;
-    if (row >= rowsP) break;
-    T* dst = P + row * Wq;
+    T* dst = P + iy * Wq;
     const T* src = g + iy * Wo;
     for (int64_t ix = 0, col = left; ix < Wo && col < Wq; ix++, col += sw) dst[col] = src[ix];
   }
@@ -301,7 +297,7 @@ at::Tensor SpreadKernel(const at::Tensor& gIn, const at::Tensor& wf, const Geome
     at::parallel_for(0, N * C, 4, [&](int64_t p0, int64_t p1) {
       std::vector<scalar_t> P(static_cast<size_t>(Ho * Wq), scalar_t(0));  // the zeros stay zero from plane to plane
       for (int64_t p = p0; p < p1; p++) {
-        FillSpread(gp + p * Ho * Wo, P.data(), Ho, Wo, Ho, Wq, 0, lw, 1, q.sw);
+        FillSpread(gp + p * Ho * Wo, P.data(), Ho, Wo, Wq, lw, q.sw);
         ChannelRows(P.data(), wp + (p % C) * kh * kw, yp + p * H * W, off.data(), Wq, H, W, Ho, kh, kw, 1, lh, q.sh, q.dh);
       }
     });

@@ -72,7 +72,7 @@ inline double Sum8(const double* a) { return ((a[0] + a[1]) + (a[2] + a[3])) + (
       for (int64_t i = body; i < plane; i++) a[i - body] += static_cast<double>(p[i]);                                        \
     }                                                                                                                         \
     const double n = static_cast<double>(N * plane);                                                                          \
-    const double mu = Sum8(a) / n;                              \
+    const double mu = Sum8(a) / n;                                                                                            \
     double q[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                                                                    \
     for (int64_t b = 0; b < N; b++) {                                                                                         \
       const scalar_t* p = x + b * stride;                                                                                     \
@@ -87,7 +87,7 @@ inline double Sum8(const double* a) { return ((a[0] + a[1]) + (a[2] + a[3])) + (
       }                                                                                                                       \
     }                                                                                                                         \
     *mean = mu;                                                                                                               \
-    *var = Sum8(q) / n;                                         \
+    *var = Sum8(q) / n;                                                                                                       \
   }
 
 RDARTS_BN_STATS(ChannelStatsF, float)
@@ -146,8 +146,8 @@ void ChannelApply(const double* x, double* y, int64_t N, int64_t plane, int64_t 
         q[i - body] += gv * static_cast<double>(yp[i]);                                                                       \
       }                                                                                                                       \
     }                                                                                                                         \
-    *sumG = Sum8(a);                                               \
-    *sumGY = Sum8(q);                                              \
+    *sumG = Sum8(a);                                                                                                          \
+    *sumGY = Sum8(q);                                                                                                         \
   }
 
 RDARTS_BN_GRAD_SUMS(ChannelGradSumsF, float)

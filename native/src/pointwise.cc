@@ -190,10 +190,12 @@ at::Tensor WeightGradKernel(const at::Tensor& xIn, const at::Tensor& gIn) {
   const int64_t per = std::max<int64_t>(1, std::min<int64_t>(B, 1024 / HW)), groups = (B + per - 1) / per;
   // tasks: (group, pair of output channels); each writes its own 2·Ci doubles of part
   const int64_t pairs = (Co + 1) / 2;
-  // (a tensor, so that it comes from the addon's caching allocator: a vector this size would be
-  // mapped and unmapped by malloc on every call)
-  at::Tensor partT = at::empty({groups * pairs * 2 * Ci}, x.options().dtype(at::kDouble));
-  double* part = partT.data_ptr<double>();
+  // part, then the Co·Ci totals: one tensor, so that it comes from the addon's caching allocator
+  // (vectors this size would be mapped and unmapped by malloc on every call)
+  const int64_t nPart = groups * pairs * 2 * Ci;
+  at::Tensor scratch = at::zeros({nPart + Co * Ci}, x.options().dtype(at::kDouble));
+  double* part = scratch.data_ptr<double>();
+  double* sum = part + nPart;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "pointwise_weight_grad", [&] {
     const scalar_t* xp = x.data_ptr<scalar_t>();
     const scalar_t* gp = g.data_ptr<scalar_t>();
@@ -214,15 +216,14 @@ at::Tensor WeightGradKernel(const at::Tensor& xIn, const at::Tensor& gIn) {
       }
     });
     // Σ over the groups in order, group by group (contiguous reads)
-    std::vector<double> sum(static_cast<size_t>(Co * Ci), 0.0);
     for (int64_t grp = 0; grp < groups; grp++)
       for (int64_t co = 0; co < Co; co++) {
         const double* src = part + ((grp * pairs + co / 2) * 2 + co % 2) * Ci;
-        double* dst = sum.data() + co * Ci;
+        double* dst = sum + co * Ci;
         for (int64_t ci = 0; ci < Ci; ci++) dst[ci] += src[ci];
       }
     scalar_t* op = out.data_ptr<scalar_t>();
-    for (int64_t k = 0; k < Co * Ci; k++) op[k] = static_cast<scalar_t>(sum[static_cast<size_t>(k)]);
+    for (int64_t k = 0; k < Co * Ci; k++) op[k] = static_cast<scalar_t>(sum[k]);
   });
   return out;
 }
