@@ -4,7 +4,7 @@
  * more, OpenMP spin-waiting under contention slows them down a hundredfold. So every test process
  * and every child it starts (our CLI, python3) uses one libtorch / OpenMP / BLAS thread.
  */
-import { setNumThreads } from '../../src/torch/runtime.js';
+import { getNumThreads, setNumThreads } from '../../src/torch/runtime.js';
 
 export const TEST_THREADS = 1;
 
@@ -16,4 +16,15 @@ export function pinTestThreads(): void {
 /** The environment for a child process (our CLI, python3): the parent's, threads pinned, plus `extra`. */
 export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...process.env, RDARTS_THREADS: String(TEST_THREADS), OMP_NUM_THREADS: String(TEST_THREADS), ...extra };
+}
+
+/** Run f with this process's libtorch intra-op threads set to n, restoring the previous count after. */
+export function withThreads<T>(n: number, f: () => T): T {
+  const prev = getNumThreads();
+  setNumThreads(n);
+  try {
+    return f();
+  } finally {
+    setNumThreads(prev);
+  }
 }

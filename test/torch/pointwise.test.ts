@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { F, Tensor, getNumThreads, grad, manualSeed, pointwiseKernelCalls, randn, setNumThreads, tidy, type DepthwiseKernel } from '../../src/torch/index.js';
+import { F, Tensor, grad, manualSeed, pointwiseKernelCalls, randn, tidy, type DepthwiseKernel } from '../../src/torch/index.js';
 import { maxRelDiff, withKernel } from '../helpers/kernels.js';
-import { pinTestThreads } from '../helpers/threads.js';
+import { pinTestThreads, withThreads } from '../helpers/threads.js';
 
 pinTestThreads();
 
@@ -98,14 +98,7 @@ test('pointwise: two threads give the same bits as one (forward, input and weigh
         return [y, ...gs].map(arr);
       }),
     );
-  const prev = getNumThreads();
-  let two: number[][];
-  try {
-    setNumThreads(2);
-    two = outcome();
-  } finally {
-    setNumThreads(prev);
-  }
+  const two = withThreads(2, outcome);
   const one = outcome();
-  ['y', '∇x', '∇w'].forEach((k, i) => assert.deepEqual(two![i], one[i], `${k} differs between 2 threads and 1`));
+  ['y', '∇x', '∇w'].forEach((k, i) => assert.deepEqual(two[i], one[i], `${k} differs between 2 threads and 1`));
 });

@@ -12,18 +12,16 @@ import {
   Tensor,
   addonParallelThreads,
   depthwiseKernelCalls,
-  getNumThreads,
   grad,
   manualSeed,
   noGrad,
   randn,
-  setNumThreads,
   tidy,
   weightedSumKernelCalls,
   type DepthwiseKernel,
 } from '../../src/torch/index.js';
 import { maxRelDiff, withKernel } from '../helpers/kernels.js';
-import { pinTestThreads } from '../helpers/threads.js';
+import { pinTestThreads, withThreads } from '../helpers/threads.js';
 
 pinTestThreads();
 
@@ -134,19 +132,14 @@ test("the addon's kernels at two threads equal one thread bitwise (weighted sum,
         return [y, ...gs].map(arr);
       }),
     );
-  const prev = getNumThreads();
   const calls = depthwiseKernelCalls();
-  let two: number[][];
-  try {
-    setNumThreads(2);
+  const two = withThreads(2, () => {
     // the addon's parallel loops really run on two threads (they ran on one while it was built without OpenMP)
     assert.equal(addonParallelThreads(), 2, "the addon's at::parallel_for ran on one thread: is native/binding.gyp's -fopenmp gone?");
-    two = outcome();
-  } finally {
-    setNumThreads(prev);
-  }
+    return outcome();
+  });
   const one = outcome();
   assert.ok(depthwiseKernelCalls() > calls, 'the depthwise kernels did not run');
-  ['y', '∇x', '∇k3', '∇k5 (dilated)', '∇w'].forEach((k, i) => assert.deepEqual(two![i], one[i], `${k} differs between 2 threads and 1`));
+  ['y', '∇x', '∇k3', '∇k5 (dilated)', '∇w'].forEach((k, i) => assert.deepEqual(two[i], one[i], `${k} differs between 2 threads and 1`));
   assert.equal(addonParallelThreads(), 1, 'back at one thread');
 });
